@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prepare a fresh Debian 12 / Ubuntu 24.04 machine for the demo and the tests:
+# apt packages (podman and friends), the Python venv with the pinned tools in
+# requirements-dev.txt, and the node image. Safe to run again: it only does
+# what is missing or out of date.
+source "$(dirname "$0")/lib.sh"
+
+packages=(podman runc debootstrap containernetworking-plugins iptables catatonit git openssh-client)
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+done
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  missing+=(python3-venv)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  step "Installing apt packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  step "apt packages already present"
+fi
+
+python3 - <<'PY'
+import sys
+if sys.version_info < (3, 11):
+    sys.exit(f"Python 3.11 or later is needed (ansible-core 2.19); found {sys.version.split()[0]}")
+PY
+
+stamp="$HAPAIR_ROOT/.venv/.requirements.sha256"
+want=$(sha256sum "$HAPAIR_ROOT/requirements-dev.txt" | cut -d' ' -f1)
+if [ ! -x "$HAPAIR_ROOT/.venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  step "Creating the Python venv .venv with the pinned tools (about 40 s)"
+  python3 -m venv "$HAPAIR_ROOT/.venv"
+  "$HAPAIR_ROOT/.venv/bin/pip" install -q --disable-pip-version-check -r "$HAPAIR_ROOT/requirements-dev.txt" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  echo "$want" > "$stamp"
+else
+  step "Python venv .venv is up to date"
+fi
+
+"$HAPAIR_ROOT/testbed/build-image.sh"

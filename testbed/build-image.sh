@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Build the local node image, localhost/hapair-node:bookworm, from Debian's
+# packages (no container registry is reachable): a plain Debian 12 server with
+# systemd as PID 1, python3, and sshd with a sudo user `ansible` (Ansible reaches the nodes over SSH with
+# become, as in production), nothing of the product installed. The same image serves the load-balancer
+# nodes, the backends and the client.
+# Rebuilt only when this script or the podman settings change.
+source "$(dirname "$0")/../scripts/lib.sh"
+
+image=localhost/hapair-node:bookworm
+mirror=${HAPAIR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+inputs=$(cat "$0" "$CONTAINERS_CONF" | sha256sum | cut -c1-16)
+
+have=$($SUDO podman image inspect --format '{{ index .Labels "hapair.inputs" }}' "$image" 2>/dev/null || true)
+if [ "$have" = "$inputs" ]; then
+  step "Node image $image is up to date"
+  exit 0
+fi
+
+step "Building the node image $image with debootstrap (about 50 s)"
+work=$(mktemp -d /var/tmp/hapair-rootfs.XXXXXX)
+trap '$SUDO rm -rf "$work"' EXIT
+$SUDO debootstrap --variant=minbase \
+  --include=systemd,systemd-sysv,python3,python3-apt,iproute2,procps,ca-certificates,openssh-server,sudo \
+  bookworm "$work/rootfs" "$mirror" > "$work/debootstrap.log" 2>&1 \
+  || { tail -20 "$work/debootstrap.log"; exit 1; }
+
+$SUDO tee "$work/rootfs/etc/apt/sources.list" > /dev/null <<SOURCES
+deb $mirror bookworm main
+deb $mirror bookworm-updates main
+deb ${mirror%/debian}/debian-security bookworm-security main
+SOURCES
+# Units that cannot work, or only slow the boot, in a container.
+$SUDO chroot "$work/rootfs" systemctl mask --quiet \
+  systemd-logind.service getty.target console-getty.service \
+  systemd-udevd.service systemd-udev-trigger.service systemd-remount-fs.service \
+  dev-hugepages.mount sys-fs-fuse-connections.mount systemd-firstboot.service
+# The user Ansible logs in as; testbed/up.yml mounts the test bed's public key as its authorized key.
+$SUDO chroot "$work/rootfs" useradd --create-home --shell /bin/bash ansible
+echo 'ansible ALL=(ALL:ALL) NOPASSWD: ALL' | $SUDO tee "$work/rootfs/etc/sudoers.d/ansible" > /dev/null
+$SUDO chmod 0440 "$work/rootfs/etc/sudoers.d/ansible"
+$SUDO tee "$work/rootfs/etc/ssh/sshd_config.d/hapair-testbed.conf" > /dev/null <<SSHD
+PermitRootLogin no
+PasswordAuthentication no
+AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/testbed_authorized_keys
+UseDNS no
+SSHD
+$SUDO chroot "$work/rootfs" apt-get clean
+$SUDO rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/etc/machine-id"
+$SUDO touch "$work/rootfs/etc/machine-id"
+
+$SUDO tar -C "$work/rootfs" -c . | $SUDO podman import \
+  --change 'CMD ["/sbin/init"]' \
+  --change 'STOPSIGNAL SIGRTMIN+3' \
+  --change "LABEL hapair.inputs=$inputs" \
+  --quiet - "$image" > /dev/null
+step "Node image $image built"
