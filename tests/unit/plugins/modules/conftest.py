@@ -1,0 +1,16 @@
+# Copyright: (c) 2026, hapair.loadbalancer developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module tests run as on a managed node, whatever controller code other tests imported."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.module_utils import _internal
+
+
+@pytest.fixture(autouse=True)
+def _as_on_a_managed_node(monkeypatch):
+    # Importing controller code (a filter plugin's test, say) sets this process-wide, and then module
+    # warnings go to the controller's display instead of the module's result.
+    monkeypatch.setattr(_internal, 'is_controller', False)
