@@ -30,6 +30,13 @@ deb $mirror bookworm main
 deb $mirror bookworm-updates main
 deb ${mirror%/debian}/debian-security bookworm-security main
 SOURCES
+# A server's own /etc/hosts (nodes run with --no-hosts, so it survives restarts as on a real server).
+$SUDO tee "$work/rootfs/etc/hosts" > /dev/null <<HOSTS
+127.0.0.1	localhost
+::1		localhost ip6-localhost ip6-loopback
+ff02::1		ip6-allnodes
+ff02::2		ip6-allrouters
+HOSTS
 # Units that cannot work, or only slow the boot, in a container.
 $SUDO chroot "$work/rootfs" systemctl mask --quiet \
   systemd-logind.service getty.target console-getty.service \
