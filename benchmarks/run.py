@@ -1,0 +1,294 @@
+#!/usr/bin/env python
+# Copyright: (c) 2026, hapair.loadbalancer developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks of hapair.loadbalancer on the local container test bed.
+
+Run through benchmarks/run.sh, which sets up the machine first. Every figure is the median of --runs runs
+(at least 5), and every comparison is a ratio of two figures measured in the same run:
+
+- provisioning: a pair from fresh containers (cold) and the idempotent second run, each against a baseline
+  playbook that only gathers facts on the same pair;
+- failover: a crash of the active node (podman kill) and a graceful stop of heartbeat on it, and the failback,
+  with a client asking for the site every 100 ms, for the standard and the fast timer profile;
+- scale: three pairs against one pair, both cold, in one run of the site playbook each.
+
+The results, with a description of the machine, go to benchmarks/results/<date>-<host>-<label>.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+ONE_PAIR = os.path.join(ROOT, 'testbed', 'inventory', 'one-pair.yml')
+THREE_PAIRS = os.path.join(ROOT, 'testbed', 'inventory', 'three-pairs.yml')
+SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
+FACTS = os.path.join(ROOT, 'benchmarks', 'facts.yml')
+POLLER = os.path.join(ROOT, 'testbed', 'poll_site.py')
+# The one-pair test bed: herring (loadb1, preferred) and haddock (loadb2), VIP 198.51.100.10.
+PREFERRED, STANDBY, CLIENT = 'hapair-herring', 'hapair-haddock', 'hapair-client'
+VIP = '198.51.100.10'
+
+
+def log(message):
+    print('[%s] %s' % (time.strftime('%H:%M:%S'), message), flush=True)
+
+
+def run(args, check=True, env=None):
+    result = subprocess.run(args, capture_output=True, text=True, check=False, cwd=ROOT,
+                            env=dict(os.environ, **(env or {})))
+    if check and result.returncode != 0:
+        sys.exit('failed (%s): %s\n%s\n%s' % (result.returncode, ' '.join(args), result.stdout[-4000:], result.stderr[-2000:]))
+    return result
+
+
+def playbook(inventory, path, *extra, env=None):
+    """Seconds a playbook run takes, and the number of changed tasks in its recap."""
+    start = time.monotonic()
+    result = run(['ansible-playbook', '-i', inventory, path, *extra], env=env)
+    seconds = time.monotonic() - start
+    changed = sum(int(n) for n in re.findall(r'changed=(\d+)', result.stdout))
+    return seconds, changed, result.stdout
+
+
+def fresh_testbed(inventory):
+    """Remove every test bed container (of the largest inventory) and start those of this one afresh."""
+    run(['ansible-playbook', '-i', THREE_PAIRS, os.path.join(ROOT, 'testbed', 'down.yml')])
+    run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'testbed', 'up.yml')])
+
+
+def holds_vip(container):
+    out = run(['podman', 'exec', container, 'ip', '-4', '-o', 'addr', 'show', 'to', VIP], check=False)
+    return out.returncode == 0 and bool(out.stdout.strip())
+
+
+def wait_for(condition, timeout=120, step=0.1):
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            sys.exit('timed out after %s s' % timeout)
+        time.sleep(step)
+    return time.monotonic() - start
+
+
+class Poller:
+    """testbed/poll_site.py in the client container: a request to the VIP every 100 ms."""
+
+    def __init__(self):
+        tag = uuid.uuid4().hex[:8]
+        self.result_path, self.stop_path = '/tmp/bench-%s.json' % tag, '/tmp/bench-%s.stop' % tag
+        self.result = None
+
+    def __enter__(self):
+        run(['podman', 'cp', POLLER, CLIENT + ':/tmp/poll_site.py'])
+        run(['podman', 'exec', '--detach', CLIENT, 'python3', '/tmp/poll_site.py', 'http://%s/' % VIP,
+             self.result_path, self.stop_path, '0.1'])
+        time.sleep(1)
+        return self
+
+    def __exit__(self, *exc):
+        run(['podman', 'exec', CLIENT, 'touch', self.stop_path])
+        for _attempt in range(100):
+            out = run(['podman', 'exec', CLIENT, 'cat', self.result_path], check=False)
+            if out.returncode == 0:
+                self.result = json.loads(out.stdout)
+                break
+            time.sleep(0.1)
+        run(['podman', 'exec', CLIENT, 'rm', '-f', self.result_path, self.stop_path], check=False)
+        return False
+
+
+def median(values):
+    return round(statistics.median(values), 2)
+
+
+def bench_provisioning(runs):
+    rows = []
+    for i in range(runs):
+        log('provisioning %d/%d: fresh containers' % (i + 1, runs))
+        fresh_testbed(ONE_PAIR)
+        baseline, _changed, _out = playbook(ONE_PAIR, FACTS)
+        cold, cold_changed, _out = playbook(ONE_PAIR, SITE)
+        second, second_changed, _out = playbook(ONE_PAIR, SITE)
+        if second_changed:
+            sys.exit('the second run changed %d tasks' % second_changed)
+        rows.append({'baseline_s': round(baseline, 2), 'cold_s': round(cold, 2), 'cold_changed': cold_changed,
+                     'second_s': round(second, 2), 'cold_ratio': round(cold / baseline, 2),
+                     'second_ratio': round(second / baseline, 2)})
+        log('  baseline %.1f s, cold %.1f s, second %.1f s' % (baseline, cold, second))
+    return {'runs': rows, 'median': {key: median([r[key] for r in rows])
+                                     for key in ('baseline_s', 'cold_s', 'second_s', 'cold_ratio', 'second_ratio')}}
+
+
+def profile_cold_run():
+    """The slowest tasks of one cold run (ansible.posix.profile_tasks), to find the slow spots."""
+    fresh_testbed(ONE_PAIR)
+    _seconds, _changed, out = playbook(ONE_PAIR, SITE, env={'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.profile_tasks',
+                                                            'ANSIBLE_NOCOLOR': '1'})
+    tasks = re.findall(r'^(.+?) -+ (\d+\.\d+)s$', out, re.M)
+    return [{'task': name.strip(), 'seconds': float(seconds)} for name, seconds in tasks[:12]]
+
+
+def drill(stop, start):
+    """One failover and failback of the preferred node; what the client saw during each."""
+    wait_for(lambda: holds_vip(PREFERRED) and not holds_vip(STANDBY))
+    with Poller() as over:
+        down_at = time.time()
+        stop()
+        moved = wait_for(lambda: holds_vip(STANDBY))
+        time.sleep(3)
+    with Poller() as back:
+        up_at = time.time()
+        start()
+        returned = wait_for(lambda: holds_vip(PREFERRED) and not holds_vip(STANDBY))
+        time.sleep(3)
+    o, b = over.result, back.result
+    site_back = (o['recovered_time'] - down_at) if o['failed'] else 0.0
+    return {'vip_moved_s': round(moved, 2), 'site_answers_again_s': round(site_back, 2),
+            'failed_requests': o['failed'], 'requests': o['requests'], 'longest_gap_s': o['longest_gap_seconds'],
+            'failback_s': round(returned, 2), 'failback_failed_requests': b['failed'],
+            'failback_longest_gap_s': b['longest_gap_seconds'], 'down_at': down_at, 'up_at': up_at}
+
+
+def bench_failover(runs, profile):
+    log('failover, %s timers: converging the pair' % profile)
+    fresh_testbed(ONE_PAIR)
+    playbook(ONE_PAIR, SITE, '-e', 'heartbeat_timers=%s' % profile)
+    kinds = {
+        'crash': (lambda: run(['podman', 'kill', PREFERRED]), lambda: run(['podman', 'start', PREFERRED])),
+        'graceful': (lambda: run(['podman', 'exec', PREFERRED, 'systemctl', 'stop', 'heartbeat']),
+                     lambda: run(['podman', 'exec', PREFERRED, 'systemctl', 'start', 'heartbeat'])),
+    }
+    result = {}
+    for kind, (stop, start) in kinds.items():
+        rows = []
+        for i in range(runs):
+            row = drill(stop, start)
+            rows.append(row)
+            log('  %s %d/%d: VIP moved in %.1f s, site back after %.1f s, %d requests failed, gap %.1f s, '
+                'failback %.1f s' % (kind, i + 1, runs, row['vip_moved_s'], row['site_answers_again_s'],
+                                     row['failed_requests'], row['longest_gap_s'], row['failback_s']))
+        keys = ('vip_moved_s', 'site_answers_again_s', 'failed_requests', 'longest_gap_s', 'failback_s',
+                'failback_failed_requests', 'failback_longest_gap_s')
+        result[kind] = {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in keys}}
+    return result
+
+
+def bench_scale(runs):
+    rows = []
+    for i in range(runs):
+        log('scale %d/%d: one pair, cold' % (i + 1, runs))
+        fresh_testbed(ONE_PAIR)
+        one, _changed, _out = playbook(ONE_PAIR, SITE)
+        log('scale %d/%d: three pairs, cold' % (i + 1, runs))
+        fresh_testbed(THREE_PAIRS)
+        three, _changed, _out = playbook(THREE_PAIRS, SITE)
+        rows.append({'one_pair_s': round(one, 2), 'three_pairs_s': round(three, 2), 'ratio': round(three / one, 2)})
+        log('  one pair %.1f s, three pairs %.1f s' % (one, three))
+    return {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in ('one_pair_s', 'three_pairs_s', 'ratio')}}
+
+
+def machine():
+    def first(path, pattern):
+        try:
+            with open(path, encoding='utf-8') as handle:
+                match = re.search(pattern, handle.read(), re.M)
+            return match.group(1).strip() if match else None
+        except OSError:
+            return None
+    return {
+        'host': socket.gethostname(),
+        'cpu': first('/proc/cpuinfo', r'^model name\s*:\s*(.+)$'),
+        'cores': os.cpu_count(),
+        'memory_gib': round(int(first('/proc/meminfo', r'^MemTotal:\s*(\d+)') or 0) / 1024 / 1024, 1),
+        'kernel': platform.release(),
+        'os': first('/etc/os-release', r'^PRETTY_NAME="?([^"\n]+)'),
+        'python': platform.python_version(),
+        'ansible_core': run(['ansible', '--version']).stdout.split('\n')[0],
+        'podman': run(['podman', '--version']).stdout.strip(),
+    }
+
+
+def markdown(results):
+    m, lines = results['machine'], []
+    lines.append('# Benchmark results: %s (%s)\n' % (results['label'], results['date']))
+    lines.append('Machine: %s, %s cores, %s GiB, %s, kernel %s, %s, %s, Python %s. Median of %d runs each.\n' % (
+        m['cpu'], m['cores'], m['memory_gib'], m['os'], m['kernel'], m['podman'], m['ansible_core'], m['python'],
+        results['runs']))
+    if 'provisioning' in results:
+        p = results['provisioning']['median']
+        lines += ['## Provisioning one pair\n', '| Run | Seconds | Ratio to the facts-only baseline |', '| --- | --- | --- |',
+                  '| Baseline: gather facts only | %s | 1 |' % p['baseline_s'],
+                  '| Cold: fresh containers, site playbook | %s | %s |' % (p['cold_s'], p['cold_ratio']),
+                  '| Second run: nothing to change | %s | %s |' % (p['second_s'], p['second_ratio']), '']
+    if 'slowest_tasks' in results:
+        lines += ['### Slowest tasks of a cold run\n', '| Task | Seconds |', '| --- | --- |']
+        lines += ['| %s | %s |' % (t['task'].replace('|', '/'), t['seconds']) for t in results['slowest_tasks']] + ['']
+    for profile in ('standard', 'fast'):
+        key = 'failover_' + profile
+        if key not in results:
+            continue
+        lines += ['## Failover, %s timers\n' % profile,
+                  '| Event | VIP on the other node (s) | Site answers again (s) | Failed requests | Longest gap (s) |'
+                  ' Failback (s) | Failed requests in failback | Longest gap in failback (s) |',
+                  '| --- | --- | --- | --- | --- | --- | --- | --- |']
+        for kind in ('crash', 'graceful'):
+            d = results[key][kind]['median']
+            lines.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
+                kind, d['vip_moved_s'], d['site_answers_again_s'], d['failed_requests'], d['longest_gap_s'],
+                d['failback_s'], d['failback_failed_requests'], d['failback_longest_gap_s']))
+        lines.append('')
+    if 'scale' in results:
+        s = results['scale']['median']
+        lines += ['## Scale: three pairs against one, cold\n', '| One pair (s) | Three pairs (s) | Ratio |',
+                  '| --- | --- | --- |', '| %s | %s | %s |' % (s['one_pair_s'], s['three_pairs_s'], s['ratio']), '']
+    return '\n'.join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    parser.add_argument('--runs', type=int, default=5, help='runs per figure (median), at least 5 (default 5)')
+    parser.add_argument('--only', default='provisioning,failover,scale',
+                        help='comma-separated: provisioning, profile, failover, scale')
+    parser.add_argument('--label', default='current', help='name of this measurement in the results file')
+    args = parser.parse_args()
+    if args.runs < 5:
+        parser.error('--runs must be at least 5: every figure is a median of five or more runs')
+    only = set(args.only.split(','))
+    results = {'label': args.label, 'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'runs': args.runs,
+               'machine': machine()}
+    started = time.monotonic()
+    if 'provisioning' in only:
+        results['provisioning'] = bench_provisioning(args.runs)
+    if 'profile' in only or 'provisioning' in only:
+        results['slowest_tasks'] = profile_cold_run()
+    if 'failover' in only:
+        for profile in ('standard', 'fast'):
+            results['failover_' + profile] = bench_failover(args.runs, profile)
+    if 'scale' in only:
+        results['scale'] = bench_scale(args.runs)
+    results['total_minutes'] = round((time.monotonic() - started) / 60, 1)
+    out_dir = os.path.join(ROOT, 'benchmarks', 'results')
+    os.makedirs(out_dir, exist_ok=True)
+    base = os.path.join(out_dir, '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'), results['machine']['host'], args.label))
+    with open(base + '.json', 'w', encoding='utf-8') as handle:
+        json.dump(results, handle, indent=2)
+    with open(base + '.md', 'w', encoding='utf-8') as handle:
+        handle.write(markdown(results) + '\n')
+    log('results: %s.json and .md' % base)
+    print(markdown(results))
+
+
+if __name__ == '__main__':
+    main()
