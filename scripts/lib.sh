@@ -8,9 +8,12 @@ export HAPAIR_ROOT
 export CONTAINERS_CONF="$HAPAIR_ROOT/testbed/containers.conf"
 export PATH="$HAPAIR_ROOT/.venv/bin:$PATH"
 
-SUDO=
+# $SUDO prefixes the commands that need root in the scripts that source this file.
+# shellcheck disable=SC2034
 if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
+else
+  SUDO=
 fi
 
 # Print a stage heading with the time, so long runs show where they are.

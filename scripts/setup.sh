@@ -5,7 +5,8 @@
 # what is missing or out of date.
 source "$(dirname "$0")/lib.sh"
 
-packages=(podman runc debootstrap containernetworking-plugins iptables catatonit git openssh-client)
+# ansible-test sanity skips its shellcheck test when the shellcheck program is missing.
+packages=(podman runc debootstrap containernetworking-plugins iptables catatonit git openssh-client shellcheck)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")

@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Shared by the tests that use the collection as a user gets it: built, installed, run from elsewhere.
+
+The session fixture ``installed_collection`` runs scripts/build-collection.sh once into a temporary
+directory: the tarball (``ansible-galaxy collection build``) and its install into an otherwise empty
+collections path. ``hermetic_env`` is the environment for running Ansible against that install only:
+no ansible.cfg, no collections from the checkout (playbooks/collections), from ~/.ansible or from the
+Python environment (the ``ansible`` package's collections), Ansible's own files in the temporary
+directory.
+
+``fake_pair_inventory`` writes an inventory of two fake hosts that are both this machine
+(``ansible_connection: local``); the tests only run the site playbook against it with ``--check``
+and with an input that stops it in validation, before any host could change.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD_SCRIPT = os.path.join(REPO, 'scripts', 'build-collection.sh')
+
+InstalledCollection = collections.namedtuple('InstalledCollection', 'tarball collections_path path tmp')
+
+
+def tool(name):
+    """An Ansible command from the Python environment running pytest (the project's .venv)."""
+    candidate = os.path.join(os.path.dirname(sys.executable), name)
+    return candidate if os.path.exists(candidate) else name
+
+
+def galaxy_version():
+    with open(os.path.join(REPO, 'galaxy.yml')) as handle:
+        return str(yaml.safe_load(handle)['version'])
+
+
+def hermetic_env(tmp, collections_path):
+    """os.environ without any ANSIBLE_* setting, plus settings that see nothing but collections_path."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith('ANSIBLE_')}
+    home = os.path.join(str(tmp), 'ansible-home')
+    env.update({
+        'PATH': os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', ''),
+        'ANSIBLE_CONFIG': os.path.join(str(tmp), 'no-ansible.cfg'),  # never written: no config from anywhere
+        'ANSIBLE_HOME': home,
+        'ANSIBLE_LOCAL_TEMP': os.path.join(home, 'tmp'),
+        'ANSIBLE_COLLECTIONS_PATH': str(collections_path),
+        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
+        'ANSIBLE_ROLES_PATH': os.path.join(home, 'roles'),
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default',
+    })
+    return env
+
+
+@pytest.fixture(scope='session')
+def installed_collection(tmp_path_factory):
+    """The collection built by scripts/build-collection.sh and installed into an empty collections path."""
+    tmp = tmp_path_factory.mktemp('collection')
+    proc = subprocess.run(['bash', BUILD_SCRIPT, str(tmp / 'build')], cwd=REPO, check=False, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout
+    tarball = proc.stdout.strip().splitlines()[-1]
+    assert tarball == str(tmp / 'build' / ('hapair-loadbalancer-%s.tar.gz' % galaxy_version())), proc.stdout
+    collections_path = tmp / 'build' / 'collections'
+    path = collections_path / 'ansible_collections' / 'hapair' / 'loadbalancer'
+    assert (path / 'MANIFEST.json').is_file(), proc.stdout
+    # Nothing else in that collections path.
+    assert sorted(os.listdir(str(collections_path / 'ansible_collections'))) == ['hapair']
+    assert sorted(os.listdir(str(collections_path / 'ansible_collections' / 'hapair'))) == ['loadbalancer']
+    return InstalledCollection(tarball, collections_path, path, tmp)
+
+
+def fake_pair_inventory(path, **pair_vars):
+    """Two fake load balancers, lb1 and lb2, that are both this machine.
+
+    Every input is valid (links on lo, a VIP on lo's subnet, one backend) unless pair_vars overrides it;
+    a value of None leaves the variable out. Nothing is ever sent to these addresses: the tests stop the
+    site playbook in validation.
+    """
+    group_vars = {
+        'ansible_connection': 'local',
+        'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+        'hapair_vip': '127.0.0.10',
+        'hapair_vip_prefix': 8,
+        'hapair_vip_interface': 'lo',
+        'apache_balancer_members': ['http://198.51.100.21:8080'],
+        'heartbeat_auth_key': '6f1ee1c5a4b0e3d2c7f8a9b0c1d2e3f4',
+    }
+    group_vars.update(pair_vars)
+    group_vars = {key: value for key, value in group_vars.items() if value is not None}
+    inventory = {
+        'loadbalancers': {
+            'hosts': {
+                'lb1': {'hapair_links': [{'interface': 'lo', 'address': '127.0.0.11'}]},
+                'lb2': {'hapair_links': [{'interface': 'lo', 'address': '127.0.0.12'}]},
+            },
+            'vars': group_vars,
+        },
+    }
+    with open(str(path), 'w') as handle:
+        handle.write('---\n')
+        yaml.dump(inventory, handle, default_flow_style=False)
+    return path
