@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
-_TIME = re.compile(r'^\s*(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>ms|s)?\s*$')
+_TIME = re.compile(r'^\s*(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>ms)?\s*$')
 
 
 def heartbeat_ms(value):
-    """Milliseconds of a heartbeat time value (2, "2", "1.5", "500ms", "2s"); -1 when it is not one.
+    """Milliseconds of a heartbeat time value (2, "2", "1.5", "500ms"); -1 when it is not one.
 
     heartbeat reads plain numbers as seconds and accepts an "ms" suffix (ha.cf: "1500ms means 1.5 seconds").
     """

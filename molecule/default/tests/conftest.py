@@ -3,13 +3,19 @@
 """What the test bed should look like, read from its inventory, and fast podman:// hosts to check it.
 
 testinfra's ansible backend costs about 5 s a check; podman exec about 0.5 s.
+
+Also: ansible_playbook() runs a playbook of the collection against the test bed, and snapshot() records, with
+one podman exec per node, everything of a node the site playbook could change, so that tests can show that a
+run changed nothing.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import sys
 
 import pytest
 import testinfra
@@ -75,3 +81,91 @@ def http_get(client_host, url):
     code = ('import sys, urllib.request\n'
             'print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().strip())')
     return client_host.check_output('python3 -c %s %s', code, url)
+
+
+# --- Running playbooks against the test bed, and snapshots of what they could change ---------------------
+
+_PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+ANSIBLE_PLAYBOOK = _PLAYBOOK_BIN if os.path.exists(_PLAYBOOK_BIN) else 'ansible-playbook'
+PROVISION_PLAY = 'PLAY [Provision the load-balancer pairs]'
+_RECAP_RE = re.compile(r'^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)'
+                       r'\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)', re.M)
+# A failed task or loop item: the host it ran on and its result.
+_FAILED_RE = re.compile(r'^(?:fatal|failed): \[(?P<host>[^\]]+)\](?:: FAILED!)?(?: \(item=.*?\))? => (?P<result>\{.*\})$', re.M)
+
+
+class PlaybookRun:
+    """One ansible-playbook run: rc, out (stdout and stderr), recap {host: {ok, changed, ...}}, failures [(host, msg)]."""
+
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.out = proc.stdout
+        self.recap = {m.group('host'): {key: int(value) for key, value in m.groupdict().items() if key != 'host'}
+                      for m in _RECAP_RE.finditer(self.out)}
+        self.failures = []
+        for match in _FAILED_RE.finditer(self.out):
+            try:
+                self.failures.append((match.group('host'), str(json.loads(match.group('result')).get('msg', ''))))
+            except ValueError:
+                self.failures.append((match.group('host'), match.group('result')))
+
+    @property
+    def messages(self):
+        return [message for _host, message in self.failures]
+
+    def has_message(self, phrase):
+        return any(phrase in message for message in self.messages)
+
+
+def ansible_playbook(playbook, *args, inventories=(), timeout=1200):
+    """Run playbooks/<playbook> against the test bed inventory (plus `inventories`, whose host variables win),
+    with the environment pytest runs in (under molecule: its ansible.cfg), in plain uncoloured output."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
+    command = [ANSIBLE_PLAYBOOK, '-i', INVENTORY]
+    for extra in inventories:
+        command += ['-i', str(extra)]
+    command += [os.path.join(ROOT, 'playbooks', playbook)] + list(args)
+    proc = subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=timeout)
+    return PlaybookRun(proc)
+
+
+# Everything of a node the site playbook could change, read with one podman exec: the checksums of the
+# heartbeat files, the Apache configuration it writes and the host name files; the enabled sites; which
+# interface holds the VIP; the main PIDs of heartbeat and Apache (a restart changes them); uname -n.
+_SNAPSHOT_SCRIPT = r'''
+for f in /etc/ha.d/ha.cf /etc/ha.d/haresources /etc/ha.d/authkeys /etc/apache2/ports.conf \
+         /etc/apache2/sites-available/*.conf /etc/hostname /etc/hosts; do
+  if [ -f "$f" ]; then echo "file $f $(sha256sum < "$f" | cut -d ' ' -f 1)"; else echo "file $f missing"; fi
+done
+for f in /etc/apache2/sites-enabled/*; do
+  if [ -L "$f" ]; then echo "link $f $(readlink "$f")"; fi
+done
+echo "vip $(ip -4 -o addr show to "$1" | awk '{print $2}' | tr '\n' ' ')"
+for s in heartbeat apache2; do echo "pid $s $(systemctl show -p MainPID --value "$s" 2>/dev/null)"; done
+for p in heartbeat apache2; do echo "package $p $(dpkg-query -W -f '${Status}' "$p" 2>/dev/null)"; done
+echo "uname $(uname -n)"
+'''
+
+
+def snapshot(hosts=None):
+    """{host: {item: value}} for the load-balancer nodes (all of them by default); see _SNAPSHOT_SCRIPT."""
+    result = {}
+    for host in hosts or NODES:
+        out = subprocess.run(['podman', 'exec', HOSTVARS[host]['testbed_container'], 'sh', '-c', _SNAPSHOT_SCRIPT, 'sh',
+                              HOSTVARS[host]['hapair_vip']], check=True, capture_output=True, text=True).stdout
+        state = {}
+        for line in out.splitlines():
+            kind, _space, rest = line.partition(' ')
+            if kind in ('file', 'link', 'pid', 'package'):
+                name, _space, value = rest.partition(' ')
+                state['%s %s' % (kind, name)] = value
+            else:
+                state[kind] = rest.strip()
+        result[host] = state
+    return result
+
+
+def vip_holders(state):
+    """Inventory names of the nodes that hold the VIP in a snapshot."""
+    return sorted(host for host, items in state.items() if items['vip'])

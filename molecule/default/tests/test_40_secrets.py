@@ -1,0 +1,141 @@
+# Copyright: (c) 2026, hapair.loadbalancer developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The heartbeat key never leaks, not even from a --diff -vvv run that rewrites authkeys.
+
+A run on a converged pair writes nothing, so this test makes the key matter: it rotates the key to a new one
+(and changes warntime, so that ha.cf does show a diff), with --diff -vvv, which must rewrite authkeys on both
+nodes and reload heartbeat; then rotates back the same way. Neither run's output (stdout and stderr) may hold
+either key, any obvious encoding of it, or any 12 characters of its random part; the authkeys task must show
+no diff while the ha.cf task does. Afterwards the pair is as before and its VIP on exactly one node.
+
+The new key lives in a vars file (-e @FILE), never on a command line.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import urllib.parse
+
+import pytest
+
+from conftest import HOSTVARS, NODES, ansible_playbook, snapshot, vip_holders
+
+KEY = HOSTVARS[NODES[0]]['heartbeat_auth_key']
+NEW_KEY = 'rotated-' + secrets.token_hex(16)
+AUTHKEYS = 'file /etc/ha.d/authkeys'
+HA_CF = 'file /etc/ha.d/ha.cf'
+
+
+def leaks(key):
+    """Strings whose presence in output would give the key away: the key, obvious encodings and digests of it,
+    and every 12-character piece of it (a truncated or wrapped key)."""
+    raw = key.encode()
+    forms = {
+        key, key[::-1], urllib.parse.quote(key, safe=''), raw.hex(), raw.hex().upper(),
+        base64.b64encode(raw).decode(), base64.b64encode(raw).decode().rstrip('='),
+        base64.urlsafe_b64encode(raw).decode().rstrip('='), json.dumps(key)[1:-1],
+    }
+    forms.update(hashlib.new(name, raw).hexdigest() for name in ('md5', 'sha1', 'sha256', 'sha512'))
+    forms.update(key[i:i + 12] for i in range(len(key) - 11))
+    return forms
+
+
+def assert_no_leak(out, *keys):
+    for key in keys:
+        found = [form for form in leaks(key) if form in out]
+        # Never print the forms themselves: say where, not what.
+        assert not found, '%d form(s) of a heartbeat key in the output, first at offset %d' % (len(found), out.find(found[0]))
+
+
+def authkeys_contents():
+    """{host: authkeys}, read as root inside each container (for comparing only; never printed)."""
+    return {host: subprocess.run(['podman', 'exec', HOSTVARS[host]['testbed_container'], 'cat', '/etc/ha.d/authkeys'],
+                                 check=True, capture_output=True, text=True).stdout for host in NODES}
+
+
+def task_output(out, task):
+    """The output of a task, from its TASK line to the next TASK, HANDLER or PLAY line."""
+    match = re.search(r'^TASK \[[^\]]*: %s\] \**\n(.*?)(?=^(?:TASK|RUNNING HANDLER|PLAY) )' % re.escape(task), out, re.M | re.S)
+    assert match, 'no task %r in the output' % task
+    return match.group(1)
+
+
+@pytest.fixture(scope='module')
+def rotation(tmp_path_factory):
+    """Rotate the key to NEW_KEY and back; the runs' outputs and the snapshots of each stage."""
+    tmp = tmp_path_factory.mktemp('secrets')
+    vars_file = tmp / 'new-key.json'
+    vars_file.write_text(json.dumps({'heartbeat_auth_key': NEW_KEY, 'heartbeat_warntime': 6}))
+    os.chmod(str(vars_file), 0o600)
+    before = snapshot()
+    stages = {'before': before, 'authkeys before': authkeys_contents()}
+    stages['rotate'] = ansible_playbook('site.yml', '--diff', '-vvv', '-e', '@%s' % vars_file)
+    stages['rotated'] = snapshot()
+    stages['authkeys rotated'] = authkeys_contents()
+    stages['rotate back'] = ansible_playbook('site.yml', '--diff', '-vvv')
+    stages['after'] = snapshot()
+    stages['authkeys after'] = authkeys_contents()
+    stages['verify'] = ansible_playbook('verify.yml')
+    # For a look afterwards; they hold no key (test_no_run_output_holds_either_key).
+    for stage in ('rotate', 'rotate back', 'verify'):
+        (tmp / (stage.replace(' ', '-') + '.log')).write_text(stages[stage].out)
+    return stages
+
+
+def test_rotating_the_key_rewrites_authkeys_on_both_nodes_and_reloads_heartbeat(rotation):
+    run = rotation['rotate']
+    assert run.rc == 0, run.out[-5000:]
+    before, rotated = rotation['before'], rotation['rotated']
+    for host in NODES:
+        assert rotated[host][AUTHKEYS] != before[host][AUTHKEYS], host
+        assert rotated[host][HA_CF] != before[host][HA_CF], host
+        assert ('1 sha1 %s' % NEW_KEY) in rotation['authkeys rotated'][host].splitlines(), '%s: authkeys lacks the new key' % host
+        assert run.recap[host]['changed'] > 0 and run.recap[host]['failed'] == 0, (host, run.recap[host])
+    assert len({rotated[host][AUTHKEYS] for host in NODES}) == 1
+    assert 'RUNNING HANDLER [hapair.loadbalancer.heartbeat : Reload heartbeat]' in run.out
+    # Reloaded, not restarted: haresources did not change.
+    assert 'RUNNING HANDLER [hapair.loadbalancer.heartbeat : Restart heartbeat]' not in run.out
+    assert len(vip_holders(rotated)) == 1, rotated
+
+
+def test_authkeys_never_shows_a_diff_while_other_files_do(rotation):
+    for stage in ('rotate', 'rotate back'):
+        out = rotation[stage].out
+        authkeys = task_output(out, 'Write authkeys')
+        assert len(re.findall(r'^changed: \[', authkeys, re.M)) == len(NODES), authkeys
+        assert not re.search(r'^(---|\+\+\+|@@) ', authkeys, re.M), authkeys
+        assert "'no_log: true' was specified for this result" in authkeys, authkeys
+        # --diff was on: the ha.cf change is shown.
+        ha_cf = task_output(out, 'Write ha.cf')
+        assert re.search(r'^\+warntime 6$', ha_cf, re.M) if stage == 'rotate' else re.search(r'^\+warntime 5$', ha_cf, re.M), ha_cf
+
+
+def test_no_run_output_holds_either_key(rotation):
+    for stage in ('rotate', 'rotate back', 'verify'):
+        out = rotation[stage].out
+        # -vvv was on for the rotations: connections and every module's arguments were printed.
+        if stage != 'verify':
+            assert 'ESTABLISH SSH CONNECTION' in out and '"module_args": {' in out, out[:3000]
+        assert_no_leak(out, KEY, NEW_KEY)
+
+
+def test_rotating_back_restores_the_pair(rotation):
+    run = rotation['rotate back']
+    assert run.rc == 0, run.out[-5000:]
+    assert 'RUNNING HANDLER [hapair.loadbalancer.heartbeat : Reload heartbeat]' in run.out
+    before, after = rotation['before'], rotation['after']
+    for host in NODES:
+        for item in before[host]:
+            if not item.startswith('pid '):
+                assert after[host][item] == before[host][item], (host, item)
+    assert rotation['authkeys after'] == rotation['authkeys before']
+    assert vip_holders(after) == vip_holders(before)
+    verify = rotation['verify']
+    assert verify.rc == 0, verify.out[-5000:]
+    assert all(recap['failed'] == 0 for recap in verify.recap.values()), verify.recap
