@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, hapair.loadbalancer developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Helpers for the failover drills: run playbooks, poll the site from the client, watch the VIP."""
+"""Helpers for the failover drills: poll the site from the client, watch the VIP (playbooks: conftest)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,6 @@ import uuid
 from conftest import HOSTVARS, INVENTORY, ROOT
 
 POLLER = os.path.join(ROOT, 'testbed', 'poll_site.py')
-
-
-def playbook(name, *args):
-    """Run playbooks/<name> against the test bed; return the CompletedProcess (stdout and stderr in .stdout)."""
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0')
-    return subprocess.run(['ansible-playbook', '-i', INVENTORY, os.path.join(ROOT, 'playbooks', name), *args],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, cwd=ROOT, env=env)
 
 
 def vip_check(host, vip, expect):

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from conftest import CLIENT, HOSTVARS, pairs
-from drill import SitePoller, holds_vip, playbook, podman, report, vip_check, wait_for
+from conftest import CLIENT, HOSTVARS, ansible_playbook as playbook, pairs
+from drill import SitePoller, holds_vip, podman, report, vip_check, wait_for
 
 CLUSTER = sorted(pairs())[0]
 PREFERRED, STANDBY = pairs()[CLUSTER]
@@ -33,7 +33,7 @@ def pair_is_whole_before_and_after():
     yield
     wait_for(lambda: holds_vip(PREFERRED, VIP) and not holds_vip(STANDBY, VIP), 60)
     result = playbook('verify.yml')
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.rc == 0, result.out[-3000:]
 
 
 def test_graceful_stop_drill_with_the_failover_playbook():
@@ -41,7 +41,7 @@ def test_graceful_stop_drill_with_the_failover_playbook():
         report_file = os.path.join(tmp, 'drill.json')
         with SitePoller(CLIENT_CONTAINER, 'http://%s/' % VIP) as poller:
             result = playbook('failover.yml', '-e', 'heartbeat_failover_report=%s' % report_file)
-        assert result.returncode == 0, result.stdout[-3000:]
+        assert result.rc == 0, result.out[-3000:]
         with open(report_file, encoding='utf-8') as handle:
             drill = json.load(handle)['pairs'][0]
     assert drill['holder_before'] == NAMES[PREFERRED] and drill['took_over'] == NAMES[STANDBY]
@@ -63,7 +63,7 @@ def test_reboot_drill_with_the_failover_playbook():
         with SitePoller(CLIENT_CONTAINER, 'http://%s/' % VIP) as poller:
             result = playbook('failover.yml', '-e', 'heartbeat_failover_method=reboot',
                               '-e', 'heartbeat_failover_report=%s' % report_file)
-        assert result.returncode == 0, result.stdout[-3000:]
+        assert result.rc == 0, result.out[-3000:]
         with open(report_file, encoding='utf-8') as handle:
             drill = json.load(handle)['pairs'][0]
     assert drill['method'] == 'reboot' and drill['took_over'] == NAMES[STANDBY] and drill['site_status'] == 200
@@ -101,11 +101,11 @@ def test_split_brain_is_found_and_named():
     podman('exec', standby_container, 'ip', 'addr', 'add', '%s/%s' % (VIP, prefix), 'dev', 'eth0', 'label', 'eth0:9')
     try:
         result = playbook('verify.yml')
-        assert result.returncode == 2, result.stdout[-3000:]
+        assert result.rc == 2, result.out[-3000:]
         expected = "Split brain in pair '%s': %s and %s both hold VIP %s." % (
             CLUSTER, NAMES[PREFERRED], NAMES[STANDBY], VIP)
-        assert expected in result.stdout, result.stdout[-3000:]
+        assert expected in result.out, result.out[-3000:]
     finally:
         podman('exec', standby_container, 'ip', 'addr', 'del', '%s/%s' % (VIP, prefix), 'dev', 'eth0')
     result = playbook('verify.yml')
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.rc == 0, result.out[-3000:]
