@@ -223,9 +223,9 @@ def machine():
 def markdown(results):
     m, lines = results['machine'], []
     lines.append('# Benchmark results: %s (%s)\n' % (results['label'], results['date']))
-    lines.append('Machine: %s, %s cores, %s GiB, %s, kernel %s, %s, %s, Python %s. Median of %d runs each.\n' % (
-        m['cpu'], m['cores'], m['memory_gib'], m['os'], m['kernel'], m['podman'], m['ansible_core'], m['python'],
-        results['runs']))
+    lines.append('Machine: %s, %s cores, %s GiB, %s, kernel %s, %s, %s, Python %s. Median of %d runs each; '
+                 'Ansible forks %s.\n' % (m['cpu'], m['cores'], m['memory_gib'], m['os'], m['kernel'], m['podman'],
+                                           m['ansible_core'], m['python'], results['runs'], results.get('forks', 5)))
     if 'provisioning' in results:
         p = results['provisioning']['median']
         lines += ['## Provisioning one pair\n', '| Run | Seconds | Ratio to the facts-only baseline |', '| --- | --- | --- |',
@@ -262,12 +262,16 @@ def main():
     parser.add_argument('--only', default='provisioning,failover,scale',
                         help='comma-separated: provisioning, profile, failover, scale')
     parser.add_argument('--label', default='current', help='name of this measurement in the results file')
+    parser.add_argument('--forks', type=int, default=None,
+                        help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
     args = parser.parse_args()
     if args.runs < 5:
         parser.error('--runs must be at least 5: every figure is a median of five or more runs')
     only = set(args.only.split(','))
+    if args.forks:
+        os.environ['ANSIBLE_FORKS'] = str(args.forks)
     results = {'label': args.label, 'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'runs': args.runs,
-               'machine': machine()}
+               'forks': args.forks or 5, 'machine': machine()}
     started = time.monotonic()
     if 'provisioning' in only:
         results['provisioning'] = bench_provisioning(args.runs)
