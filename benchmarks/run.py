@@ -224,8 +224,9 @@ def markdown(results):
     m, lines = results['machine'], []
     lines.append('# Benchmark results: %s (%s)\n' % (results['label'], results['date']))
     lines.append('Machine: %s, %s cores, %s GiB, %s, kernel %s, %s, %s, Python %s. Median of %d runs each; '
-                 'Ansible forks %s.\n' % (m['cpu'], m['cores'], m['memory_gib'], m['os'], m['kernel'], m['podman'],
-                                           m['ansible_core'], m['python'], results['runs'], results.get('forks', 5)))
+                 'Ansible forks %s.\n' % (
+                     m['cpu'], m['cores'], m['memory_gib'], m['os'], m['kernel'], m['podman'], m['ansible_core'],
+                     m['python'], results['runs'], results.get('forks', 5)))
     if 'provisioning' in results:
         p = results['provisioning']['median']
         lines += ['## Provisioning one pair\n', '| Run | Seconds | Ratio to the facts-only baseline |', '| --- | --- | --- |',
