@@ -10,7 +10,10 @@ Run through benchmarks/run.sh, which sets up the machine first. Every figure is 
   playbook that only gathers facts on the same pair;
 - failover: a crash of the active node (podman kill) and a graceful stop of heartbeat on it, and the failback,
   with a client asking for the site every 100 ms, for the standard and the fast timer profile;
-- scale: three pairs against one pair, both cold, in one run of the site playbook each.
+- scale: three pairs against one pair, both cold, in one run of the site playbook each;
+- input_check: the site playbook's input check (its first play) for one pair and for three, on the controller
+  alone: fake hosts whose facts come from a fact cache, so nothing is gathered or contacted; reported as the run
+  minus an empty play on the same inventory (ansible-playbook's own start).
 
 The results, with a description of the machine, go to benchmarks/results/<date>-<host>-<label>.json and .md.
 """
@@ -199,6 +202,86 @@ def bench_scale(runs):
     return {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in ('one_pair_s', 'three_pairs_s', 'ratio')}}
 
 
+INPUT_CHECK_PLAY = """---
+- name: The site playbook's input check, alone
+  hosts: loadbalancers
+  gather_facts: false
+  tasks:
+    - name: Check the pair model and the input of every role
+      ansible.builtin.include_role:
+        name: hapair.loadbalancer.hapair
+        tasks_from: check
+"""
+EMPTY_PLAY = """---
+- name: Nothing, on the same hosts
+  hosts: loadbalancers
+  gather_facts: false
+  tasks: []
+"""
+PRIME_PLAY = """---
+- name: Put the fake hosts' facts into the fact cache
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Cache the facts
+      ansible.builtin.set_fact:
+        cacheable: true
+        ansible_distribution: Debian
+        ansible_distribution_release: bookworm
+        ansible_interfaces: [lo, eth0, eth1]
+        ansible_eth0: {device: eth0, ipv4: {address: "{{ fake_links[0] }}", netmask: 255.255.255.192}}
+        ansible_eth1: {device: eth1, ipv4: {address: "{{ fake_links[1] }}", netmask: 255.255.255.192}}
+"""
+
+
+def fake_pairs(pairs):
+    """An inventory of `pairs` fake pairs that are all this machine (never contacted: facts come from the cache)."""
+    hosts = {}
+    for index in range(pairs):
+        for side in (0, 1):
+            number = 11 + 2 * index + side
+            hosts['lb%d' % (2 * index + side + 1)] = {
+                'hapair_cluster': 'pair%d' % (index + 1), 'hapair_vip': '198.51.100.%d' % (40 + index),
+                'hapair_vip_prefix': 26, 'hapair_node_name': 'loadb%d' % (2 * index + side + 1),
+                'hapair_links': [{'interface': 'eth0', 'address': '198.51.100.%d' % number},
+                                 {'interface': 'eth1', 'address': '198.51.100.%d' % (number + 64)}],
+                'fake_links': ['198.51.100.%d' % number, '198.51.100.%d' % (number + 64)],
+            }
+    return {'loadbalancers': {'hosts': hosts, 'vars': {
+        'ansible_connection': 'local', 'ansible_python_interpreter': '/bin/false',
+        'apache_balancer_members': ['http://198.51.100.51/', 'http://198.51.100.52/'],
+        'heartbeat_auth_key': 'benchmark-only-%s' % uuid.uuid4().hex}}}
+
+
+def bench_input_check(runs):
+    work = os.path.join(ROOT, 'benchmarks', 'work', 'input-check')
+    os.makedirs(work, exist_ok=True)
+    files = {'check.yml': INPUT_CHECK_PLAY, 'empty.yml': EMPTY_PLAY, 'prime.yml': PRIME_PLAY}
+    for name, text in files.items():
+        with open(os.path.join(work, name), 'w', encoding='utf-8') as handle:
+            handle.write(text)
+    env = {'ANSIBLE_COLLECTIONS_PATH': os.path.join(ROOT, 'playbooks', 'collections'), 'ANSIBLE_GATHERING': 'explicit',
+           'ANSIBLE_CACHE_PLUGIN': 'ansible.builtin.jsonfile', 'ANSIBLE_CACHE_PLUGIN_CONNECTION': os.path.join(work, 'cache')}
+    result = {}
+    for pairs in (1, 3):
+        inventory = os.path.join(work, 'pairs-%d.json' % pairs)
+        with open(inventory, 'w', encoding='utf-8') as handle:
+            json.dump(fake_pairs(pairs), handle)
+        run(['ansible-playbook', '-i', inventory, os.path.join(work, 'prime.yml')], env=env)
+        rows = []
+        for i in range(runs):
+            empty, _changed, _out = playbook(inventory, os.path.join(work, 'empty.yml'), env=env)
+            check, _changed, out = playbook(inventory, os.path.join(work, 'check.yml'), env=env)
+            if 'is valid' not in out:
+                sys.exit('the input check did not pass:\n' + out[-3000:])
+            rows.append({'empty_s': round(empty, 2), 'check_s': round(check, 2), 'input_check_s': round(check - empty, 2)})
+            log('  input check, %d pair(s) %d/%d: %.2f s (run %.2f s, empty play %.2f s)' % (
+                pairs, i + 1, runs, check - empty, check, empty))
+        result['%d_pair%s' % (pairs, 's' if pairs > 1 else '')] = {
+            'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in ('empty_s', 'check_s', 'input_check_s')}}
+    return result
+
+
 def machine():
     def first(path, pattern):
         try:
@@ -250,6 +333,13 @@ def markdown(results):
                 kind, d['vip_moved_s'], d['site_answers_again_s'], d['failed_requests'], d['longest_gap_s'],
                 d['failback_s'], d['failback_failed_requests'], d['failback_longest_gap_s']))
         lines.append('')
+    if 'input_check' in results:
+        lines += ['## Input check (the site playbook\'s first play), on the controller\n',
+                  '| Pairs | Input check (s) | Whole run (s) | Empty play on the same hosts (s) |', '| --- | --- | --- | --- |']
+        for key, label in (('1_pair', '1'), ('3_pairs', '3')):
+            d = results['input_check'][key]['median']
+            lines.append('| %s | %s | %s | %s |' % (label, d['input_check_s'], d['check_s'], d['empty_s']))
+        lines.append('')
     if 'scale' in results:
         s = results['scale']['median']
         lines += ['## Scale: three pairs against one, cold\n', '| One pair (s) | Three pairs (s) | Ratio |',
@@ -260,8 +350,8 @@ def markdown(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--runs', type=int, default=5, help='runs per figure (median), at least 5 (default 5)')
-    parser.add_argument('--only', default='provisioning,failover,scale',
-                        help='comma-separated: provisioning, profile, failover, scale')
+    parser.add_argument('--only', default='provisioning,failover,scale,input_check',
+                        help='comma-separated: provisioning, profile, failover, scale, input_check')
     parser.add_argument('--label', default='current', help='name of this measurement in the results file')
     parser.add_argument('--forks', type=int, default=None,
                         help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
@@ -283,6 +373,8 @@ def main():
             results['failover_' + profile] = bench_failover(args.runs, profile)
     if 'scale' in only:
         results['scale'] = bench_scale(args.runs)
+    if 'input_check' in only:
+        results['input_check'] = bench_input_check(args.runs)
     results['total_minutes'] = round((time.monotonic() - started) / 60, 1)
     out_dir = os.path.join(ROOT, 'benchmarks', 'results')
     os.makedirs(out_dir, exist_ok=True)

@@ -205,7 +205,7 @@ def test_private_mirror_fails_clearly_until_named(runner):
 
 @pytest.mark.parametrize("extra, text", [
     ({"apt_sources_update_cache": True}, "apt_sources_update_cache must be false"),
-    ({"apt_sources_release": "noble-updates"}, "apt_sources_release 'noble-updates' is not an Ubuntu release"),
+    ({"apt_sources_release": "noble-updates"}, "apt_sources_release 'noble-updates' is not valid: expected an Ubuntu release code name"),
     ({"apt_sources_pockets": ["-updates"]}, "apt_sources_pockets [\"-updates\"] is not valid"),
 ])
 def test_bad_input_is_refused_before_anything_changes(runner, extra, text):

@@ -178,13 +178,14 @@ def test_ansible_runner_runs_the_site_playbook_without_containers(installed_coll
     for path in sorted(glob.glob(str(artifacts / 'job_events' / '*.json'))):
         with open(path) as handle:
             events.append(json.load(handle))
-    failed = [event for event in events if event.get('event') == 'runner_item_on_failed']
-    assert failed and all(event['event_data']['task'] == 'Check the node name of every node' for event in failed), failed
-    assert BAD_NODE_NAME_MESSAGE in failed[0]['event_data']['res']['msg']
+    failed = [event for event in events if event.get('event') == 'runner_on_failed']
+    assert failed and all(event['event_data']['task'] == 'Stop every host when any input of any host or pair is wrong'
+                          for event in failed), failed
+    assert BAD_NODE_NAME_MESSAGE in '\n'.join(failed[0]['event_data']['res']['msg'])
     assert not [event for event in events if event.get('event_data', {}).get('play') == 'Provision the load-balancer pairs']
     stats = [event for event in events if event.get('event') == 'playbook_on_stats'][-1]['event_data']
     assert not stats['changed'], stats
     # The roles ran from the copy installed next to the playbook, and the key never shows.
-    assert re.search(r'Origin: %s/roles/hapair/tasks/validate\.yml' % re.escape(str(collection)), stdout), stdout
+    assert re.search(r'Origin: %s/roles/hapair/tasks/check\.yml' % re.escape(str(collection)), stdout), stdout
     everything = stdout + ''.join(json.dumps(event) for event in events)
     assert AUTH_KEY not in everything

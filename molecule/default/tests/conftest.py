@@ -90,8 +90,8 @@ ANSIBLE_PLAYBOOK = _PLAYBOOK_BIN if os.path.exists(_PLAYBOOK_BIN) else 'ansible-
 PROVISION_PLAY = 'PLAY [Provision the load-balancer pairs]'
 _RECAP_RE = re.compile(r'^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)'
                        r'\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)', re.M)
-# A failed task or loop item: the host it ran on and its result.
-_FAILED_RE = re.compile(r'^(?:fatal|failed): \[(?P<host>[^\]]+)\](?:: FAILED!)?(?: \(item=.*?\))? => (?P<result>\{.*\})$', re.M)
+# A failed task or loop item: the host it ran on, then its result as JSON (on one line, or indented over several).
+_FAILED_RE = re.compile(r'^(?:fatal|failed): \[(?P<host>[^\]]+)\](?:: FAILED!)?(?: \(item=.*?\))? => ', re.M)
 
 
 class PlaybookRun:
@@ -105,9 +105,14 @@ class PlaybookRun:
         self.failures = []
         for match in _FAILED_RE.finditer(self.out):
             try:
-                self.failures.append((match.group('host'), str(json.loads(match.group('result')).get('msg', ''))))
+                result, _end = json.JSONDecoder().raw_decode(self.out, match.end())
             except ValueError:
-                self.failures.append((match.group('host'), match.group('result')))
+                self.failures.append((match.group('host'), self.out[match.end():].split('\n', 1)[0]))
+                continue
+            message = result.get('msg', '') if isinstance(result, dict) else result
+            # The pair model's check fails with a list: every error of every host and pair.
+            for item in message if isinstance(message, list) else [message]:
+                self.failures.append((match.group('host'), str(item)))
 
     @property
     def messages(self):

@@ -37,6 +37,8 @@ def _network_of(address):
 PUBLIC = _network_of(LINKS[FIRST][0]['address'])
 PRIVATE = _network_of(LINKS[FIRST][1]['address'])
 USED = {link['address'] for links in LINKS.values() for link in links}
+# The first backend's address (on the public network, like the VIP).
+BACKEND = HOSTVARS[FIRST]['apache_balancer_members'][0].split('//')[1].strip('/')
 # Addresses of the private network that no container has (nothing is ever sent to them).
 FREE_PRIVATE = [str(address) for address in PRIVATE.hosts() if str(address) not in USED][40:42]
 
@@ -55,17 +57,28 @@ CASES = [
      ["Pair '%s': hapair_vip %s is outside the subnet of hapair_vip_interface 'eth0' on %s (%s), %s (%s)"
       % (CLUSTER, FREE_PRIVATE[0], FIRST, PUBLIC, SECOND, PUBLIC)]),
     ('vip-is-a-link-address', {'hapair_vip': LINKS[SECOND][0]['address']}, {}, [],
-     ["Pair '%s': hapair_vip %s is the own address of %s" % (CLUSTER, LINKS[SECOND][0]['address'], SECOND)]),
+     ["Pair '%s': hapair_vip %s is an address of %s" % (CLUSTER, LINKS[SECOND][0]['address'], SECOND)]),
     # Only the first link in hapair_links: the second address is the node's own, known from its facts alone.
     ('vip-is-an-address-of-the-node-not-in-links', {'hapair_vip': LINKS[SECOND][1]['address']},
      {FIRST: {'hapair_links': LINKS[FIRST][:1]}, SECOND: {'hapair_links': LINKS[SECOND][:1]}}, [],
-     ["Pair '%s': hapair_vip %s is the own address of %s" % (CLUSTER, LINKS[SECOND][1]['address'], SECOND)]),
+     ["Pair '%s': hapair_vip %s is an address of %s" % (CLUSTER, LINKS[SECOND][1]['address'], SECOND)]),
     ('vip-interface-missing', {'hapair_vip_interface': 'eth9'}, {}, [],
      ["Pair '%s': hapair_vip_interface 'eth9' does not exist on %s and %s" % (CLUSTER, FIRST, SECOND)]),
     ('link-interface-missing', {}, {FIRST: {'hapair_links': _links(FIRST, i1={'interface': 'eth7', 'address': LINKS[FIRST][1]['address']})}}, [],
-     ['Host %s: hapair_links names interface eth7, which this host does not have (interfaces there: ' % FIRST]),
+     ["Host %s: hapair_links item 2 names interface 'eth7', which this host does not have (interfaces there: " % FIRST]),
     ('link-address-not-on-the-node', {}, {SECOND: {'hapair_links': _links(SECOND, i1={'interface': 'eth1', 'address': FREE_PRIVATE[1]})}}, [],
-     ['Host %s: hapair_links address %s is not an address of this host' % (SECOND, FREE_PRIVATE[1])]),
+     ['Host %s: hapair_links item 2: address %s is not an address of interface eth1' % (SECOND, FREE_PRIVATE[1])]),
+    # The links of one node in the other order: link 1 would join the public and the private network.
+    ('links-in-reverse-order', {}, {SECOND: {'hapair_links': list(reversed(LINKS[SECOND]))}}, [],
+     ["Pair '%s': link 1 of hapair_links is on different subnets on the two nodes" % CLUSTER]),
+    # An address listed under the other interface of the node.
+    ('link-address-under-another-interface', {},
+     {SECOND: {'hapair_links': [{'interface': 'eth0', 'address': LINKS[SECOND][1]['address']},
+                                {'interface': 'eth1', 'address': LINKS[SECOND][0]['address']}]}}, [],
+     ['Host %s: hapair_links item 1: address %s is not an address of interface eth0' % (SECOND, LINKS[SECOND][1]['address'])]),
+    # A VIP that is a backend's address.
+    ('vip-is-a-backend', {'hapair_vip': BACKEND}, {}, [],
+     ["Pair '%s': hapair_vip %s is also the address of a backend in apache_balancer_members of %s" % (CLUSTER, BACKEND, FIRST)]),
     ('limit-to-one-node', {}, {}, ['--limit', FIRST],
      ["Pair '%s' (hapair_cluster) has 1 node(s) in this play: %s" % (CLUSTER, FIRST)]),
     ('placeholder-key', {'heartbeat_auth_key': 'somerandomstring'}, {}, [],

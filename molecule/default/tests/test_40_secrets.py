@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -139,3 +140,100 @@ def test_rotating_back_restores_the_pair(rotation):
     verify = rotation['verify']
     assert verify.rc == 0, verify.out[-5000:]
     assert all(recap['failed'] == 0 for recap in verify.recap.values()), verify.recap
+
+
+# --- authkeys is never readable by anyone but root, not even while it is written fresh --------------------
+
+# Runs as `nobody` on a node: reads authkeys as fast as it can until the stop file appears, then writes how often
+# it tried, how often it could open the file and how often what it read held the key line (the key itself is
+# never written anywhere by the watcher: it compares a SHA-256 it is given).
+_WATCHER = r'''
+import hashlib, json, os, sys
+path, digest, stop, out = sys.argv[1:5]
+tries = opened = leaked = 0
+while not os.path.exists(stop):
+    tries += 1
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read()
+    except OSError:
+        continue
+    opened += 1
+    if any(hashlib.sha256(line.strip()).hexdigest() == digest for line in data.splitlines()):
+        leaked += 1
+with open(out, 'w') as handle:
+    json.dump({'tries': tries, 'opened': opened, 'leaked': leaked}, handle)
+'''
+
+
+def _podman(*args, check=True):
+    return subprocess.run(['podman', *args], check=check, capture_output=True, text=True)
+
+
+def test_authkeys_written_fresh_is_never_readable_by_an_unprivileged_process(tmp_path):
+    """Remove authkeys on both nodes, watch it as `nobody` while the site playbook writes it anew, twice."""
+    line_digest = hashlib.sha256(('1 sha1 %s' % KEY).encode()).hexdigest()
+    totals = {'tries': 0, 'opened': 0, 'leaked': 0, 'fresh_writes': 0}
+    for _round in range(2):
+        for host in NODES:
+            container = HOSTVARS[host]['testbed_container']
+            _podman('exec', container, 'rm', '-f', '/etc/ha.d/authkeys', '/tmp/authkeys-watch.stop', '/tmp/authkeys-watch.json')
+            _podman('cp', str(_write(tmp_path / 'watch.py', _WATCHER)), '%s:/tmp/authkeys-watch.py' % container)
+            _podman('exec', '--detach', '--user', 'nobody', container, 'python3', '/tmp/authkeys-watch.py',
+                    '/etc/ha.d/authkeys', line_digest, '/tmp/authkeys-watch.stop', '/tmp/authkeys-watch.json')
+        run = ansible_playbook('site.yml')
+        assert run.rc == 0, run.out[-5000:]
+        assert_no_leak(run.out, KEY)
+        for host in NODES:
+            container = HOSTVARS[host]['testbed_container']
+            _podman('exec', container, 'touch', '/tmp/authkeys-watch.stop')
+            result = None
+            for _attempt in range(50):
+                out = _podman('exec', container, 'cat', '/tmp/authkeys-watch.json', check=False)
+                if out.returncode == 0:
+                    result = json.loads(out.stdout)
+                    break
+                time.sleep(0.2)
+            assert result is not None, '%s: the watcher wrote no result' % host
+            for key in ('tries', 'opened', 'leaked'):
+                totals[key] += result[key]
+            totals['fresh_writes'] += 1
+            stat = _podman('exec', container, 'stat', '-c', '%a %U %G', '/etc/ha.d/authkeys').stdout.split()
+            assert stat == ['600', 'root', 'root'], (host, stat)
+    print('\n[authkeys watcher] %s' % json.dumps(totals, sort_keys=True))
+    # The watcher really ran through the writes (hundreds of thousands of tries), and never got the key.
+    assert totals['tries'] > 10000, totals
+    assert totals['leaked'] == 0 and totals['opened'] == 0, totals
+    assert len(vip_holders(snapshot())) == 1
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+# --- failing runs at -vvv never show a key either ---------------------------------------------------------------
+
+def test_failing_runs_at_vvv_never_show_the_key(tmp_path):
+    """Two runs that fail in the input check at -vvv: a key with template syntax, and a pair with two keys."""
+    template_key = 'leak-' + secrets.token_hex(12) + '{{-' + secrets.token_hex(6)
+    other_key = 'leak-other-' + secrets.token_hex(16)
+    bad = tmp_path / 'template-key.json'
+    bad.write_text(json.dumps({'heartbeat_auth_key': template_key}))
+    override = tmp_path / 'other-key.json'
+    override.write_text(json.dumps({'all': {'hosts': {NODES[1]: {'heartbeat_auth_key': other_key}}}}))
+    before = snapshot()
+    runs = {
+        'template syntax': ansible_playbook('site.yml', '-vvv', '-e', '@%s' % bad),
+        'two keys': ansible_playbook('site.yml', '-vvv', inventories=[override]),
+    }
+    assert runs['template syntax'].has_message('Host %s: heartbeat_auth_key could not be templated' % NODES[0]), runs['template syntax'].messages
+    assert runs['two keys'].has_message("heartbeat_auth_key differs between %s and %s (values not shown)" % tuple(NODES)), runs['two keys'].messages
+    for name, run in runs.items():
+        assert run.rc == 2, (name, run.out[-3000:])
+        assert 'ESTABLISH' in run.out or 'task path' in run.out.lower(), name
+        assert_no_leak(run.out, KEY, other_key)
+        # The template key in full, and its random parts.
+        for form in (template_key, template_key.split('{{')[0], template_key.split('{{-')[1]):
+            assert form not in run.out, '%s: a part of the key is in the output' % name
+    assert snapshot() == before

@@ -1,0 +1,266 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The grammar of every string the collection writes into a file on a node.
+
+Each check takes a value and returns None when the value is fine, or a short phrase saying what was
+expected ("expected ...") for the error message, which the caller prefixes with the host and the variable.
+Pure Python and the standard library only: the checks run on the controller before any host changes, and
+are unit-tested in tests/unit/plugins/module_utils/test_grammar.py.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+# Any control character (C0, DEL, C1) and the Unicode line and paragraph separators: they would start a new
+# line, or hide one, in ha.cf, haresources, /etc/hosts, an Apache site or an apt sources file.
+_CONTROL = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029]')
+
+# RFC 1123 host name label: letters, digits and '-', not starting or ending with '-', 1 to 63 characters.
+_LABEL = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z')
+
+# Linux interface names: 1 to 15 bytes (IFNAMSIZ - 1), not '.' or '..', no '/', ':' or whitespace
+# (dev_valid_name in net/core/dev.c). Stricter here: letters, digits, '_', '.', '-' and '@' are what every
+# distribution's naming scheme uses (eth0, ens3, enp0s31f6, bond0.100, br-lan, veth@if2 is not a name).
+_INTERFACE = re.compile(r'^[A-Za-z0-9_.-]{1,15}\Z')
+
+# syslog facilities, as heartbeat's logfacility takes them (plus "none", which turns syslog off).
+SYSLOG_FACILITIES = ('auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr', 'mail', 'news', 'syslog',
+                     'user', 'uucp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6',
+                     'local7', 'none')
+
+# Characters a token of an Apache directive argument may hold unquoted, and a URL path may hold.
+_APACHE_TOKEN = re.compile(r'^[A-Za-z0-9._-]+\Z')
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*\Z")
+_PERCENT = re.compile(r'%(?![0-9A-Fa-f]{2})')
+
+
+def control_characters(value):
+    """None, or what is wrong: a control character or line break anywhere in a string."""
+    match = _CONTROL.search(value)
+    if match:
+        return 'it holds the control character U+%04X (a line break, tab or the like); expected a single line of ' \
+               'printable characters' % ord(match.group())
+    return None
+
+
+def hostname(value, maximum=64):
+    """An RFC 1123 host name: dot-separated labels of letters, digits and '-', at most `maximum` characters
+    (64 is Linux's HOST_NAME_MAX, which `uname -n` and heartbeat's node names are bound by)."""
+    if not value:
+        return 'expected a host name, got an empty string'
+    if len(value) > maximum:
+        return 'it is %d characters long; expected at most %d' % (len(value), maximum)
+    if value.endswith('.'):
+        return "expected a host name without a trailing '.'"
+    labels = value.split('.')
+    if not all(_LABEL.match(label) for label in labels):
+        return "expected an RFC 1123 host name: labels of letters, digits and '-' (not at a label's start or end), " \
+               "separated by '.'"
+    if re.match(r'^[0-9.]+\Z', value):
+        return 'expected a host name, not a number or an address'
+    return None
+
+
+def interface_name(value):
+    """A Linux network interface name (not an alias label such as eth0:0)."""
+    if value in ('', '.', '..') or not _INTERFACE.match(value):
+        return "expected a Linux interface name: 1 to 15 letters, digits, '_', '.' or '-', such as eth0 or ens3 " \
+               "(an alias label such as eth0:0 is not an interface)"
+    return None
+
+
+def ipv4_address(value):
+    """A dotted-quad IPv4 address, no prefix, no leading zeros."""
+    try:
+        address = ipaddress.IPv4Address(value)
+    except (ipaddress.AddressValueError, ValueError):
+        return 'expected an IPv4 address such as 198.51.100.10, without a prefix length'
+    if str(address) != value:
+        return 'expected an IPv4 address in plain dotted-quad form, such as %s' % address
+    return None
+
+
+def usable_ipv4_address(value):
+    """An IPv4 address that a host can have on an interface: not 0.0.0.0/8, loopback (127/8 is allowed only in
+    tests of the checks themselves, see the callers), multicast, broadcast or reserved."""
+    problem = ipv4_address(value)
+    if problem:
+        return problem
+    address = ipaddress.IPv4Address(value)
+    if address.is_multicast or address.is_unspecified or address.is_reserved or int(address) >> 24 == 0 \
+            or address == ipaddress.IPv4Address('255.255.255.255'):
+        return 'expected a unicast address a host can have (not multicast, broadcast, 0.0.0.0/8 or reserved)'
+    return None
+
+
+def absolute_path(value, allow_empty=False):
+    """An absolute path without whitespace, '#', quotes, backslashes or '..' components, not a directory."""
+    if value == '' and allow_empty:
+        return None
+    if not value.startswith('/'):
+        return "expected an absolute path starting with '/'"
+    if re.search(r'[\s#"\'\\]', value):
+        return "expected a path without whitespace, '#', quotes or backslashes"
+    if '..' in value.split('/'):
+        return "expected a path without '..' components"
+    if value.endswith('/'):
+        return "expected the path of a file, not ending in '/'"
+    return None
+
+
+def syslog_facility(value):
+    if value not in SYSLOG_FACILITIES:
+        return 'expected a syslog facility: %s' % ', '.join(SYSLOG_FACILITIES)
+    return None
+
+
+def apache_token(value):
+    """A name Apache reads as one unquoted token: letters, digits, '.', '_' and '-'."""
+    if not _APACHE_TOKEN.match(value):
+        return "expected letters, digits, '.', '_' and '-' only"
+    return None
+
+
+def url_path(value, allow_root=True):
+    """An absolute URL path: '/' then RFC 3986 path characters, well-formed %-escapes, no query or fragment,
+    no quotes, backslashes, spaces or '..' segments."""
+    if not _URL_PATH.match(value) or _PERCENT.search(value):
+        return "expected a URL path such as /health: '/' followed by letters, digits and -._~!$&'()*+,;=:@%/ " \
+               "(with %XX escapes), without query, fragment, quotes, backslashes or spaces"
+    if '..' in value.split('/'):
+        return "expected a URL path without '..' segments"
+    if not allow_root and value == '/':
+        return "expected a path below '/'"
+    return None
+
+
+def _host(host):
+    """None, or what is wrong with the host part of a URL (a name, an IPv4 address or a bracketed IPv6)."""
+    if host.startswith('['):
+        if not host.endswith(']'):
+            return 'an IPv6 address must be in brackets, as [2001:db8::1]'
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return '%s is not an IPv6 address' % host
+        return None
+    if re.match(r'^[0-9.]+\Z', host):
+        return None if ipv4_address(host) is None else '%s is not an IPv4 address' % host
+    problem = hostname(host, maximum=253)
+    return None if problem is None else '%s is not a host name' % host
+
+
+def url(value, schemes=('http', 'https')):
+    """Split a backend URL: {scheme, host, port, path} with the port filled in from the scheme; raises
+    ValueError saying what is wrong. No user information, query or fragment; the port from 1 to 65535."""
+    match = re.match(r'^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<path>[^?#]*)(?P<rest>.*)\Z', value)
+    if not match:
+        raise ValueError('expected a URL such as http://198.51.100.11:8080/app')
+    scheme = match.group('scheme')
+    if scheme not in schemes:
+        raise ValueError('the scheme %s:// is not one of %s' % (scheme, ', '.join(s + '://' for s in schemes)))
+    if match.group('rest'):
+        raise ValueError('expected no query (?) or fragment (#)')
+    authority = match.group('authority')
+    if '@' in authority:
+        raise ValueError('expected no user name or password (user@) in the URL')
+    port_match = re.match(r'^(?P<host>\[[^\]]*\]|[^:]*)(?::(?P<port>[^:]*))?\Z', authority)
+    if not port_match or not port_match.group('host'):
+        raise ValueError('expected a host after %s://' % scheme)
+    host = port_match.group('host')
+    problem = _host(host)
+    if problem:
+        raise ValueError(problem)
+    port_text = port_match.group('port')
+    if port_text is None:
+        port = 443 if scheme == 'https' else 80
+    elif not re.match(r'^[0-9]{1,5}\Z', port_text) or not 1 <= int(port_text) <= 65535:
+        raise ValueError('the port %r is not a number from 1 to 65535' % port_text)
+    else:
+        port = int(port_text)
+    path = match.group('path')
+    if path:
+        problem = url_path(path)
+        if problem:
+            raise ValueError(problem)
+    return {'scheme': scheme, 'host': host.lower(), 'port': port, 'path': path}
+
+
+def server_name(value, wildcards=False):
+    """An Apache ServerName or ServerAlias: a host name, optionally with :port (ServerName) or with '*' and
+    '?' wildcards (ServerAlias)."""
+    name, _colon, port = value.partition(':')
+    if port and (wildcards or not re.match(r'^[0-9]{1,5}\Z', port) or not 1 <= int(port) <= 65535):
+        return 'expected a host name%s' % ('' if wildcards else ' with an optional :PORT (1 to 65535)')
+    if wildcards and re.search(r'[*?]', name):
+        plain = re.sub(r'[*?]', 'x', name)
+        return None if hostname(plain, maximum=253) is None else "expected a host name with '*' or '?' wildcards"
+    if ipv4_address(name) is None:
+        return None
+    problem = hostname(name, maximum=253)
+    return None if problem is None else 'expected a host name such as www.example.com'
+
+
+def require_ip(value):
+    """What Apache's `Require ip` takes: an IPv4 or IPv6 address or network (CIDR, or an IPv4 netmask)."""
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return 'expected an IP address or network, such as 127.0.0.1, ::1, 198.51.100.0/24 or 2001:db8::/32'
+    return None
+
+
+def apt_word(value):
+    """An apt component or pocket word: letters, digits and '.', '_', '+', '/', '-'; not starting with '-'."""
+    if not re.match(r'^[A-Za-z0-9][A-Za-z0-9._+/-]*\Z', value):
+        return "expected letters, digits and '.', '_', '+', '/', '-', not starting with a symbol"
+    return None
+
+
+def apt_release(value):
+    if not re.match(r'^[a-z][a-z0-9]*\Z', value):
+        return 'expected an Ubuntu release code name in lower-case letters and digits, such as jammy or noble'
+    return None
+
+
+def apt_pocket(value):
+    if not re.match(r'^(-[a-z0-9][a-z0-9-]*)?\Z', value):
+        return "expected '' (the release itself) or a suffix starting with '-', such as -updates"
+    return None
+
+
+def apt_uri_pattern(value):
+    if not re.match(r'^[^\s"\'\\]+\Z', value):
+        return 'expected a URI or host/path pattern without spaces, quotes or backslashes'
+    return None
+
+
+def heartbeat_time(value):
+    """Milliseconds of a heartbeat time (plain numbers are seconds, '500ms' milliseconds); raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError('expected a time such as 2 (seconds) or 500ms, not a boolean')
+    if isinstance(value, (int, float)):
+        text = repr(value)
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError('expected a time such as 2 (seconds) or 500ms')
+    match = re.match(r'^(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>ms)?\Z', text)
+    if not match:
+        raise ValueError('expected a positive time such as 2 (seconds) or 500ms')
+    number = float(match.group('number'))
+    milliseconds = int(round(number if match.group('unit') else number * 1000))
+    if milliseconds <= 0:
+        raise ValueError('expected a positive time such as 2 (seconds) or 500ms')
+    return milliseconds
+
+
+def heartbeat_time_text(milliseconds):
+    """The ha.cf form of a time in milliseconds: whole seconds as a plain number, the rest with 'ms'."""
+    if milliseconds % 1000 == 0:
+        return str(milliseconds // 1000)
+    return '%dms' % milliseconds

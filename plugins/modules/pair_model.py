@@ -1,0 +1,84 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: pair_model
+short_description: Group the hosts of the play into pairs and check every rule across hosts and pairs
+version_added: 1.1.0
+author:
+  - hapair.loadbalancer developers (@hapair)
+description:
+  - Reads what M(hapair.loadbalancer.node_input) returned on every host of the play (the variable named by O(input)) and
+    groups the hosts into pairs by C(hapair_cluster), case-sensitively; two pair names that differ only in letter case
+    are refused.
+  - Checks every rule that spans hosts or pairs, for all of them at once - exactly two nodes per pair; node names unique
+    in the play without regard to case; links matched across the pair (as many, link N of both nodes on one subnet,
+    each address on the interface it is listed with, no address twice); the pair settings and heartbeat's settings the
+    same on both nodes (the key compared, never shown); the preferred node a node of the pair; the VIP inside its
+    interface's subnet, not its network or broadcast address, and no host's, backend's or other pair's address; no
+    backend that is a balancer itself.
+  - Returns every host's node, peer and pair, and every error of every host and pair. It does not fail by itself; the
+    play checks that RV(errors) is empty (the hapair role does, once for the play).
+  - Run it once for the play (C(run_once)). It runs on the controller only and changes nothing.
+options:
+  input:
+    description: The name of the variable that M(hapair.loadbalancer.node_input) was registered as on every host.
+    type: str
+    required: true
+  hosts:
+    description: The hosts to group. By default every host of the play (C(ansible_play_hosts_all)).
+    type: list
+    elements: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: all
+notes:
+  - An action plugin; it never connects to a host.
+seealso:
+  - module: hapair.loadbalancer.node_input
+"""
+
+EXAMPLES = r"""
+- name: Work out the pairs and check every host and pair of the play
+  hapair.loadbalancer.pair_model:
+    input: __input
+  register: __model
+  run_once: true
+
+- name: Stop when anything is wrong
+  ansible.builtin.assert:
+    that: __model['errors'] | length == 0
+    fail_msg: "{{ __model['errors'] }}"
+  run_once: true
+"""
+
+RETURN = r"""
+hosts:
+  description:
+    - For every host of a pair, C(node) (this host - C(host), C(name), C(cluster), C(links)), C(peer) (the other node,
+      the same keys) and C(pair) (C(name), C(vip), C(vip_prefix), C(vip_interface), C(preferred_node), C(preferred_host),
+      and C(nodes), both nodes sorted by name).
+  returned: always
+  type: dict
+errors:
+  description: Every error of every host and pair, each naming the host or pair, the variable and the value (never a secret).
+  returned: always
+  type: list
+  elements: str
+msg:
+  description: How many errors there are, or that the input is valid.
+  returned: always
+  type: str
+"""

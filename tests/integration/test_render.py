@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The files the roles write hold the typed values: "false" is off, "695" is 695, 26.0 is 26.
+
+Values that Ansible converts when it checks a role's arguments (a boolean or a number given as a string, a whole
+number given as a float, a time given as a float) pass the input check; here the roles' templates are rendered on
+the controller (tests/integration/render.yml) from what the pair model publishes, and the files must hold the
+converted values, identical on both nodes. The fake hosts and their facts are those of test_validation.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from test_validation import KEY, fact_cache, inventory, run_playbook  # noqa: F401  # pylint: disable=unused-import  # fact_cache is a fixture
+
+RENDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'render.yml')
+
+
+@pytest.fixture(scope='module')
+def rendered(fact_cache, tmp_path_factory):
+    """Render with tricky but valid input; {host: {file: text}}."""
+    tmp = str(tmp_path_factory.mktemp('render'))
+    out = os.path.join(tmp, 'out')
+    data = inventory(every={
+        'heartbeat_auto_failback': 'false',      # a string, as -e heartbeat_auto_failback=false gives it
+        'heartbeat_udpport': '695',
+        'hapair_vip_prefix': 26.0,
+        'heartbeat_keepalive': 1.5,
+        'heartbeat_deadtime': '10000ms',
+        'apache_balancer_port': '8080',
+        'apache_balancer_healthcheck': 'yes',
+    })
+    for host in ('herring', 'haddock'):
+        os.makedirs(os.path.join(out, host))
+    cache = os.path.join(tmp, 'cache')
+    shutil.copytree(fact_cache, cache)
+    run = run_playbook(tmp, cache, data, playbook=RENDER, options=('-e', 'render_dir=%s' % out))
+    assert run.rc == 0, run.out[-4000:]
+    assert KEY not in run.out
+    files = {}
+    for host in sorted(os.listdir(out)):
+        files[host] = {}
+        for name in os.listdir(os.path.join(out, host)):
+            with open(os.path.join(out, host, name), encoding='utf-8') as handle:
+                files[host][name] = handle.read()
+    return files
+
+
+def test_both_nodes_get_byte_identical_heartbeat_files(rendered):
+    for name in ('ha.cf', 'haresources', 'authkeys'):
+        assert rendered['herring'][name] == rendered['haddock'][name], name
+
+
+def test_ha_cf_holds_the_converted_values(rendered):
+    ha_cf = rendered['herring']['ha.cf']
+    assert re.search(r'^auto_failback off$', ha_cf, re.M), ha_cf
+    assert re.search(r'^udpport 695$', ha_cf, re.M), ha_cf
+    assert re.search(r'^keepalive 1500ms$', ha_cf, re.M), ha_cf
+    assert re.search(r'^deadtime 10$', ha_cf, re.M), ha_cf
+    assert re.findall(r'^node (\S+)$', ha_cf, re.M) == ['loadb1', 'loadb2']
+    assert re.findall(r'^ucast (\S+) (\S+)$', ha_cf, re.M) == [
+        ('eth0', '198.51.100.11'), ('eth1', '198.51.100.75'), ('eth0', '198.51.100.12'), ('eth1', '198.51.100.76')]
+
+
+def test_haresources_holds_a_whole_prefix(rendered):
+    assert rendered['herring']['haresources'].splitlines()[-1] == 'loadb1 IPaddr::198.51.100.10/26/eth0'
+
+
+def test_authkeys_holds_the_key(rendered):
+    assert rendered['herring']['authkeys'].splitlines()[-2:] == ['auth 1', '1 sha1 %s' % KEY]
+
+
+def test_the_apache_site_holds_the_converted_values(rendered):
+    site = rendered['herring']['site.conf']
+    assert 'Listen 8080\n' in site and '<VirtualHost *:8080>' in site
+    assert re.search(r'BalancerMember "http://198.51.100.51" hcmethod=HEAD hcuri=/ hcinterval=10', site), site

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The node_input action plugin's helpers: the facts it passes on, and template errors that never show a secret."""
+
+from __future__ import annotations
+
+from ansible_collections.hapair.loadbalancer.plugins.action.node_input import interface_facts, load_specs, template_failure
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.role_input import ROLES
+
+
+def test_interface_facts_list_primary_and_secondary_addresses_with_networks():
+    facts = {
+        'interfaces': ['lo', 'eth0', 'br-lan'],
+        'eth0': {'ipv4': {'address': '198.51.100.11', 'netmask': '255.255.255.192'},
+                 'ipv4_secondaries': [{'address': '198.51.100.10', 'netmask': '255.255.255.192'}]},
+        'br_lan': {'ipv4': {'address': '10.1.2.3', 'netmask': '255.255.0.0'}},
+        'lo': {'ipv4': {'address': '127.0.0.1', 'netmask': '255.0.0.0'}},
+        'default_ipv4': {'interface': 'eth0', 'address': '198.51.100.11', 'gateway': '198.51.100.1', 'mtu': 1500},
+        'distribution': 'Debian', 'distribution_release': 'bookworm',
+    }
+    result = interface_facts(facts)
+    assert result['interfaces'] == ['lo', 'eth0', 'br-lan']
+    assert result['ipv4']['eth0'] == [{'address': '198.51.100.11', 'network': '198.51.100.0/26', 'secondary': False},
+                                      {'address': '198.51.100.10', 'network': '198.51.100.0/26', 'secondary': True}]
+    assert result['ipv4']['br-lan'] == [{'address': '10.1.2.3', 'network': '10.1.0.0/16', 'secondary': False}]
+    assert result['default_ipv4'] == {'interface': 'eth0', 'address': '198.51.100.11', 'gateway': '198.51.100.1'}
+    assert (result['distribution'], result['distribution_release']) == ('Debian', 'bookworm')
+
+
+def test_interface_facts_without_facts():
+    assert interface_facts({}) == {'interfaces': [], 'ipv4': {}, 'default_ipv4': {}, 'distribution': '', 'distribution_release': ''}
+
+
+def test_template_failures_name_an_undefined_variable():
+    error = Exception("'vault_heartbeat_auth_key' is undefined. 'vault_heartbeat_auth_key' is undefined")
+    assert template_failure(error, secret=True) == 'it refers to vault_heartbeat_auth_key, which is not defined'
+
+
+def test_template_failures_of_a_secret_never_quote_it():
+    error = Exception("template error while templating string: unexpected '}'. String: abc{{def}}ghi-secret-part")
+    reason = template_failure(error, secret=True)
+    assert 'secret-part' not in reason and 'abc' not in reason and 'value is secret' in reason
+
+
+def test_template_failures_of_other_variables_say_why():
+    error = Exception("template error while templating string: unexpected '}'. String: {{ x }}}\nmore lines")
+    assert template_failure(error, secret=False) == "template error while templating string: unexpected '}'. String: {{ x }}}"
+
+
+def test_every_role_has_a_spec_with_a_main_entry_point():
+    specs = load_specs(ROLES)
+    assert all('main' in specs[role]['argument_specs'] for role in ROLES)
+    assert set(specs['heartbeat']['argument_specs']) == {'main', 'verify', 'failover'}

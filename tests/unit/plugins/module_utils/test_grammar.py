@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The grammar of every string the roles write into a file: what each check accepts and refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import grammar
+
+
+@pytest.mark.parametrize('value', ['a\nb', 'a\rb', 'tab\there', 'nul\x00', 'del\x7f', 'c1\x85', 'ls\u2028', 'ps\u2029'])
+def test_control_characters_are_refused(value):
+    assert 'control character' in grammar.control_characters(value)
+
+
+@pytest.mark.parametrize('value', ['plain', 'with space', 'ünïcode', 'back\\slash'])
+def test_printable_text_has_no_control_characters(value):
+    assert grammar.control_characters(value) is None
+
+
+@pytest.mark.parametrize('value', ['loadb1', 'LoadB1', 'lb-1.example.com', 'a', '9lives', 'x' * 63, 'a.' * 31 + 'bc'])
+def test_hostnames_accepted(value):
+    assert grammar.hostname(value) is None
+
+
+@pytest.mark.parametrize('value, phrase', [
+    ('', 'empty'), ('load_b1', 'RFC 1123'), ('-lb', 'RFC 1123'), ('lb-', 'RFC 1123'), ('lb..1', 'RFC 1123'),
+    ('lb 1', 'RFC 1123'), ('lb1.', 'trailing'), ('l' * 65, 'at most 64'), ('x' * 64 + '.a', 'at most 64'),
+    ('198.51.100.1', 'not a number'), ('123', 'not a number'), ('lb\n1', 'RFC 1123'), ('a' * 64 + 'b', 'at most'),
+])
+def test_hostnames_refused(value, phrase):
+    assert phrase in grammar.hostname(value)
+
+
+@pytest.mark.parametrize('value', ['eth0', 'ens3', 'enp0s31f6', 'bond0.100', 'br-lan', 'wlan_1', 'x' * 15])
+def test_interface_names_accepted(value):
+    assert grammar.interface_name(value) is None
+
+
+@pytest.mark.parametrize('value', ['', '.', '..', 'eth0:0', 'eth 0', 'eth/0', 'x' * 16, 'eth0\n', 'éth0'])
+def test_interface_names_refused(value):
+    assert 'interface name' in grammar.interface_name(value)
+
+
+@pytest.mark.parametrize('value', ['198.51.100.10', '10.0.0.1', '127.0.0.1'])
+def test_ipv4_addresses_accepted(value):
+    assert grammar.ipv4_address(value) is None
+
+
+@pytest.mark.parametrize('value', ['198.51.100.300', '198.51.100.10/26', '198.51.100', 'fe80::1', '', ' 198.51.100.10',
+                                   '198.51.100.010'])
+def test_ipv4_addresses_refused(value):
+    assert grammar.ipv4_address(value) is not None
+
+
+@pytest.mark.parametrize('value', ['0.0.0.0', '0.1.2.3', '224.0.0.1', '255.255.255.255', '240.0.0.1'])
+def test_unusable_addresses_refused(value):
+    assert 'unicast' in grammar.usable_ipv4_address(value)
+
+
+@pytest.mark.parametrize('value, allow_empty, ok', [
+    ('/var/log/ha-log', False, True), ('', True, True), ('', False, False), ('var/log/ha-log', False, False),
+    ('/var/log/ha log', False, False), ('/var/log/#ha', False, False), ('/var/log/../../etc/shadow', False, False),
+    ('/var/log/', False, False), ("/var/log/ha'log", False, False), ('/var/log/ha\\log', False, False),
+])
+def test_absolute_paths(value, allow_empty, ok):
+    assert (grammar.absolute_path(value, allow_empty=allow_empty) is None) is ok
+
+
+@pytest.mark.parametrize('value', ['local0', 'local7', 'daemon', 'authpriv', 'none'])
+def test_syslog_facilities_accepted(value):
+    assert grammar.syslog_facility(value) is None
+
+
+@pytest.mark.parametrize('value', ['local8', 'LOCAL0', 'local0\nrespawn root /bin/sh', ''])
+def test_syslog_facilities_refused(value):
+    assert 'syslog facility' in grammar.syslog_facility(value)
+
+
+@pytest.mark.parametrize('value, ok', [('hapair', True), ('pool.1_a-b', True), ('pool 1', False), ('pool"', False),
+                                       ('pool\\', False), ('', False), ('pool\n', False)])
+def test_apache_tokens(value, ok):
+    assert (grammar.apache_token(value) is None) is ok
+
+
+@pytest.mark.parametrize('value, ok', [
+    ('/', True), ('/health', True), ('/a/b-c_d.e~f', True), ('/%20', True), ('/a:b@c', True),
+    ('health', False), ('/a b', False), ('/a"b', False), ('/a\\', False), ('/a?x=1', False), ('/a#top', False),
+    ('/%zz', False), ('/a/../b', False), ('/a\nb', False),
+])
+def test_url_paths(value, ok):
+    assert (grammar.url_path(value) is None) is ok
+
+
+def test_url_path_root_can_be_refused():
+    assert 'below' in grammar.url_path('/', allow_root=False)
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('http://198.51.100.11', ('http', '198.51.100.11', 80, '')),
+    ('https://198.51.100.11/', ('https', '198.51.100.11', 443, '/')),
+    ('http://Web1.Example.COM:8080/app/', ('http', 'web1.example.com', 8080, '/app/')),
+    ('http://[2001:db8::1]:8080/x', ('http', '[2001:db8::1]', 8080, '/x')),
+    ('http://web1:65535', ('http', 'web1', 65535, '')),
+])
+def test_urls_parsed(value, expected):
+    parsed = grammar.url(value)
+    assert (parsed['scheme'], parsed['host'], parsed['port'], parsed['path']) == expected
+
+
+@pytest.mark.parametrize('value, phrase', [
+    ('198.51.100.11', 'expected a URL'), ('ftp://198.51.100.11/', 'scheme'), ('http://198.51.100.11:99999/', 'port'),
+    ('http://198.51.100.11:0/', 'port'), ('http://198.51.100.11:80a/', 'port'), ('http://198.51.100.11/?a=1', 'query'),
+    ('http://198.51.100.11/#x', 'fragment'), ('http://user:pw@198.51.100.11/', 'user'), ('http:///path', 'host'),
+    ('http://198.51.100.11/a b', 'URL path'), ('http://198.51.100.11/a"b', 'URL path'), ('http://198.51.100.11/a\\', 'URL path'),
+    ('http://198.51.100.311/', 'IPv4'), ('http://[2001:db8::zz]/', 'IPv6'), ('http://web_1/', 'host name'),
+    ('http://198.51.100.11/\n', 'URL path'),
+])
+def test_urls_refused(value, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        grammar.url(value)
+
+
+@pytest.mark.parametrize('value, wildcards, ok', [
+    ('www.example.com', False, True), ('www.example.com:8080', False, True), ('198.51.100.10', False, True),
+    ('*.example.com', True, True), ('www?.example.com', True, True), ('*.example.com', False, False),
+    ('www.example.com:8080', True, False), ('www example', False, False), ('www"', False, False),
+    ('www.example.com:99999', False, False), ('www\\', False, False),
+])
+def test_server_names(value, wildcards, ok):
+    assert (grammar.server_name(value, wildcards=wildcards) is None) is ok
+
+
+@pytest.mark.parametrize('value, ok', [('127.0.0.1', True), ('::1', True), ('198.51.100.0/24', True),
+                                       ('10.0.0.0/255.0.0.0', True), ('2001:db8::/32', True), ('localhost', False),
+                                       ('10.0.0.1 10.0.0.2', False), ('10.0.0.0/33', False)])
+def test_require_ip(value, ok):
+    assert (grammar.require_ip(value) is None) is ok
+
+
+@pytest.mark.parametrize('value, ms', [(2, 2000), ('2', 2000), (1.5, 1500), ('1.5', 1500), ('500ms', 500), ('10', 10000)])
+def test_heartbeat_times(value, ms):
+    assert grammar.heartbeat_time(value) == ms
+
+
+@pytest.mark.parametrize('value', [0, '0', '0ms', -1, '-10', 'soon', True, None, [], '2 s', '2s'])
+def test_heartbeat_times_refused(value):
+    with pytest.raises(ValueError):
+        grammar.heartbeat_time(value)
+
+
+@pytest.mark.parametrize('ms, text', [(2000, '2'), (1500, '1500ms'), (200, '200ms'), (10000, '10')])
+def test_heartbeat_time_text(ms, text):
+    assert grammar.heartbeat_time_text(ms) == text
+
+
+@pytest.mark.parametrize('check, value, ok', [
+    (grammar.apt_word, 'universe', True), (grammar.apt_word, 'non-free-firmware', True), (grammar.apt_word, '-x', False),
+    (grammar.apt_word, 'uni verse', False), (grammar.apt_word, 'universe\nmain', False),
+    (grammar.apt_release, 'noble', True), (grammar.apt_release, 'Noble', False), (grammar.apt_release, 'noble-updates', False),
+    (grammar.apt_pocket, '', True), (grammar.apt_pocket, '-updates', True), (grammar.apt_pocket, 'updates', False),
+    (grammar.apt_uri_pattern, 'https://mirror.example.com/ubuntu', True), (grammar.apt_uri_pattern, 'a b', False),
+])
+def test_apt_words(check, value, ok):
+    assert (check(value) is None) is ok
