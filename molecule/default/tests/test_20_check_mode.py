@@ -26,6 +26,6 @@ def test_check_diff_on_the_converged_pair_reports_no_change_and_changes_nothing(
     # No diff at all: nothing would be different.
     assert not re.search(r'^(---|\+\+\+) ', run.out, re.M), run.out
     # The verify play at the end still checked the VIP (heartbeat runs, so check mode does not skip it).
-    assert re.search(r'TASK \[hapair\.loadbalancer\.heartbeat : Check that the VIP of every pair is on exactly one node', run.out)
+    assert re.search(r'TASK \[hapair\.loadbalancer\.heartbeat : Check that the VIP of the pair is on exactly one node', run.out)
     assert 'there is no VIP to check' not in run.out
     assert snapshot() == before
