@@ -443,6 +443,22 @@ ROLE_CASES = [
 ]
 
 
+# The verify and failover playbooks: their entry points' argument specs are applied (the playbooks name the entry
+# point, tasks_from: verify), so a bad option stops them before any module runs on a node.
+VERIFY = os.path.join(REPO, 'playbooks', 'verify.yml')
+FAILOVER = os.path.join(REPO, 'playbooks', 'failover.yml')
+ENTRY_CASES = [
+    ('verify-probe-timeout', VERIFY, {'heartbeat_verify_probe_timeout': 'soon'}, 'heartbeat_verify_probe_timeout',
+     'Wait until this node sees the VIP settled'),
+    ('failover-method', FAILOVER, {'heartbeat_failover_method': 'pull-the-plug'}, 'heartbeat_failover_method',
+     'Stop heartbeat on the VIP holder'),
+    ('failover-url', FAILOVER, {'heartbeat_failover_url': 'http://198.51.100.10:0/'},
+     "Host herring: heartbeat_failover_url 'http://198.51.100.10:0/' is not valid: the port '0'", 'Stop heartbeat on the VIP holder'),
+    ('verify-timers', VERIFY, {'heartbeat_deadtime': 'soon'}, "Host herring: heartbeat_deadtime 'soon' is not a positive time",
+     'Wait until this node sees the VIP settled'),
+]
+
+
 def _selected_params(request, name):
     """The values of parameter `name` of this file's tests that pytest is going to run."""
     return [item.callspec.params[name] for item in request.session.items
@@ -459,7 +475,7 @@ def runs(request, fact_cache, tmp_path_factory):
         tmp = os.path.join(base, name)
         cache = os.path.join(tmp, 'cache')
         shutil.copytree(fact_cache, cache)
-        if playbook != SITE:
+        if playbook not in (SITE, VERIFY, FAILOVER):
             os.makedirs(tmp, exist_ok=True)
             path = os.path.join(tmp, 'play.yml')
             with open(path, 'w') as handle:
@@ -475,6 +491,12 @@ def runs(request, fact_cache, tmp_path_factory):
         for role in _selected_params(request, 'role'):
             jobs['role-' + role] = pool.submit(job, 'role-' + role, roles[role],
                                                ROLE_ALONE_PLAYBOOK % {'role': 'hapair.loadbalancer.' + role.split('-')[0]})
+        for entry in _selected_params(request, 'entry'):
+            _name, playbook, extra, _phrase, _first = next(case for case in ENTRY_CASES if case[0] == entry)
+            variables = inventory()
+            for host in variables['all']['children']['loadbalancers']['hosts'].values():
+                host.update(extra)
+            jobs['entry-' + entry] = pool.submit(job, 'entry-' + entry, variables, playbook)
         if _selected_params(request, 'valid'):
             jobs['valid'] = pool.submit(job, 'valid', inventory(hosts=('herring', 'haddock', 'cod', 'ling')))
         return {name: future.result() for name, future in jobs.items()}
@@ -508,6 +530,16 @@ def test_each_role_alone_validates_before_its_first_change(runs, role):
     assert run.rc == 2, run.out
     assert run.has_message(phrase), '\n'.join(run.messages)
     assert first_change not in run.out, run.out
+    assert all(changed == 0 for changed, _failed in run.recap.values()), run.recap
+
+
+@pytest.mark.parametrize('entry', [case[0] for case in ENTRY_CASES])
+def test_verify_and_failover_check_their_options_before_any_module_runs(runs, entry):
+    _name, _playbook, _extra, phrase, first_module = next(case for case in ENTRY_CASES if case[0] == entry)
+    run = runs['entry-' + entry]
+    assert run.rc == 2, run.out
+    assert run.has_message(phrase), '\n'.join(run.messages)
+    assert first_module not in run.out, run.out
     assert all(changed == 0 for changed, _failed in run.recap.values()), run.recap
 
 
