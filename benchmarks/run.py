@@ -39,6 +39,7 @@ THREE_PAIRS = os.path.join(ROOT, 'testbed', 'inventory', 'three-pairs.yml')
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 FACTS = os.path.join(ROOT, 'benchmarks', 'facts.yml')
 POLLER = os.path.join(ROOT, 'testbed', 'poll_site.py')
+CLIENT_LIB = os.path.join(ROOT, 'plugins', 'module_utils', 'drill.py')
 # The one-pair test bed: herring (loadb1, preferred) and haddock (loadb2), VIP 198.51.100.10.
 PREFERRED, STANDBY, CLIENT = 'hapair-herring', 'hapair-haddock', 'hapair-client'
 VIP = '198.51.100.10'
@@ -95,6 +96,7 @@ class Poller:
 
     def __enter__(self):
         run(['podman', 'cp', POLLER, CLIENT + ':/tmp/poll_site.py'])
+        run(['podman', 'cp', CLIENT_LIB, CLIENT + ':/tmp/hapair_drill.py'])
         run(['podman', 'exec', '--detach', CLIENT, 'python3', '/tmp/poll_site.py', 'http://%s/' % VIP,
              self.result_path, self.stop_path, '0.1'])
         time.sleep(1)
@@ -157,7 +159,7 @@ def drill(stop, start):
         returned = wait_for(lambda: holds_vip(PREFERRED) and not holds_vip(STANDBY))
         time.sleep(3)
     o, b = over.result, back.result
-    site_back = (o['recovered_time'] - down_at) if o['failed'] else 0.0
+    site_back = (o['outages'][0]['to'] - down_at) if o['outages'] and o['outages'][0]['to'] else 0.0
     return {'vip_moved_s': round(moved, 2), 'site_answers_again_s': round(site_back, 2),
             'failed_requests': o['failed'], 'requests': o['requests'], 'longest_gap_s': o['longest_gap_seconds'],
             'failback_s': round(returned, 2), 'failback_failed_requests': b['failed'],

@@ -69,9 +69,13 @@ pair = json.load(open(report, encoding='utf-8'))['pairs'][0]
 backends = sorted({answer.split()[1] for answer in answers})
 print(f"  VIP {pair['vip']} of {pair['pair']} is on: {holder}")
 print(f"  Backends that answered through the VIP: {', '.join(backends)}")
+client = pair['client']
 print(f"  Failover ({pair['method']} heartbeat on {pair['holder_before']}): the VIP was on {pair['took_over']} "
-      f"after {pair['failover_seconds']} s, and the site answered {pair['site_status']} through it")
-print(f"  Failback: back on {pair['holder_before']} {pair['failback_seconds']} s after heartbeat returned")
+      f"{pair['failover_seconds']} s after the fault (measured on the nodes)")
+print(f"  What a user saw (a request every {client['interval_seconds']} s from this machine): {client['failed_requests']} of "
+      f"{client['requests']} requests failed, the site answered again {client['site_back_seconds']} s after the fault, "
+      f"the longest gap was {client['longest_gap_seconds']} s")
+print(f"  Failback: back on {pair['holder_after']} {pair['failback_seconds']} s after heartbeat returned")
 print("  Try it yourself: curl http://%s/   Remove everything: scripts/demo.sh clean" % pair['vip'])
 PY
 rm -f "$report"

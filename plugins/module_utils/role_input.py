@@ -498,6 +498,9 @@ def rules_heartbeat(host_input):
             grammar.url(v['heartbeat_failover_url'])
         except ValueError as exc:
             _check(host_input, 'heartbeat_failover_url', str(exc))
+    if host_input.ok('heartbeat_failover_client_interval') and v.get('heartbeat_failover_client_interval') is not None:
+        if not 0.02 <= v['heartbeat_failover_client_interval'] <= 10:
+            _check(host_input, 'heartbeat_failover_client_interval', 'expected 0.02 to 10 seconds')
     if host_input.ok('heartbeat_failover_check_from') and v.get('heartbeat_failover_check_from') is not None:
         if v['heartbeat_failover_check_from'] == '':
             _check(host_input, 'heartbeat_failover_check_from', 'expected an inventory host name, such as localhost')

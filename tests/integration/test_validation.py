@@ -431,15 +431,15 @@ ROLE_ALONE_PLAYBOOK = """---
 """
 ROLE_CASES = [
     ('heartbeat', inventory(every={'heartbeat_auth_method': 'crc'}),
-     "Host herring: heartbeat_auth_method 'crc' is not allowed", 'Install heartbeat'),
+     "Host herring: heartbeat_auth_method 'crc' is not allowed", "Read the state of heartbeat's packages"),
     ('hostnames', inventory(each={'haddock': {'hapair_node_name': 'load_b2'}}),
-     "Host haddock: hapair_node_name 'load_b2' is not a valid hostname", 'Write the node name to /etc/hostname'),
+     "Host haddock: hapair_node_name 'load_b2' is not a valid hostname", 'Read the node name, /etc/hostname'),
     ('apache_balancer', inventory(every={'apache_balancer_lbmethod': 'roundrobin'}),
-     "Host herring: apache_balancer_lbmethod 'roundrobin' is not a load-balancing method", 'Install Apache'),
+     "Host herring: apache_balancer_lbmethod 'roundrobin' is not a load-balancing method", "Read the state of Apache's package"),
     # A type error on one node only fails Ansible's own check of the role's arguments there; the pair model then
     # fails its peer too, which does not go on alone.
     ('heartbeat-one-node', inventory(each={'herring': {'heartbeat_udpport': 'six-nine-four'}}),
-     'Host herring: its input was not checked', 'Install heartbeat'),
+     'Host herring: its input was not checked', "Read the state of heartbeat's packages"),
 ]
 
 
@@ -556,7 +556,7 @@ def test_valid_input_passes_validation(runs, valid):
     assert 'fatal:' not in validation and 'failed:' not in validation, validation
     assert 'The input of 4 host(s) in 2 pair(s) is valid' in validation
     # The safety net held: the first task that would touch the host could not even run its module.
-    first = 'TASK [hapair.loadbalancer.hostnames : Write the node name to /etc/hostname]'
+    first = "TASK [hapair.loadbalancer.hostnames : Read the node name, /etc/hostname, the pair's block in /etc/hosts and cloud-init's settings]"
     assert first in provisioning, provisioning
     assert sorted(host for host, _message in run.failures) == ['cod', 'haddock', 'herring', 'ling'], run.failures
     # (ansible-core 2.19 and later say the first; 2.16 to 2.18 the second.)

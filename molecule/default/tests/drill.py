@@ -13,6 +13,8 @@ import uuid
 from conftest import HOSTVARS, INVENTORY, ROOT
 
 POLLER = os.path.join(ROOT, 'testbed', 'poll_site.py')
+# The client itself: the collection's own, which poll_site.py imports as hapair_drill.
+CLIENT_LIB = os.path.join(ROOT, 'plugins', 'module_utils', 'drill.py')
 
 
 def vip_check(host, vip, expect):
@@ -58,6 +60,7 @@ class SitePoller:
 
     def __enter__(self):
         podman('cp', POLLER, '%s:/tmp/poll_site.py' % self.container)
+        podman('cp', CLIENT_LIB, '%s:/tmp/hapair_drill.py' % self.container)
         podman('exec', '--detach', self.container, 'python3', '/tmp/poll_site.py', self.url, self.result_path,
                self.stop_path, str(self.interval))
         time.sleep(1)  # let it see the site up before anything happens

@@ -250,6 +250,7 @@ def test_rules_name_host_variable_and_value(raw, variable, phrase):
     ({'heartbeat_failover_url': 'http://198.51.100.10:0/'}, 'heartbeat_failover_url', 'port'),
     ({'heartbeat_failover_margin': -1}, 'heartbeat_failover_margin', '0 to 3600'),
     ({'heartbeat_failover_check_from': ''}, 'heartbeat_failover_check_from', 'inventory host name'),
+    ({'heartbeat_failover_client_interval': 0}, 'heartbeat_failover_client_interval', '0.02 to 10'),
 ])
 def test_the_verify_and_failover_entry_points_are_typed_too(raw, variable, phrase):
     errors = errors_of(valid(**raw), entry_points=[('hapair', 'main'), ('heartbeat', 'verify'), ('heartbeat', 'failover')])

@@ -1,0 +1,117 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The failover drill's measuring instruments, as plain functions that take their clock and I/O as arguments.
+
+- watch_vip: on a node, record every moment the kernel gains or loses the VIP (the node's own clock);
+- poll_url: on the client, request the site every interval and record what was lost;
+- both stop when a stop file appears (the drill creates it) or after max_seconds.
+
+Runs on the nodes and on the client: Python 3.8 and the standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def _stopped(stop_file, started, max_seconds, clock):
+    return os.path.exists(stop_file) or clock() - started >= max_seconds
+
+
+def watch_vip(holds, stop_file, interval=0.02, max_seconds=3600.0, clock=time.time, sleep=time.sleep):
+    """Sample holds() every `interval` seconds until the stop file appears; return the changes.
+
+    holds: () -> bool, whether the node's kernel has the VIP now. Returns {started_at, stopped_at, samples,
+    events: [{at, holds}]}, the first event being the state at the start; `at` is the node's clock (epoch s).
+    """
+    started = clock()
+    state = holds()
+    events = [{'at': started, 'holds': state}]
+    samples = 1
+    while not _stopped(stop_file, started, max_seconds, clock):
+        sleep(interval)
+        now = clock()
+        current = holds()
+        samples += 1
+        if current != state:
+            events.append({'at': now, 'holds': current})
+            state = current
+    return {'started_at': started, 'stopped_at': clock(), 'samples': samples, 'events': events}
+
+
+def poll_url(fetch, stop_file, interval=0.1, max_seconds=3600.0, clock=time.time, sleep=time.sleep):
+    """Call fetch() every `interval` seconds until the stop file appears; return what the client saw.
+
+    fetch: () -> the first line of the answer (a str), or raises on any failure (no answer, an HTTP error).
+    Returns {started_at, stopped_at, requests, failed_requests, longest_gap_seconds, outages: [{from, first_failure, to}],
+    answers}:
+    an outage runs from the last answer before a failure to the first answer after it (`to` None if the site
+    never answered again); answers counts the first lines of the answers.
+    """
+    started = clock()
+    requests = failed = 0
+    last_ok = started
+    longest_gap = 0.0
+    outages = []
+    answers = {}
+    in_outage = False
+    while not _stopped(stop_file, started, max_seconds, clock):
+        tick = clock()
+        requests += 1
+        try:
+            line = fetch()
+        except Exception:  # pylint: disable=broad-exception-caught  # any failure is a lost request
+            failed += 1
+            if not in_outage:
+                outages.append({'from': last_ok, 'first_failure': tick, 'to': None})
+                in_outage = True
+        else:
+            now = clock()
+            longest_gap = max(longest_gap, now - last_ok)
+            if in_outage:
+                outages[-1]['to'] = now
+                in_outage = False
+            last_ok = now
+            key = (line or '')[:80]
+            answers[key] = answers.get(key, 0) + 1
+        sleep(max(0.0, interval - (clock() - tick)))
+    stopped = clock()
+    if in_outage:
+        longest_gap = max(longest_gap, stopped - last_ok)
+    return {'started_at': started, 'stopped_at': stopped, 'requests': requests, 'failed_requests': failed,
+            'longest_gap_seconds': round(longest_gap, 3), 'outages': outages, 'answers': answers}
+
+
+def intervals(events, until):
+    """[(from, to)] during which a watcher's node held the VIP; `until` closes an open interval."""
+    result = []
+    start = None
+    for event in events:
+        if event['holds'] and start is None:
+            start = event['at']
+        elif not event['holds'] and start is not None:
+            result.append((start, event['at']))
+            start = None
+    if start is not None:
+        result.append((start, until))
+    return result
+
+
+def first_change(events, holds, after):
+    """The first time at or after `after` that the watcher saw the VIP come (holds=True) or go (False)."""
+    for event in events[1:]:
+        if event['holds'] == holds and event['at'] >= after:
+            return event['at']
+    return None
+
+
+def overlap(a, b):
+    """Seconds during which both lists of intervals hold at once."""
+    total = 0.0
+    for a_from, a_to in a:
+        for b_from, b_to in b:
+            total += max(0.0, min(a_to, b_to) - max(a_from, b_from))
+    return total
