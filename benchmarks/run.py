@@ -37,6 +37,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 ONE_PAIR = os.path.join(ROOT, 'testbed', 'inventory', 'one-pair.yml')
 THREE_PAIRS = os.path.join(ROOT, 'testbed', 'inventory', 'three-pairs.yml')
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
+VERIFY = os.path.join(ROOT, 'playbooks', 'verify.yml')
+FAILOVER = os.path.join(ROOT, 'playbooks', 'failover.yml')
 FACTS = os.path.join(ROOT, 'benchmarks', 'facts.yml')
 POLLER = os.path.join(ROOT, 'testbed', 'poll_site.py')
 CLIENT_LIB = os.path.join(ROOT, 'plugins', 'module_utils', 'drill.py')
@@ -128,12 +130,13 @@ def bench_provisioning(runs):
         second, second_changed, _out = playbook(ONE_PAIR, SITE)
         if second_changed:
             sys.exit('the second run changed %d tasks' % second_changed)
+        verify, _changed, _out = playbook(ONE_PAIR, VERIFY)
         rows.append({'baseline_s': round(baseline, 2), 'cold_s': round(cold, 2), 'cold_changed': cold_changed,
-                     'second_s': round(second, 2), 'cold_ratio': round(cold / baseline, 2),
-                     'second_ratio': round(second / baseline, 2)})
-        log('  baseline %.1f s, cold %.1f s, second %.1f s' % (baseline, cold, second))
-    return {'runs': rows, 'median': {key: median([r[key] for r in rows])
-                                     for key in ('baseline_s', 'cold_s', 'second_s', 'cold_ratio', 'second_ratio')}}
+                     'second_s': round(second, 2), 'verify_s': round(verify, 2), 'cold_ratio': round(cold / baseline, 2),
+                     'second_ratio': round(second / baseline, 2), 'verify_ratio': round(verify / baseline, 2)})
+        log('  baseline %.1f s, cold %.1f s, second %.1f s, verify %.1f s' % (baseline, cold, second, verify))
+    keys = ('baseline_s', 'cold_s', 'second_s', 'verify_s', 'cold_ratio', 'second_ratio', 'verify_ratio')
+    return {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in keys}}
 
 
 def profile_cold_run():
@@ -188,6 +191,38 @@ def bench_failover(runs, profile):
                 'failback_failed_requests', 'failback_longest_gap_s')
         result[kind] = {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in keys}}
     return result
+
+
+def bench_drill(runs):
+    """The failover playbook (method stop) on a converged pair, against the test bed's own client in its container."""
+    log('drill: converging the pair')
+    fresh_testbed(ONE_PAIR)
+    playbook(ONE_PAIR, SITE)
+    work = os.path.join(ROOT, 'benchmarks', 'work')
+    os.makedirs(work, exist_ok=True)
+    rows = []
+    for i in range(runs):
+        wait_for(lambda: holds_vip(PREFERRED) and not holds_vip(STANDBY))
+        report_file = os.path.join(work, 'drill-%d.json' % i)
+        with Poller() as poller:
+            seconds, _changed, _out = playbook(ONE_PAIR, FAILOVER, '-e', 'heartbeat_failover_report=%s' % report_file)
+        with open(report_file, encoding='utf-8') as handle:
+            drill = json.load(handle)['pairs'][0]
+        lost = poller.result
+        during = [o for o in lost['outages'] if drill['fault_at'] - 1 <= o['first_failure'] < drill['restored_at']]
+        theirs = (during[0]['to'] - drill['fault_at']) if during else 0.0
+        rows.append({
+            'drill_failover_s': drill['failover_seconds'], 'drill_client_back_s': drill['client']['site_back_seconds'],
+            'testbed_client_back_s': round(theirs, 2), 'testbed_client_failed': lost['failed'],
+            'difference_s': round(abs(drill['client']['site_back_seconds'] - theirs), 2),
+            'failover_vs_client_s': round(abs(drill['failover_seconds'] - theirs), 2),
+            'failback_s': drill['failback_seconds'], 'playbook_s': round(seconds, 2)})
+        log('  drill %d/%d: failover %.2f s on the nodes; site back %.2f s (drill client) / %.2f s (test bed client)' % (
+            i + 1, runs, drill['failover_seconds'], drill['client']['site_back_seconds'], theirs))
+    keys = ('drill_failover_s', 'drill_client_back_s', 'testbed_client_back_s', 'difference_s', 'failover_vs_client_s',
+            'failback_s', 'playbook_s')
+    return {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in keys},
+            'max': {key: max(r[key] for r in rows) for key in ('difference_s', 'failover_vs_client_s')}}
 
 
 def bench_scale(runs):
@@ -317,7 +352,8 @@ def markdown(results):
         lines += ['## Provisioning one pair\n', '| Run | Seconds | Ratio to the facts-only baseline |', '| --- | --- | --- |',
                   '| Baseline: gather facts only | %s | 1 |' % p['baseline_s'],
                   '| Cold: fresh containers, site playbook | %s | %s |' % (p['cold_s'], p['cold_ratio']),
-                  '| Second run: nothing to change | %s | %s |' % (p['second_s'], p['second_ratio']), '']
+                  '| Second run: nothing to change | %s | %s |' % (p['second_s'], p['second_ratio']),
+                  '| verify on the settled pair | %s | %s |' % (p.get('verify_s'), p.get('verify_ratio')), '']
     if 'slowest_tasks' in results:
         lines += ['### Slowest tasks of a cold run\n', '| Task | Seconds |', '| --- | --- |']
         lines += ['| %s | %s |' % (t['task'].replace('|', '/'), t['seconds']) for t in results['slowest_tasks']] + ['']
@@ -335,6 +371,15 @@ def markdown(results):
                 kind, d['vip_moved_s'], d['site_answers_again_s'], d['failed_requests'], d['longest_gap_s'],
                 d['failback_s'], d['failback_failed_requests'], d['failback_longest_gap_s']))
         lines.append('')
+    if 'drill' in results:
+        d, m = results['drill']['median'], results['drill']['max']
+        lines += ['## The failover drill against a client in the test bed (method stop)\n',
+                  '| Failover on the nodes (s) | Site back, drill\'s client (s) | Site back, test bed client (s) | '
+                  'Difference (s), median / max | Failover vs test bed client (s), median / max | Failback (s) | Playbook (s) |',
+                  '| --- | --- | --- | --- | --- | --- | --- |',
+                  '| %s | %s | %s | %s / %s | %s / %s | %s | %s |' % (
+                      d['drill_failover_s'], d['drill_client_back_s'], d['testbed_client_back_s'], d['difference_s'],
+                      m['difference_s'], d['failover_vs_client_s'], m['failover_vs_client_s'], d['failback_s'], d['playbook_s']), '']
     if 'input_check' in results:
         lines += ['## Input check (the site playbook\'s first play), on the controller\n',
                   '| Pairs | Input check (s) | Whole run (s) | Empty play on the same hosts (s) |', '| --- | --- | --- | --- |']
@@ -352,8 +397,8 @@ def markdown(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--runs', type=int, default=5, help='runs per figure (median), at least 5 (default 5)')
-    parser.add_argument('--only', default='provisioning,failover,scale,input_check',
-                        help='comma-separated: provisioning, profile, failover, scale, input_check')
+    parser.add_argument('--only', default='provisioning,failover,drill,scale,input_check',
+                        help='comma-separated: provisioning, profile, failover, drill, scale, input_check')
     parser.add_argument('--label', default='current', help='name of this measurement in the results file')
     parser.add_argument('--forks', type=int, default=None,
                         help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
@@ -373,6 +418,8 @@ def main():
     if 'failover' in only:
         for profile in ('standard', 'fast'):
             results['failover_' + profile] = bench_failover(args.runs, profile)
+    if 'drill' in only:
+        results['drill'] = bench_drill(args.runs)
     if 'scale' in only:
         results['scale'] = bench_scale(args.runs)
     if 'input_check' in only:
