@@ -117,6 +117,7 @@ class ActionModule(ActionBase):
             'values': checked.values,
             'secrets': checked.secrets,
             'errors': checked.errors,
+            'warnings': checked.warnings,
             'invalid': sorted(checked.invalid),
             'facts': facts,
             'shared': sorted(name for name, option in heartbeat_main.items() if not option.get('no_log')),

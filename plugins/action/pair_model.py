@@ -46,6 +46,7 @@ class ActionModule(ActionBase):
         model = pair_model.build(records)
         result['errors'] = errors + model['errors']
         result['hosts'] = model['hosts']
+        result['warnings_found'] = model['warnings']
         result['msg'] = '%d error(s) in the input of %d host(s)' % (len(result['errors']), len(hosts)) if result['errors'] \
             else 'The input of %d host(s) in %d pair(s) is valid' % (len(hosts), len({h['pair']['name'] for h in model['hosts'].values()}))
         return result

@@ -173,8 +173,8 @@ class Model:
                 continue
             values = [r['values'].get(name) for r in records]
             if values[0] != values[1]:
-                self.error('Pair %s: %s differs between the nodes (%s). It must be the same on both, because heartbeat\'s '
-                           'files must be identical: set it for the pair, not per host.' % (
+                self.error('Pair %s: %s differs between the nodes (%s). It must be the same on both (heartbeat\'s files '
+                           'are identical, and both nodes judge the pair alike): set it for the pair, not per host.' % (
                                show(cluster), name, ', '.join('%s: %s' % (r['host'], show(v)) for r, v in zip(records, values))))
         for name in SHARED_SECRETS:
             secrets = [r.get('secrets', {}).get(name) for r in records]
@@ -269,6 +269,18 @@ class Model:
             self.error('hapair_vip %s is used by more than one pair (%s); every pair needs a VIP of its own.' % (
                 vip, ', '.join(sorted([cluster] + others))))
 
+    def check_ping_nodes(self):
+        """A ping node stands for the network beyond the nodes: it may not be a node of the play itself."""
+        addresses = {}
+        for record in self.records:
+            for address in self.node_addresses(record)[0]:
+                addresses.setdefault(address, record['host'])
+        for record in self.records:
+            for node in record['values'].get('heartbeat_ping_nodes') or []:
+                if node in addresses:
+                    self.error('Host %s: heartbeat_ping_nodes lists %s, an address of %s; expected routers beyond the '
+                               "nodes, such as the VIP network's gateway." % (record['host'], node, addresses[node]))
+
     def check_members_not_nodes(self):
         """A backend on a balancer node's own address and the balancer's port would send requests in a loop."""
         addresses = {}
@@ -304,6 +316,7 @@ class Model:
             self.check_preferred(cluster, records)
             self.check_vip(cluster, records, vips)
         self.check_members_not_nodes()
+        self.check_ping_nodes()
         hosts = {}
         for cluster, records in pairs.items():
             nodes = [_node(r) for r in records]
@@ -323,9 +336,11 @@ class Model:
             for node in nodes:
                 peers = [n for n in nodes if n['host'] != node['host']]
                 hosts[node['host']] = {'node': node, 'peer': peers[0] if len(peers) == 1 else None, 'pair': pair}
-        return {'hosts': hosts, 'errors': self.errors}
+        warnings = [message for record in self.records for message in record.get('warnings', [])]
+        return {'hosts': hosts, 'errors': self.errors, 'warnings': warnings}
 
 
 def build(records):
-    """The model of the play: {hosts: {host: {node, peer, pair}}, errors: [...]}; see the module docstring."""
+    """The model of the play: {hosts: {host: {node, peer, pair}}, errors: [...], warnings: [...]}; see the module
+    docstring."""
     return Model(records).build()

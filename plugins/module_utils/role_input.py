@@ -18,6 +18,7 @@ Nothing here ever puts the value of a no_log option (the heartbeat key) into a m
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 
@@ -137,7 +138,11 @@ class HostInput:
         self.values = {}
         self.secrets = {}
         self.errors = []
+        self.warnings = []
         self.invalid = set()
+
+    def warn(self, variable, message):
+        self.warnings.append('Host %s: %s %s' % (self.host, variable, message))
 
     def error(self, variable, message):
         self.errors.append('Host %s: %s %s' % (self.host, variable, message))
@@ -224,6 +229,19 @@ def _default_release(host_input):
     return host_input.context.get('facts', {}).get('distribution_release') or ''
 
 
+def _default_ping_nodes(host_input):
+    """The host's default gateway when it lies in the VIP's network, else none."""
+    gateway = (host_input.context.get('facts', {}).get('default_ipv4') or {}).get('gateway')
+    vip, prefix = host_input.values.get('hapair_vip'), host_input.values.get('hapair_vip_prefix')
+    if not gateway or not vip or not isinstance(prefix, int) or grammar.ipv4_address(gateway) or grammar.ipv4_address(vip):
+        return []
+    try:
+        network = ipaddress.IPv4Network('%s/%d' % (vip, prefix), strict=False)
+    except ValueError:
+        return []
+    return [gateway] if ipaddress.IPv4Address(gateway) in network and gateway != vip else []
+
+
 def _timer_default(name):
     def default(host_input):
         profile = host_input.values.get('heartbeat_timers') or 'standard'
@@ -237,6 +255,7 @@ COMPUTED = {
     'hapair_vip_interface': _default_vip_interface,
     'apt_sources_distribution': _default_distribution,
     'apt_sources_release': _default_release,
+    'heartbeat_ping_nodes': _default_ping_nodes,
 }
 COMPUTED.update({'heartbeat_' + timer: _timer_default(timer) for timer in TIMERS})
 
@@ -406,6 +425,15 @@ def rules_apache_balancer(host_input):
             _check(host_input, name, 'expected a whole number from 1 to 86400')
     if host_input.ok('apache_balancer_manager_path'):
         _check(host_input, 'apache_balancer_manager_path', grammar.url_path(v['apache_balancer_manager_path'], allow_root=False))
+    if host_input.ok('apache_balancer_health_path') and v.get('apache_balancer_health_path') is not None:
+        if _check(host_input, 'apache_balancer_health_path', grammar.url_path(v['apache_balancer_health_path'], allow_root=False)):
+            if v['apache_balancer_health_path'] == v.get('apache_balancer_manager_path'):
+                host_input.error('apache_balancer_health_path', '%s is also apache_balancer_manager_path; expected a path of '
+                                                                'its own.' % show(v['apache_balancer_health_path']))
+    if host_input.ok('apache_balancer_connect_timeout') and v.get('apache_balancer_connect_timeout') is not None:
+        if not re.match(r'^[1-9][0-9]{0,5}(ms)?\Z', v['apache_balancer_connect_timeout']):
+            _check(host_input, 'apache_balancer_connect_timeout', 'expected a positive whole number of seconds or of '
+                                                                  'milliseconds, such as 300ms or 2')
     if host_input.ok('apache_balancer_manager_allow'):
         for allowed in v['apache_balancer_manager_allow']:
             _check(host_input, 'apache_balancer_manager_allow', grammar.require_ip(allowed), allowed)
@@ -484,6 +512,26 @@ def rules_heartbeat(host_input):
         _check(host_input, 'heartbeat_logfacility', grammar.syslog_facility(v['heartbeat_logfacility']))
     if host_input.ok('heartbeat_logfile') and v.get('heartbeat_logfile') is not None:
         _check(host_input, 'heartbeat_logfile', grammar.absolute_path(v['heartbeat_logfile'], allow_empty=True))
+    for name, low, high in MONITOR_RANGES:
+        if host_input.ok(name) and v.get(name) is not None and not low <= v[name] <= high:
+            _check(host_input, name, 'expected %s to %s' % (low, high))
+    if host_input.ok('heartbeat_ping_nodes') and v.get('heartbeat_ping_nodes') is not None:
+        nodes = v['heartbeat_ping_nodes']
+        for node in nodes:
+            _check(host_input, 'heartbeat_ping_nodes', grammar.usable_ipv4_address(node), node)
+        for node in sorted(set(n for n in nodes if nodes.count(n) > 1)):
+            host_input.error('heartbeat_ping_nodes', 'lists %s more than once.' % node)
+        if len(nodes) > 8:
+            host_input.error('heartbeat_ping_nodes', 'lists %d addresses; expected at most 8.' % len(nodes))
+        if v.get('hapair_vip') in nodes:
+            host_input.error('heartbeat_ping_nodes', 'lists the VIP %s; expected routers the nodes reach, such as the '
+                                                     "VIP network's gateway." % v['hapair_vip'])
+        if not nodes and v.get('heartbeat_monitor'):
+            gateway = (host_input.context.get('facts', {}).get('default_ipv4') or {}).get('gateway')
+            host_input.warn('heartbeat_ping_nodes', 'is empty (%s): a lost public link will not move the VIP. Set it to '
+                                                    "the VIP network's router." % (
+                                                        'the default gateway %s is not in the VIP\'s network' % gateway
+                                                        if gateway else 'the host has no default gateway'))
     if host_input.ok('heartbeat_verify_probe_timeout') and v.get('heartbeat_verify_probe_timeout') is not None:
         if not 0 < v['heartbeat_verify_probe_timeout'] <= 60:
             _check(host_input, 'heartbeat_verify_probe_timeout', 'expected more than 0 and at most 60 seconds')
@@ -505,6 +553,11 @@ def rules_heartbeat(host_input):
         if v['heartbeat_failover_check_from'] == '':
             _check(host_input, 'heartbeat_failover_check_from', 'expected an inventory host name, such as localhost')
 
+
+MONITOR_RANGES = (
+    ('heartbeat_monitor_interval', 0.2, 60), ('heartbeat_monitor_timeout', 0.1, 30), ('heartbeat_monitor_fails', 1, 100),
+    ('heartbeat_monitor_rises', 1, 100), ('heartbeat_monitor_failback_delay', 0, 3600), ('heartbeat_monitor_holddown', 0, 3600),
+)
 
 RULES = {
     'hapair': rules_hapair,

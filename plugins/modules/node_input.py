@@ -77,6 +77,11 @@ errors:
   returned: always
   type: list
   elements: str
+warnings:
+  description: What is valid but worth a word, such as no ping node for the monitor.
+  returned: always
+  type: list
+  elements: str
 invalid:
   description: The variables that have an error.
   returned: always

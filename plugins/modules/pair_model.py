@@ -77,6 +77,11 @@ errors:
   returned: always
   type: list
   elements: str
+warnings_found:
+  description: What is valid but worth a word, such as no ping node for the monitor; each names the host and the variable.
+  returned: always
+  type: list
+  elements: str
 msg:
   description: How many errors there are, or that the input is valid.
   returned: always

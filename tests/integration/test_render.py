@@ -12,6 +12,7 @@ converted values, identical on both nodes. The fake hosts and their facts are th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -80,4 +81,21 @@ def test_authkeys_holds_the_key(rendered):
 def test_the_apache_site_holds_the_converted_values(rendered):
     site = rendered['herring']['site.conf']
     assert 'Listen 8080\n' in site and '<VirtualHost *:8080>' in site
-    assert re.search(r'BalancerMember "http://198.51.100.51" hcmethod=HEAD hcuri=/ hcinterval=10', site), site
+    assert re.search(r'BalancerMember "http://198.51.100.51" connectiontimeout=300ms hcmethod=HEAD hcuri=/ hcinterval=10', site), site
+
+
+def test_the_health_page_is_apaches_own_and_open_to_the_pair_only(rendered):
+    site = rendered['herring']['site.conf']
+    assert site.index('ProxyPass "/hapair-health" "!"') < site.index('ProxyPass "/" "balancer://')
+    assert 'AliasMatch "^/hapair\\-health$" "/run/hapair/health.json"' in site, site
+    assert 'Require ip 127.0.0.1 ::1 198.51.100.11 198.51.100.75 198.51.100.12 198.51.100.76' in site, site
+    assert 'combined env=!hapair_health' in site
+
+
+def test_the_monitor_settings_name_the_node_its_peer_and_the_private_link_first(rendered):
+    herring = json.loads(rendered['herring']['monitor.json'])
+    haddock = json.loads(rendered['haddock']['monitor.json'])
+    assert (herring['node'], herring['peer'], herring['preferred']) == ('loadb1', 'loadb2', 'loadb1')
+    assert herring['peer_addresses'] == ['198.51.100.76', '198.51.100.12']
+    assert haddock['peer_addresses'] == ['198.51.100.75', '198.51.100.11']
+    assert herring['auto_failback'] is False and herring['port'] == 8080 and herring['fails'] == 3
