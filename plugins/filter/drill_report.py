@@ -9,6 +9,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.drill import first_change, intervals, overlap
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.grammar import heartbeat_time
 
 CLOCKS = ('Every time is taken where the event happens: the fault and the return on the holder\'s clock, the VIP '
           'coming and going on each node\'s own clock (its kernel, read every %s s by hapair.loadbalancer.vip_watch), '
@@ -47,6 +48,11 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
 
     taken = first_change(events[taker], True, fault_at)
     released = first_change(events[holder], False, fault_at)
+    # The VIP back on any node after the fault: the peer's takeover, or the holder's own return (heartbeat killed
+    # and restarted before the peer's deadtime).
+    regained_by_holder = first_change(events[holder], True, released) if released is not None else None
+    back = min([moment for moment in (taken, regained_by_holder) if moment is not None] or [None]) \
+        if taken is not None or regained_by_holder is not None else None
     failback = None
     preferred = pair.get('preferred_host', holder)
     if auto_failback and restored_at is not None and taken is not None:
@@ -73,6 +79,7 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
         'restored_at': restored_at,
         'failover_seconds': _round(None if taken is None else taken - fault_at),
         'released_seconds': _round(None if released is None else released - fault_at),
+        'vip_back_seconds': _round(None if back is None else back - fault_at),
         'failback_seconds': _round(failback),
         'two_holders_seconds': _round(both),
         'watchers': {nodes[host]['name']: {'lost': watches.get(host) is None,
@@ -108,10 +115,17 @@ def drill_verdict(report):
     """[problems] of a drill report against its bounds; empty when every bound held."""
     problems = []
     bounds = report.get('bounds') or {}
-    if report.get('failover_seconds') is None:
-        problems.append('the peer never took the VIP over')
-    elif bounds.get('failover_seconds') is not None and report['failover_seconds'] > bounds['failover_seconds']:
-        problems.append('failover took %s s (bound %s s)' % (report['failover_seconds'], bounds['failover_seconds']))
+    if bounds.get('takeover', True):
+        if report.get('failover_seconds') is None:
+            problems.append('the peer never took the VIP over')
+        elif bounds.get('failover_seconds') is not None and report['failover_seconds'] > bounds['failover_seconds']:
+            problems.append('failover took %s s (bound %s s)' % (report['failover_seconds'], bounds['failover_seconds']))
+    if bounds.get('vip_back_seconds') is not None:
+        if report.get('vip_back_seconds') is None:
+            problems.append('no node held the VIP again')
+        elif report['vip_back_seconds'] > bounds['vip_back_seconds']:
+            problems.append('the VIP was back on a node %s s after the fault (bound %s s)' % (
+                report['vip_back_seconds'], bounds['vip_back_seconds']))
     if bounds.get('failback_seconds') is not None:
         if report.get('failback_seconds') is None:
             problems.append('the VIP never came back to the preferred node')
@@ -122,8 +136,40 @@ def drill_verdict(report):
     return problems
 
 
+def drill_bounds(method, settings, auto_failback=True):
+    """The bounds a drill asserts, in seconds, for a fault method, from the pair's typed settings (hapair_input).
+
+    K keepalive, D deadtime, I0 initdead (heartbeat); I interval, T timeout, F fails, R rises, Fd failback_delay,
+    Hd holddown (hapair-monitor); H = 2K + 1 s, the budget of a hand-over (measured 0.8 to 2.6 s); M the margin.
+    stop, reboot: failover D + M, failback I0 + M. apache (the monitor): failover (F+1)·max(I,T) + T + H + M,
+    failback (R+1)·I + max(Fd, Hd) + T + H + 2 + M. kill: no takeover asked; the VIP back on a node within D + M.
+    Every method: both nodes hold the VIP for 2 s at most.
+    """
+    def seconds(name):
+        return heartbeat_time(settings['heartbeat_' + name]) / 1000.0
+    if method not in ('stop', 'reboot', 'apache', 'kill'):
+        raise AnsibleFilterError('drill_bounds: unknown method %r' % method)
+    margin = float(settings['heartbeat_failover_margin'])
+    keepalive, deadtime, initdead = seconds('keepalive'), seconds('deadtime'), seconds('initdead')
+    handover = 2 * keepalive + 1
+    bounds = {'two_holders_seconds': 2.0, 'takeover': method != 'kill', 'vip_back_seconds': None}
+    if method in ('stop', 'reboot'):
+        bounds.update(failover_seconds=deadtime + margin, failback_seconds=initdead + margin)
+    elif method == 'apache':
+        interval, timeout = float(settings['heartbeat_monitor_interval']), float(settings['heartbeat_monitor_timeout'])
+        fails, rises = int(settings['heartbeat_monitor_fails']), int(settings['heartbeat_monitor_rises'])
+        wait = max(float(settings['heartbeat_monitor_failback_delay']), float(settings['heartbeat_monitor_holddown']))
+        bounds.update(failover_seconds=(fails + 1) * max(interval, timeout) + timeout + handover + margin,
+                      failback_seconds=(rises + 1) * interval + wait + timeout + handover + 2 + margin)
+    else:
+        bounds.update(failover_seconds=None, failback_seconds=None, vip_back_seconds=deadtime + margin)
+    if not auto_failback:
+        bounds['failback_seconds'] = None
+    return {key: (round(value, 2) if isinstance(value, float) else value) for key, value in bounds.items()}
+
+
 class FilterModule:
     """Drill filters."""
 
     def filters(self):
-        return {'drill_report': drill_report, 'drill_verdict': drill_verdict}
+        return {'drill_report': drill_report, 'drill_verdict': drill_verdict, 'drill_bounds': drill_bounds}

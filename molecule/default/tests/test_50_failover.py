@@ -92,6 +92,30 @@ def test_reboot_drill_with_the_failover_playbook():
     assert lost['longest_gap_seconds'] < 5, lost
 
 
+def test_drill_stopping_apache_on_the_holder():
+    """Opt-in: the monitor hands the VIP over, and brings it back once Apache runs again."""
+    drill, lost = _drill('-e', 'heartbeat_failover_method=apache')
+    assert drill['took_over'] == NAMES[STANDBY] and drill['holder_after'] == NAMES[PREFERRED], drill
+    assert drill['failover_seconds'] <= drill['bounds']['failover_seconds'], drill
+    assert drill['failback_seconds'] <= drill['bounds']['failback_seconds'], drill
+    theirs_back = _compare_with_the_test_bed_client(drill, lost)
+    report('drill apache', {'failover_s': drill['failover_seconds'], 'failback_s': drill['failback_seconds'],
+                            'drill_client_back_s': drill['client']['site_back_seconds'],
+                            'testbed_client_back_s': round(theirs_back, 2), 'failed': lost['failed']})
+
+
+def test_drill_killing_heartbeat_on_the_holder():
+    """Opt-in: the node releases the VIP at once, heartbeat comes back by itself, never two holders."""
+    drill, lost = _drill('-e', 'heartbeat_failover_method=kill')
+    assert drill['released_seconds'] is not None and drill['released_seconds'] < 2, drill
+    assert drill['vip_back_seconds'] <= drill['bounds']['vip_back_seconds'], drill
+    assert drill['two_holders_seconds'] == 0, drill
+    assert drill['holder_after'] == NAMES[PREFERRED], drill
+    report('drill kill', {'released_s': drill['released_seconds'], 'vip_back_s': drill['vip_back_seconds'],
+                          'drill_client_back_s': drill['client']['site_back_seconds'], 'failed': lost['failed'],
+                          'longest_gap_s': lost['longest_gap_seconds']})
+
+
 def test_crash_of_the_active_node_and_its_return():
     preferred_container = HOSTVARS[PREFERRED]['testbed_container']
     with SitePoller(CLIENT_CONTAINER, 'http://%s/' % VIP) as poller:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hapair.loadbalancer.plugins.filter.drill_report import FilterModule, drill_report, drill_verdict
+from ansible_collections.hapair.loadbalancer.plugins.filter.drill_report import FilterModule, drill_bounds, drill_report, drill_verdict
 
 PAIR = {'name': 'pair1', 'vip': '198.51.100.10', 'preferred_host': 'herring',
         'nodes': [{'host': 'herring', 'name': 'loadb1'}, {'host': 'haddock', 'name': 'loadb2'}]}
@@ -63,6 +63,21 @@ def test_a_reboot_takes_the_failback_from_the_peer():
     assert report['watchers']['loadb1']['lost'] is True and report['two_holders_seconds'] is None
 
 
+def test_heartbeat_killed_and_back_before_deadtime_needs_no_takeover():
+    watches = {'herring': watch((1000, True), (1010.3, False), (1015.8, True)), 'haddock': watch((1000, False))}
+    bounds = {'takeover': False, 'vip_back_seconds': 15, 'two_holders_seconds': 2, 'failback_seconds': None}
+    report = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1010.0}, None, bounds,
+                          auto_failback=False)
+    assert report['took_over'] is None and report['released_seconds'] == 0.3 and report['vip_back_seconds'] == 5.8
+    assert drill_verdict(report) == []
+    late = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1010.0}, None,
+                        dict(bounds, vip_back_seconds=5), auto_failback=False)
+    assert drill_verdict(late) == ['the VIP was back on a node 5.8 s after the fault (bound 5 s)']
+    never = drill_report(PAIR, {'herring': watch((1000, True), (1010.3, False)), 'haddock': watch((1000, False))},
+                         {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1010.0}, None, bounds, auto_failback=False)
+    assert drill_verdict(never) == ['no node held the VIP again']
+
+
 def test_no_takeover_is_a_failure():
     watches = {'herring': watch((1000, True), (1010.1, False)), 'haddock': watch((1000, False))}
     report = drill_report(PAIR, watches, {'host': 'herring', 'method': 'stop', 'at': 1010.0}, {'at': 1030.0}, None, BOUNDS)
@@ -92,4 +107,28 @@ def test_bad_input():
         drill_report(PAIR, {}, {'host': 'cod', 'at': 1}, None)
     with pytest.raises(AnsibleFilterError):
         drill_report(PAIR, {}, {}, None)
-    assert set(FilterModule().filters()) == {'drill_report', 'drill_verdict'}
+    assert set(FilterModule().filters()) == {'drill_report', 'drill_verdict', 'drill_bounds'}
+
+
+SETTINGS = {'heartbeat_keepalive': '2', 'heartbeat_deadtime': '10', 'heartbeat_initdead': '20', 'heartbeat_failover_margin': 10.0,
+            'heartbeat_monitor_interval': 1.0, 'heartbeat_monitor_timeout': 1.0, 'heartbeat_monitor_fails': 3,
+            'heartbeat_monitor_rises': 3, 'heartbeat_monitor_failback_delay': 5.0, 'heartbeat_monitor_holddown': 10.0}
+
+
+@pytest.mark.parametrize('method, expected', [
+    ('stop', {'failover_seconds': 20.0, 'failback_seconds': 30.0, 'takeover': True, 'vip_back_seconds': None}),
+    ('reboot', {'failover_seconds': 20.0, 'failback_seconds': 30.0, 'takeover': True, 'vip_back_seconds': None}),
+    # (3+1)·1 + 1 + (2·2+1) + 10 = 20; (3+1)·1 + max(5, 10) + 1 + 5 + 2 + 10 = 32
+    ('apache', {'failover_seconds': 20.0, 'failback_seconds': 32.0, 'takeover': True, 'vip_back_seconds': None}),
+    ('kill', {'failover_seconds': None, 'failback_seconds': None, 'takeover': False, 'vip_back_seconds': 20.0}),
+])
+def test_bounds_per_method(method, expected):
+    assert drill_bounds(method, SETTINGS) == dict(expected, two_holders_seconds=2.0)
+
+
+def test_bounds_follow_the_fast_timers_and_auto_failback():
+    fast = dict(SETTINGS, heartbeat_keepalive='200ms', heartbeat_deadtime='1500ms', heartbeat_initdead='10')
+    assert drill_bounds('stop', fast)['failover_seconds'] == 11.5
+    assert drill_bounds('stop', fast, auto_failback=False)['failback_seconds'] is None
+    with pytest.raises(AnsibleFilterError):
+        drill_bounds('unplug', SETTINGS)
