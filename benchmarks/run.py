@@ -225,6 +225,37 @@ def bench_drill(runs):
             'max': {key: max(r[key] for r in rows) for key in ('difference_s', 'failover_vs_client_s')}}
 
 
+FAULT_KEYS = ('site_back_s', 'failed', 'longest_gap_s', 'two_holders_max_s', 'moved_s', 'pair_ok_s', 'back_s')
+
+
+def bench_faults(runs, profile):
+    """Every fault of testbed/faults.py, `runs` times, on a pair converged with a timer profile."""
+    sys.path.insert(0, os.path.join(ROOT, 'testbed'))
+    import faults  # pylint: disable=import-outside-toplevel  # testbed/faults.py, only here
+    log('faults, %s timers: converging the pair' % profile)
+    fresh_testbed(ONE_PAIR)
+    playbook(ONE_PAIR, SITE, '-e', 'heartbeat_timers=%s' % profile)
+    pair = faults.Pair(ONE_PAIR, timers=faults.PROFILES[profile], log=log)
+    result = {}
+    for name in faults.FAULTS:
+        rows = []
+        for i in range(runs):
+            row = faults.FAULTS[name](pair)
+            rows.append({key: row.get(key) for key in FAULT_KEYS + ('holders_end', 'heartbeat_active_end', 'loadavg')})
+            log('  %s %s %d/%d: site back %s s, %s failed, gap %s s, two holders %s s' % (
+                profile, name, i + 1, runs, row.get('site_back_s'), row.get('failed'), row.get('longest_gap_s'),
+                row.get('two_holders_max_s')))
+        medians = {}
+        for key in FAULT_KEYS:
+            values = [r[key] for r in rows if r[key] is not None]
+            medians[key] = median(values) if len(values) == len(rows) else (median(values) if values else None)
+            medians[key + '_none'] = len(rows) - len(values)
+        medians['site_back_max'] = max((r['site_back_s'] for r in rows if r['site_back_s'] is not None), default=None)
+        medians['ended_whole'] = sum(1 for r in rows if len(r['holders_end']) == 1 and all(r['heartbeat_active_end'].values()))
+        result[name] = {'runs': rows, 'median': medians}
+    return result
+
+
 def bench_scale(runs):
     rows = []
     for i in range(runs):
@@ -371,6 +402,20 @@ def markdown(results):
                 kind, d['vip_moved_s'], d['site_answers_again_s'], d['failed_requests'], d['longest_gap_s'],
                 d['failback_s'], d['failback_failed_requests'], d['failback_longest_gap_s']))
         lines.append('')
+    for profile in ('standard', 'fast'):
+        key = 'faults_' + profile
+        if key not in results:
+            continue
+        lines += ['## Faults on the VIP holder, %s timers (testbed/faults.py)\n' % profile,
+                  '| Fault | Site answers again (s), median / max | Failed requests | Longest gap (s) | Two holders (s) |'
+                  ' VIP on the peer (s) | Failback (s) | Ended whole |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
+        for name, data in results[key].items():
+            d = data['median']
+            lines.append('| %s | %s / %s | %s | %s | %s | %s | %s | %s of %s |' % (
+                name, d['site_back_s'], d['site_back_max'], d['failed'], d['longest_gap_s'], d['two_holders_max_s'],
+                d['moved_s'] if d['moved_s_none'] == 0 else ('-' if d['moved_s'] is None else '%s (%d never)' % (d['moved_s'], d['moved_s_none'])),
+                d['back_s'], d['ended_whole'], len(data['runs'])))
+        lines.append('')
     if 'drill' in results:
         d, m = results['drill']['median'], results['drill']['max']
         lines += ['## The failover drill against a client in the test bed (method stop)\n',
@@ -397,8 +442,8 @@ def markdown(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--runs', type=int, default=5, help='runs per figure (median), at least 5 (default 5)')
-    parser.add_argument('--only', default='provisioning,failover,drill,scale,input_check',
-                        help='comma-separated: provisioning, profile, failover, drill, scale, input_check')
+    parser.add_argument('--only', default='provisioning,failover,drill,faults,scale,input_check',
+                        help='comma-separated: provisioning, profile, failover, drill, faults, scale, input_check')
     parser.add_argument('--label', default='current', help='name of this measurement in the results file')
     parser.add_argument('--forks', type=int, default=None,
                         help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
@@ -420,6 +465,9 @@ def main():
             results['failover_' + profile] = bench_failover(args.runs, profile)
     if 'drill' in only:
         results['drill'] = bench_drill(args.runs)
+    if 'faults' in only:
+        for profile in ('standard', 'fast'):
+            results['faults_' + profile] = bench_faults(args.runs, profile)
     if 'scale' in only:
         results['scale'] = bench_scale(args.runs)
     if 'input_check' in only:
