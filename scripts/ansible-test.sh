@@ -181,7 +181,8 @@ find_python() {
     $(printf '%s\n' "$HOME/.pyenv/versions/$want".*/bin/"python$want" | sort -rV); do
     if [ -x "$candidate" ] && "$candidate" -c "import ensurepip, sys, venv; sys.exit(sys.version_info[:2] != tuple(map(int, '$want'.split('.'))))" \
       2> /dev/null; then
-      echo "$candidate"
+      # the interpreter itself, not a venv's link to it (.venv/bin comes first on PATH)
+      "$candidate" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))'
       return 0
     fi
   done
