@@ -51,7 +51,7 @@ fi
 # execution-environment.yml.
 MATRIX=(
   "2.16.19 3.11 3.12"
-  "2.17.14 3.11 3.12"
+  "2.17.14 3.12 3.11"
   "2.18.19 3.11 3.12 3.13"
   "2.19.14 3.11 3.12 3.13"
   "2.20.10 3.12 3.13"
@@ -69,7 +69,7 @@ python_version=${HAPAIR_TEST_PYTHON:-3.11}
 # file per version.
 # Usage: ensure_pip_bootstrap PYTHON_WITH_ANSIBLE_TEST PYTHON_VERSION
 ensure_pip_bootstrap() {
-  local version cache
+  local version cache tmp_cache
   # the pip version ansible-test pins for its virtual environments (internal API of ansible-test, the same
   # from 2.16 to 2.21)
   version=$("$1" - "$2" <<'PY'
@@ -87,7 +87,8 @@ PY
   fi
   step "Writing a pip bootstrap script for ansible-test: $cache"
   mkdir -p "$(dirname "$cache")"
-  cat > "$cache.tmp" <<'PY'
+  tmp_cache=$(mktemp "$cache.XXXXXX")
+  cat > "$tmp_cache" <<'PY'
 # Stand-in for get-pip.py, written by hapair.loadbalancer's scripts/ansible-test.sh because the real
 # one cannot be downloaded here. Same interface: pip install arguments plus --no-setuptools and
 # --no-wheel. Installs pip with ensurepip, then runs pip install with the arguments (from PyPI).
@@ -103,7 +104,7 @@ if unwanted:
     # ensurepip brings setuptools along on Python < 3.12; get-pip.py leaves it out when asked to.
     subprocess.check_call([sys.executable, '-m', 'pip', 'uninstall', '-q', '-y'] + unwanted, stderr=subprocess.DEVNULL)
 PY
-  mv "$cache.tmp" "$cache"
+  mv "$tmp_cache" "$cache"
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hapair-ansible-test.XXXXXX")
@@ -142,7 +143,7 @@ status=0
 run_ansible_test() {
   local key=$1 python=$2 part=$3 start=$SECONDS
   shift 3
-  step "ansible-test $part with $(ansible --version | head -1) (Python $python)"
+  step "ansible-test $part with ansible-core $(python -c 'import ansible; print(ansible.__version__)') (Python $python)"
   if ansible-test "$part" --venv --python "$python" "$@"; then
     result[$key]="passed in $((SECONDS - start)) s"
   else
@@ -216,9 +217,64 @@ ensure_venv() {
 }
 
 read -r -a pytest_paths <<< "${HAPAIR_MATRIX_PYTEST:-}"
-declare -a rows=() selected=()
+logs=$HAPAIR_ROOT/tests/output/matrix
+mkdir -p "$logs"
+
+# Usage: run_release CORE PYVER PYTHON - sanity, units and the pytest paths with one ansible-core release; all
+# output goes to $logs/CORE.log, the summary row to $logs/CORE.row, the exit status (0 or 1) to $logs/CORE.status.
+run_release() {
+  local core=$1 pyver=$2 python=$3 start=$SECONDS
+  local log=$logs/$core.log
+  result=()
+  status=0
+  echo "ansible-core $core, Python $pyver: starting; log: $log"
+  release_body "$core" "$pyver" "$python" > "$log" 2>&1
+  printf '%-9s %-6s sanity: %-20s units: %-20s pytest: %-22s %4s s%s\n' "$core" "$pyver" "${result[sanity]:-not run}" \
+    "${result[units]:-not run}" "${result[pytest]:-not run}" "$((SECONDS - start))" "${result[setup]:+  ${result[setup]}}" \
+    > "$logs/$core.row"
+  echo "$status" > "$logs/$core.status"
+  echo "ansible-core $core done: $(cat "$logs/$core.row")"
+}
+
+# Usage: release_body CORE PYVER PYTHON (see run_release). errexit does not apply here (the caller's output is
+# redirected), so each step is checked.
+release_body() {
+  local core=$1 pyver=$2 python=$3 venv version_path pytest_start
+  if ! venv=$(ensure_venv "$core" "$python"); then
+    result[setup]="setup FAILED: the venv for ansible-core $core (see the log)"
+    status=1
+    return
+  fi
+  # ansible-test --venv --python X.Y looks for pythonX.Y on PATH: the chosen one comes first (a pyenv shim
+  # further on may not work), and this release's ansible-test, ansible-doc and ansible-playbook before that.
+  version_path="$venv/bin:$(dirname "$python"):$PATH"
+  if ! PATH=$version_path ensure_pip_bootstrap "$venv/bin/python" "$pyver" || ! copy_collection "$tmp/$core" ||
+    ! cd "$tmp/$core/ansible_collections/hapair/loadbalancer"; then
+    result[setup]="setup FAILED: pip bootstrap or the copy (see the log)"
+    status=1
+    return
+  fi
+  PATH=$version_path run_ansible_test sanity "$pyver" sanity
+  PATH=$version_path run_ansible_test units "$pyver" units --requirements
+  cd "$HAPAIR_ROOT" && rm -rf "${tmp:?}/$core"
+  if [ "${#pytest_paths[@]}" -gt 0 ]; then
+    pytest_start=$SECONDS
+    step "pytest ${pytest_paths[*]} with ansible-core $core (Python $pyver)"
+    if PATH=$version_path "$venv/bin/python" -m pytest -q -p no:cacheprovider "${pytest_paths[@]}"; then
+      result[pytest]="passed in $((SECONDS - pytest_start)) s"
+    else
+      result[pytest]="FAILED after $((SECONDS - pytest_start)) s"
+      status=1
+    fi
+  else
+    result[pytest]="not asked for"
+  fi
+}
+
+# Pick each release's Python; a release with none is skipped, loudly.
+declare -a rows=() selected=() runnable=()
+declare -A release_python=() release_pyver=()
 skipped=0
-matrix_start=$SECONDS
 for entry in "${MATRIX[@]}"; do
   read -r core pythons <<< "$entry"
   if [ "$#" -gt 0 ]; then
@@ -236,7 +292,7 @@ for entry in "${MATRIX[@]}"; do
   python=
   for candidate in $pythons; do
     if python=$(find_python "$candidate"); then
-      pyver=$candidate
+      release_pyver[$core]=$candidate
       break
     fi
   done
@@ -247,40 +303,60 @@ for entry in "${MATRIX[@]}"; do
     skipped=$((skipped + 1))
     continue
   fi
-
-  version_start=$SECONDS
-  venv=$(ensure_venv "$core" "$python")
-  # ansible-test --venv --python X.Y looks for pythonX.Y on PATH: the chosen one comes first (a pyenv shim
-  # further on may not work), and this release's ansible-test, ansible-doc and ansible-playbook before that.
-  version_path="$venv/bin:$(dirname "$python"):$PATH"
-  PATH=$version_path ensure_pip_bootstrap "$venv/bin/python" "$pyver"
-  copy_collection "$tmp/$core"
-  result=()
-  cd "$tmp/$core/ansible_collections/hapair/loadbalancer"
-  PATH=$version_path run_ansible_test sanity "$pyver" sanity
-  PATH=$version_path run_ansible_test units "$pyver" units --requirements
-  cd "$HAPAIR_ROOT"
-  if [ "${#pytest_paths[@]}" -gt 0 ]; then
-    start=$SECONDS
-    step "pytest ${pytest_paths[*]} with ansible-core $core (Python $pyver)"
-    if PATH=$version_path "$venv/bin/python" -m pytest -q -p no:cacheprovider "${pytest_paths[@]}"; then
-      result[pytest]="passed in $((SECONDS - start)) s"
-    else
-      result[pytest]="FAILED after $((SECONDS - start)) s"
-      status=1
-    fi
-  else
-    result[pytest]="not asked for (HAPAIR_MATRIX_PYTEST)"
-  fi
-  rm -rf "${tmp:?}/$core"
-  rows+=("$(printf '%-9s %-6s sanity %-20s units %-20s pytest %s  (%s s in all)' "$core" "$pyver" "${result[sanity]}" \
-    "${result[units]}" "${result[pytest]}" "$((SECONDS - version_start))")")
+  release_python[$core]=$python
+  runnable+=("$core")
 done
-
 if [ "${#selected[@]}" -eq 0 ]; then
   echo "$0: no ansible-core release of the matrix matches: $*" >&2
   exit 2
 fi
+
+# Lanes: HAPAIR_MATRIX_JOBS (default 2, one per core) releases run at the same time. ansible-test keeps its sanity
+# venvs in ~/.ansible/test/venv/<test>/<python version>/<hash>, shared by every release with the same requirements,
+# and two runs must not build the same one at once: releases with the same Python share a lane. The lanes are
+# filled largest Python group first, each group into the lane with the fewest releases so far.
+jobs=${HAPAIR_MATRIX_JOBS:-2}
+declare -a lanes=()
+for pyver in $(for core in "${runnable[@]}"; do echo "${release_pyver[$core]}"; done | sort | uniq -c | sort -rn |
+  awk '{print $2}'); do
+  group=()
+  for core in "${runnable[@]}"; do
+    if [ "${release_pyver[$core]}" = "$pyver" ]; then
+      group+=("$core")
+    fi
+  done
+  best=0
+  for ((lane = 0; lane < jobs; lane++)); do
+    if [ "$(wc -w <<< "${lanes[$lane]:-}")" -lt "$(wc -w <<< "${lanes[$best]:-}")" ]; then
+      best=$lane
+    fi
+  done
+  lanes[best]="${lanes[$best]:-} ${group[*]}"
+done
+
+matrix_start=$SECONDS
+step "ansible-core matrix: ${runnable[*]:-nothing to run} in ${#lanes[@]} lane(s); logs in $logs"
+declare -a lane_pids=()
+for lane in "${lanes[@]}"; do
+  (
+    for core in $lane; do
+      run_release "$core" "${release_pyver[$core]}" "${release_python[$core]}"
+    done
+  ) &
+  lane_pids+=("$!")
+done
+for pid in "${lane_pids[@]}"; do
+  wait "$pid" || status=1
+done
+
+for core in "${runnable[@]}"; do
+  rows+=("$(cat "$logs/$core.row" 2> /dev/null || echo "$core: no result (see $logs/$core.log)")")
+  if [ "$(cat "$logs/$core.status" 2> /dev/null)" != 0 ]; then
+    status=1
+    step "Log of ansible-core $core ($logs/$core.log)"
+    cat "$logs/$core.log"
+  fi
+done
 step "Matrix summary (${#selected[@]} ansible-core releases, $((SECONDS - matrix_start)) s)"
 printf '%s\n' "${rows[@]}"
 if [ "$skipped" -gt 0 ]; then
