@@ -25,6 +25,9 @@
 #   HAPAIR_MATRIX_PYTEST="PATH..." also runs pytest on those paths (files or directories, relative to the
 #   checkout) for each release, with that release's ansible-playbook first on PATH and its Python running
 #   pytest (for example tests/integration/test_validation.py).
+#   Releases run in HAPAIR_MATRIX_JOBS lanes at once (default 2; releases with the same Python share a lane).
+#   Each release's whole output goes to tests/output/matrix/<version>.log; the log of a failed release is printed
+#   at the end, then a summary row per release with its times.
 # HAPAIR_KEEP_TMP=1 keeps the copy (and its tests/output) and prints where it is.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
