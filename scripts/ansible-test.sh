@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run `ansible-test sanity` and `ansible-test units` for the collection from a checkout.
+# Run `ansible-test sanity` and `ansible-test units` for the collection from a checkout: with the ansible-core of
+# .venv, or with every ansible-core release the collection supports (the matrix).
 #
 # ansible-test only works inside .../ansible_collections/<namespace>/<name>, so this copies the
 # git-tracked and the untracked-but-not-ignored files (`git ls-files -co --exclude-standard`, the
@@ -14,6 +15,19 @@
 # Usage: scripts/ansible-test.sh [all|sanity|units] [extra ansible-test arguments...]
 #   e.g. scripts/ansible-test.sh sanity --test validate-modules
 #        scripts/ansible-test.sh units tests/unit/plugins/modules/test_vip_check.py
+#      scripts/ansible-test.sh matrix [2.16 2.21 ...]
+#   sanity and units (all sanity tests that apply, no ignore files) with each ansible-core of MATRIX below, or
+#   only the releases named. Each release gets its own venv, .venv-matrix/ansible-core-<version>-py<python>,
+#   made once and kept (2.19 uses .venv itself when it has that release and Python), and runs with the first
+#   Python of its list that this machine has (on PATH or under ~/.pyenv/versions). A release whose Pythons are
+#   all missing is reported as SKIPPED, loudly, in the summary; it does not fail the run unless
+#   HAPAIR_MATRIX_REQUIRE_ALL=1. The run fails if any sanity, units or pytest run failed.
+#   HAPAIR_MATRIX_PYTEST="PATH..." also runs pytest on those paths (files or directories, relative to the
+#   checkout) for each release, with that release's ansible-playbook first on PATH and its Python running
+#   pytest (for example tests/integration/test_validation.py).
+#   Releases run in HAPAIR_MATRIX_JOBS lanes at once (default 2; releases with the same Python share a lane).
+#   Each release's whole output goes to tests/output/matrix/<version>.log; the log of a failed release is printed
+#   at the end, then a summary row per release with its times.
 # HAPAIR_KEEP_TMP=1 keeps the copy (and its tests/output) and prints where it is.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -23,9 +37,9 @@ if [ "$#" -gt 0 ]; then
   shift
 fi
 case "$what" in
-  all | sanity | units) ;;
+  all | sanity | units | matrix) ;;
   *)
-    echo "usage: $0 [all|sanity|units] [extra ansible-test arguments...]" >&2
+    echo "usage: $0 [all|sanity|units] [extra ansible-test arguments...] | $0 matrix [VERSION...]" >&2
     exit 2
     ;;
 esac
@@ -34,17 +48,34 @@ if [ "$what" = all ] && [ "$#" -gt 0 ]; then
   exit 2
 fi
 
+# The matrix: an ansible-core release, then the Pythons to run it with, in order of preference (each must be a
+# controller Python of that release: 3.10-3.12 for 2.16 and 2.17, 3.11-3.13 for 2.18 and 2.19, 3.12-3.14 for
+# 2.20 and 2.21). Keep it in step with meta/runtime.yml, README.md (Supported platforms) and
+# execution-environment.yml.
+MATRIX=(
+  "2.16.19 3.11 3.12"
+  "2.17.14 3.12 3.11"
+  "2.18.19 3.11 3.12 3.13"
+  "2.19.14 3.11 3.12 3.13"
+  "2.20.10 3.12 3.13"
+  "2.21.5 3.13 3.12"
+)
+
 # ansible-core 2.19 needs a 3.11+ controller; Debian 12 has 3.11.
 python_version=${HAPAIR_TEST_PYTHON:-3.11}
 
 # ansible-test bootstraps pip in each virtual environment it makes with a get-pip.py that it downloads
 # from Ansible's CI file server, which cannot be reached from here; it uses a copy from its cache
 # when there is one. The stand-in below does the same job with the standard library's ensurepip
-# and PyPI. It is only written when the cache has no such file.
+# and PyPI. It is only written when the cache has no such file. Each ansible-test release pins its
+# own pip version (23.1.2 for 2.16 and 2.17, 24.2 for 2.18 and 2.19, 25.2 for 2.20 and 2.21), hence one
+# file per version.
+# Usage: ensure_pip_bootstrap PYTHON_WITH_ANSIBLE_TEST PYTHON_VERSION
 ensure_pip_bootstrap() {
-  local version cache
-  # the pip version ansible-test pins for its virtual environments (internal API of the pinned ansible-test)
-  version=$(python - "$python_version" <<'PY'
+  local version cache tmp_cache
+  # the pip version ansible-test pins for its virtual environments (internal API of ansible-test, the same
+  # from 2.16 to 2.21)
+  version=$("$1" - "$2" <<'PY'
 import sys
 
 from ansible_test._internal.host_configs import NativePythonConfig
@@ -59,7 +90,8 @@ PY
   fi
   step "Writing a pip bootstrap script for ansible-test: $cache"
   mkdir -p "$(dirname "$cache")"
-  cat > "$cache.tmp" <<'PY'
+  tmp_cache=$(mktemp "$cache.XXXXXX")
+  cat > "$tmp_cache" <<'PY'
 # Stand-in for get-pip.py, written by hapair.loadbalancer's scripts/ansible-test.sh because the real
 # one cannot be downloaded here. Same interface: pip install arguments plus --no-setuptools and
 # --no-wheel. Installs pip with ensurepip, then runs pip install with the arguments (from PyPI).
@@ -75,9 +107,8 @@ if unwanted:
     # ensurepip brings setuptools along on Python < 3.12; get-pip.py leaves it out when asked to.
     subprocess.check_call([sys.executable, '-m', 'pip', 'uninstall', '-q', '-y'] + unwanted, stderr=subprocess.DEVNULL)
 PY
-  mv "$cache.tmp" "$cache"
+  mv "$tmp_cache" "$cache"
 }
-ensure_pip_bootstrap
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hapair-ansible-test.XXXXXX")
 if [ "${HAPAIR_KEEP_TMP:-0}" = 1 ]; then
@@ -85,55 +116,256 @@ if [ "${HAPAIR_KEEP_TMP:-0}" = 1 ]; then
 else
   trap 'rm -rf "$tmp"' EXIT
 fi
-collection="$tmp/ansible_collections/hapair/loadbalancer"
-mkdir -p "$collection"
 
-step "Copying the collection to $collection"
-# -co --exclude-standard: tracked files plus new files that are not ignored. Files deleted from the
-# work tree but still in the index are skipped (tar would fail on them).
-(
-  cd "$HAPAIR_ROOT" || exit
-  git ls-files -z -co --exclude-standard -- . ':(exclude)playbooks/collections' |
-    while IFS= read -r -d '' file; do
-      if [ -e "$file" ] || [ -L "$file" ]; then
-        printf '%s\0' "$file"
-      fi
-    done |
-    tar --null --no-recursion -T - -cf -
-) | tar -C "$collection" -xf -
-echo "$(find "$collection" -type f -o -type l | wc -l) files"
+# Usage: copy_collection DIR - the collection as git would commit it, in DIR/ansible_collections/hapair/loadbalancer
+copy_collection() {
+  local collection="$1/ansible_collections/hapair/loadbalancer"
+  mkdir -p "$collection"
+  step "Copying the collection to $collection"
+  # -co --exclude-standard: tracked files plus new files that are not ignored. Files deleted from the
+  # work tree but still in the index are skipped (tar would fail on them).
+  (
+    cd "$HAPAIR_ROOT" || exit
+    git ls-files -z -co --exclude-standard -- . ':(exclude)playbooks/collections' |
+      while IFS= read -r -d '' file; do
+        if [ -e "$file" ] || [ -L "$file" ]; then
+          printf '%s\0' "$file"
+        fi
+      done |
+      tar --null --no-recursion -T - -cf -
+  ) | tar -C "$collection" -xf -
+  echo "$(find "$collection" -type f -o -type l | wc -l) files"
+  # ansible-test lists the collection's files with git when it finds a repository, otherwise it walks
+  # the tree. The copy only holds what git would commit, so a repository adds nothing: none is made.
+}
 
-# ansible-test lists the collection's files with git when it finds a repository, otherwise it walks
-# the tree. The copy only holds what git would commit, so a repository adds nothing: none is made.
-
-cd "$collection" || exit
-declare -A took=()
+# Usage: run_ansible_test RESULT_KEY PYTHON_VERSION PART [ansible-test arguments...]
+# Runs ansible-test (the first on PATH) in the current directory; records the outcome in result[RESULT_KEY].
+declare -A result=()
 status=0
-
-run_part() {
-  local part=$1
-  shift
-  local start=$SECONDS
-  step "ansible-test $part (Python $python_version)"
-  if ansible-test "$part" --venv --python "$python_version" "$@"; then
-    took[$part]="passed in $((SECONDS - start)) s"
+run_ansible_test() {
+  local key=$1 python=$2 part=$3 start=$SECONDS
+  shift 3
+  step "ansible-test $part with ansible-core $(python -c 'import ansible; print(ansible.__version__)') (Python $python)"
+  if ansible-test "$part" --venv --python "$python" "$@"; then
+    result[$key]="passed in $((SECONDS - start)) s"
   else
-    took[$part]="FAILED after $((SECONDS - start)) s"
+    result[$key]="FAILED after $((SECONDS - start)) s"
     status=1
   fi
 }
 
-if [ "$what" = all ] || [ "$what" = sanity ]; then
-  run_part sanity "$@"
-fi
-if [ "$what" = all ] || [ "$what" = units ]; then
-  run_part units --requirements "$@"
+if [ "$what" != matrix ]; then
+  copy_collection "$tmp"
+  cd "$tmp/ansible_collections/hapair/loadbalancer" || exit
+  ensure_pip_bootstrap python "$python_version"
+  if [ "$what" = all ] || [ "$what" = sanity ]; then
+    run_ansible_test sanity "$python_version" sanity "$@"
+  fi
+  if [ "$what" = all ] || [ "$what" = units ]; then
+    run_ansible_test units "$python_version" units --requirements "$@"
+  fi
+  step "Summary"
+  for part in sanity units; do
+    if [ -n "${result[$part]:-}" ]; then
+      echo "ansible-test $part: ${result[$part]}"
+    fi
+  done
+  exit "$status"
 fi
 
-step "Summary"
-for part in sanity units; do
-  if [ -n "${took[$part]:-}" ]; then
-    echo "ansible-test $part: ${took[$part]}"
+# ---- the matrix ----------------------------------------------------------------------------------------------
+
+# Usage: find_python X.Y - prints the path of a working Python X.Y (with venv and ensurepip): pythonX.Y on PATH,
+# else the newest ~/.pyenv/versions/X.Y.*/bin/pythonX.Y. pyenv's shims are on PATH for every version but only
+# work for the versions pyenv has selected; each candidate is tried.
+find_python() {
+  local want=$1 candidate
+  for candidate in $(command -v "python$want" 2> /dev/null) \
+    $(printf '%s\n' "$HOME/.pyenv/versions/$want".*/bin/"python$want" | sort -rV); do
+    if [ -x "$candidate" ] && "$candidate" -c "import ensurepip, sys, venv; sys.exit(sys.version_info[:2] != tuple(map(int, '$want'.split('.'))))" \
+      2> /dev/null; then
+      # the interpreter itself, not a venv's link to it (.venv/bin comes first on PATH)
+      "$candidate" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))'
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Usage: ensure_venv CORE_VERSION PYTHON - prints the venv (made or updated if needed) with ansible-core
+# CORE_VERSION and the pytest of requirements-dev.txt on PYTHON. .venv itself when it has both already.
+pytest_pin=$(grep -E '^pytest==' "$HAPAIR_ROOT/requirements-dev.txt")
+matrix_dir=${HAPAIR_MATRIX_DIR:-$HAPAIR_ROOT/.venv-matrix}
+ensure_venv() {
+  local core=$1 python=$2 pyver venv want
+  pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  if [ "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2> /dev/null)" = "$pyver" ] &&
+    [ "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import ansible; print(ansible.__version__)' 2> /dev/null)" = "$core" ] &&
+    "$HAPAIR_ROOT/.venv/bin/python" -c 'import pytest' 2> /dev/null; then
+    echo "$HAPAIR_ROOT/.venv"
+    return
+  fi
+  venv="$matrix_dir/ansible-core-$core-py$pyver"
+  want="ansible-core==$core $pytest_pin $python"
+  if [ "$(cat "$venv/.hapair-matrix" 2> /dev/null)" != "$want" ]; then
+    step "Making $venv: ansible-core $core, $pytest_pin, Python $pyver ($python)" >&2
+    rm -rf "$venv"
+    "$python" -m venv "$venv" >&2
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$core" "$pytest_pin" \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) >&2
+    echo "$want" > "$venv/.hapair-matrix"
+  fi
+  echo "$venv"
+}
+
+read -r -a pytest_paths <<< "${HAPAIR_MATRIX_PYTEST:-}"
+logs=$HAPAIR_ROOT/tests/output/matrix
+mkdir -p "$logs"
+
+# Usage: run_release CORE PYVER PYTHON - sanity, units and the pytest paths with one ansible-core release; all
+# output goes to $logs/CORE.log, the summary row to $logs/CORE.row, the exit status (0 or 1) to $logs/CORE.status.
+run_release() {
+  local core=$1 pyver=$2 python=$3 start=$SECONDS
+  local log=$logs/$core.log
+  result=()
+  status=0
+  echo "ansible-core $core, Python $pyver: starting; log: $log"
+  release_body "$core" "$pyver" "$python" > "$log" 2>&1
+  printf '%-9s %-6s sanity: %-20s units: %-20s pytest: %-22s %4s s%s\n' "$core" "$pyver" "${result[sanity]:-not run}" \
+    "${result[units]:-not run}" "${result[pytest]:-not run}" "$((SECONDS - start))" "${result[setup]:+  ${result[setup]}}" \
+    > "$logs/$core.row"
+  echo "$status" > "$logs/$core.status"
+  echo "ansible-core $core done: $(cat "$logs/$core.row")"
+}
+
+# Usage: release_body CORE PYVER PYTHON (see run_release). errexit does not apply here (the caller's output is
+# redirected), so each step is checked.
+release_body() {
+  local core=$1 pyver=$2 python=$3 venv version_path pytest_start
+  if ! venv=$(ensure_venv "$core" "$python"); then
+    result[setup]="setup FAILED: the venv for ansible-core $core (see the log)"
+    status=1
+    return
+  fi
+  # ansible-test --venv --python X.Y looks for pythonX.Y on PATH: the chosen one comes first (a pyenv shim
+  # further on may not work), and this release's ansible-test, ansible-doc and ansible-playbook before that.
+  version_path="$venv/bin:$(dirname "$python"):$PATH"
+  if ! PATH=$version_path ensure_pip_bootstrap "$venv/bin/python" "$pyver" || ! copy_collection "$tmp/$core" ||
+    ! cd "$tmp/$core/ansible_collections/hapair/loadbalancer"; then
+    result[setup]="setup FAILED: pip bootstrap or the copy (see the log)"
+    status=1
+    return
+  fi
+  PATH=$version_path run_ansible_test sanity "$pyver" sanity
+  PATH=$version_path run_ansible_test units "$pyver" units --requirements
+  cd "$HAPAIR_ROOT" && rm -rf "${tmp:?}/$core"
+  if [ "${#pytest_paths[@]}" -gt 0 ]; then
+    pytest_start=$SECONDS
+    step "pytest ${pytest_paths[*]} with ansible-core $core (Python $pyver)"
+    if PATH=$version_path "$venv/bin/python" -m pytest -q -p no:cacheprovider "${pytest_paths[@]}"; then
+      result[pytest]="passed in $((SECONDS - pytest_start)) s"
+    else
+      result[pytest]="FAILED after $((SECONDS - pytest_start)) s"
+      status=1
+    fi
+  else
+    result[pytest]="not asked for"
+  fi
+}
+
+# Pick each release's Python; a release with none is skipped, loudly.
+declare -a rows=() selected=() runnable=()
+declare -A release_python=() release_pyver=()
+skipped=0
+for entry in "${MATRIX[@]}"; do
+  read -r core pythons <<< "$entry"
+  if [ "$#" -gt 0 ]; then
+    wanted=false
+    for pattern in "$@"; do
+      if [ "$core" = "$pattern" ] || [[ $core == "$pattern".* ]]; then
+        wanted=true
+      fi
+    done
+    if [ "$wanted" = false ]; then
+      continue
+    fi
+  fi
+  selected+=("$core")
+  python=
+  for candidate in $pythons; do
+    if python=$(find_python "$candidate"); then
+      release_pyver[$core]=$candidate
+      break
+    fi
+  done
+  if [ -z "$python" ]; then
+    message="SKIPPED: no Python ${pythons// / or } (looked for python${pythons%% *} etc. on PATH and in ~/.pyenv/versions)"
+    step "ansible-core $core: $message"
+    rows+=("$(printf '%-9s %-6s %s' "$core" - "$message")")
+    skipped=$((skipped + 1))
+    continue
+  fi
+  release_python[$core]=$python
+  runnable+=("$core")
+done
+if [ "${#selected[@]}" -eq 0 ]; then
+  echo "$0: no ansible-core release of the matrix matches: $*" >&2
+  exit 2
+fi
+
+# Lanes: HAPAIR_MATRIX_JOBS (default 2, one per core) releases run at the same time. ansible-test keeps its sanity
+# venvs in ~/.ansible/test/venv/<test>/<python version>/<hash>, shared by every release with the same requirements,
+# and two runs must not build the same one at once: releases with the same Python share a lane. The lanes are
+# filled largest Python group first, each group into the lane with the fewest releases so far.
+jobs=${HAPAIR_MATRIX_JOBS:-2}
+declare -a lanes=()
+for pyver in $(for core in "${runnable[@]}"; do echo "${release_pyver[$core]}"; done | sort | uniq -c | sort -rn |
+  awk '{print $2}'); do
+  group=()
+  for core in "${runnable[@]}"; do
+    if [ "${release_pyver[$core]}" = "$pyver" ]; then
+      group+=("$core")
+    fi
+  done
+  best=0
+  for ((lane = 0; lane < jobs; lane++)); do
+    if [ "$(wc -w <<< "${lanes[$lane]:-}")" -lt "$(wc -w <<< "${lanes[$best]:-}")" ]; then
+      best=$lane
+    fi
+  done
+  lanes[best]="${lanes[$best]:-} ${group[*]}"
+done
+
+matrix_start=$SECONDS
+step "ansible-core matrix: ${runnable[*]:-nothing to run} in ${#lanes[@]} lane(s); logs in $logs"
+declare -a lane_pids=()
+for lane in "${lanes[@]}"; do
+  (
+    for core in $lane; do
+      run_release "$core" "${release_pyver[$core]}" "${release_python[$core]}"
+    done
+  ) &
+  lane_pids+=("$!")
+done
+for pid in "${lane_pids[@]}"; do
+  wait "$pid" || status=1
+done
+
+for core in "${runnable[@]}"; do
+  rows+=("$(cat "$logs/$core.row" 2> /dev/null || echo "$core: no result (see $logs/$core.log)")")
+  if [ "$(cat "$logs/$core.status" 2> /dev/null)" != 0 ]; then
+    status=1
+    step "Log of ansible-core $core ($logs/$core.log)"
+    cat "$logs/$core.log"
   fi
 done
+step "Matrix summary (${#selected[@]} ansible-core releases, $((SECONDS - matrix_start)) s)"
+printf '%s\n' "${rows[@]}"
+if [ "$skipped" -gt 0 ]; then
+  printf '\033[1;31m%s\033[0m\n' "$skipped ansible-core release(s) SKIPPED: their Python is missing on this machine"
+  if [ "${HAPAIR_MATRIX_REQUIRE_ALL:-0}" = 1 ]; then
+    status=1
+  fi
+fi
 exit "$status"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: it sets up what is missing (scripts/setup.sh), then runs
 # yamllint, ansible-lint (production profile), the pytest unit and role tests, ansible-test sanity and
-# units, and molecule test for every scenario. Stops at the first failure; prints the time of each stage.
+# units with every supported ansible-core (scripts/ansible-test.sh matrix: 2.16 to 2.21), and molecule test
+# for every scenario. Stops at the first failure; prints the time of each stage.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$HAPAIR_ROOT"
@@ -20,7 +21,7 @@ run_stage "Set up the machine" scripts/setup.sh
 run_stage "yamllint" yamllint --strict .
 run_stage "ansible-lint (production profile)" ansible-lint --strict
 run_stage "pytest: unit tests and role tests" pytest -q -p no:cacheprovider tests/unit tests/integration
-run_stage "ansible-test sanity and units" scripts/ansible-test.sh all
+run_stage "ansible-test sanity and units, ansible-core 2.16-2.21" scripts/ansible-test.sh matrix
 run_stage "molecule test (every scenario)" molecule test --all
 
 step "All checks passed"

@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# Build the local node image, localhost/hapair-node:bookworm, from Debian's
-# packages (no container registry is reachable): a plain Debian 12 server with
-# systemd as PID 1, python3, and sshd with a sudo user `ansible` (Ansible reaches the nodes over SSH with
-# become, as in production), nothing of the product installed. The same image serves the load-balancer
-# nodes, the backends and the client.
-# Rebuilt only when this script or the podman settings change.
+# Build a local node image, localhost/hapair-node:<release>, from Debian's packages (no container registry is
+# reachable): a plain Debian server with systemd as PID 1, python3, and sshd with a sudo user `ansible` (Ansible
+# reaches the nodes over SSH with become, as in production), nothing of the product installed. The same image
+# serves the load-balancer nodes, the backends and the client.
+#
+# Usage: testbed/build-image.sh [RELEASE]
+#   bookworm (the default): localhost/hapair-node:bookworm, Debian 12, what the test bed and molecule use
+#   trixie:                 localhost/hapair-node:trixie, Debian 13
+# Rebuilt only when this script, the podman settings or the release change.
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
 source "$(dirname "$0")/../scripts/lib.sh"
 
-image=localhost/hapair-node:bookworm
+release=${1:-bookworm}
+case "$release" in
+  bookworm | trixie) ;;
+  *)
+    echo "usage: $0 [bookworm|trixie]" >&2
+    exit 2
+    ;;
+esac
+image=localhost/hapair-node:$release
 mirror=${HAPAIR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-inputs=$(cat "$0" "$CONTAINERS_CONF" | sha256sum | cut -c1-16)
+inputs=$( (cat "$0" "$CONTAINERS_CONF" && echo "$release") | sha256sum | cut -c1-16)
 
 have=$($SUDO podman image inspect --format '{{ index .Labels "hapair.inputs" }}' "$image" 2>/dev/null || true)
 if [ "$have" = "$inputs" ]; then
@@ -22,13 +34,13 @@ work=$(mktemp -d /var/tmp/hapair-rootfs.XXXXXX)
 trap '$SUDO rm -rf "$work"' EXIT
 $SUDO debootstrap --variant=minbase \
   --include=systemd,systemd-sysv,python3,python3-apt,iproute2,procps,ca-certificates,openssh-server,sudo \
-  bookworm "$work/rootfs" "$mirror" > "$work/debootstrap.log" 2>&1 \
+  "$release" "$work/rootfs" "$mirror" > "$work/debootstrap.log" 2>&1 \
   || { tail -20 "$work/debootstrap.log"; exit 1; }
 
 $SUDO tee "$work/rootfs/etc/apt/sources.list" > /dev/null <<SOURCES
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb ${mirror%/debian}/debian-security bookworm-security main
+deb $mirror $release main
+deb $mirror $release-updates main
+deb ${mirror%/debian}/debian-security $release-security main
 SOURCES
 # A server's own /etc/hosts (nodes run with --no-hosts, so it survives restarts as on a real server).
 $SUDO tee "$work/rootfs/etc/hosts" > /dev/null <<HOSTS

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.module_utils import _internal
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.module_harness import as_managed_node
 
 
 @pytest.fixture(autouse=True)
 def _as_on_a_managed_node(monkeypatch):
-    # Importing controller code (a filter plugin's test, say) sets this process-wide, and then module
-    # warnings go to the controller's display instead of the module's result.
-    monkeypatch.setattr(_internal, 'is_controller', False)
+    # Importing controller code (a filter plugin's test, say) sets a process-wide flag on ansible-core 2.19 and
+    # later, and then module warnings go to the controller's display instead of the module's result.
+    as_managed_node(monkeypatch)

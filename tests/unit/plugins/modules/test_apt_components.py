@@ -18,8 +18,8 @@ import stat
 import pytest
 
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hapair.loadbalancer.plugins.modules import apt_components
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.module_harness import patch_module_args
 
 __metaclass__ = type
 

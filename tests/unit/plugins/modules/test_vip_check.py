@@ -11,18 +11,14 @@ import json
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common import warnings as ansible_warnings
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import vip_check_kernel as kernel
 from ansible_collections.hapair.loadbalancer.plugins.modules import vip_check
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.module_harness import (
+    ASK_FOR_INVOCATION, STR_TYPE_IN_MESSAGES, as_managed_node, patch_module_args,
+)
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.vip_check_fakes import (
     OWN_MAC, PEER_MAC, THIRD_MAC, VIP, PACKET_HOST, FakeNetlinkSocket, PacketNetwork, node, reply,
 )
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    patch_module_args = None
 
 
 def run_module(monkeypatch, capsys, args, interfaces=None, events=()):
@@ -31,13 +27,8 @@ def run_module(monkeypatch, capsys, args, interfaces=None, events=()):
     monkeypatch.setattr(kernel, '_netlink_socket', lambda: netlink)
     network = PacketNetwork(monkeypatch, events)
     # warnings are collected process-wide; start each run with none (ansible-test forks per test, pytest does not)
-    monkeypatch.setattr(ansible_warnings, '_global_warnings', type(ansible_warnings._global_warnings)())
-    if patch_module_args is not None:
-        context = patch_module_args(args)
-    else:
-        monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode())
-        context = _Nothing()
-    with context, pytest.raises(SystemExit) as exit_info:
+    as_managed_node(monkeypatch)
+    with patch_module_args(args), pytest.raises(SystemExit) as exit_info:
         vip_check.main()
     return exit_info.value.code, json.loads(capsys.readouterr().out), network
 
@@ -47,16 +38,9 @@ def warning_texts(out):
     return [w if isinstance(w, str) else w['event']['msg'] for w in out.get('warnings', [])]
 
 
-class _Nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def test_holder(monkeypatch, capsys):
-    code, out, network = run_module(monkeypatch, capsys, {'vip': VIP}, node(holds_vip=True))
+    # ASK_FOR_INVOCATION: ansible-core 2.21 and later add `invocation` only when the controller asks for it.
+    code, out, network = run_module(monkeypatch, capsys, dict({'vip': VIP}, **ASK_FOR_INVOCATION), node(holds_vip=True))
     assert code == 0
     assert out['changed'] is False and 'failed' not in out
     assert out['verdict'] == 'holder'
@@ -138,7 +122,7 @@ def test_arp_probe_false(monkeypatch, capsys):
 @pytest.mark.parametrize('args, text', [
     ({}, 'missing required arguments: vip'),
     ({'vip': VIP, 'expect': 'master'}, 'value of expect must be one of: holder, standby, any, got: master'),
-    ({'vip': VIP, 'timeout': 'soon'}, "argument 'timeout' is of type str and we were unable to convert to float"),
+    ({'vip': VIP, 'timeout': 'soon'}, "argument 'timeout' is of type %s and we were unable to convert to float" % STR_TYPE_IN_MESSAGES),
     ({'vip': VIP, 'bogus': 1}, 'Unsupported parameters for'),
     ({'vip': '198.51.100.230/28'}, 'vip must be a single IPv4 address'),
     ({'vip': VIP, 'timeout': 0}, 'timeout must be more than 0'),
