@@ -15,6 +15,9 @@
 # Usage: scripts/ansible-test.sh [all|sanity|units] [extra ansible-test arguments...]
 #   e.g. scripts/ansible-test.sh sanity --test validate-modules
 #        scripts/ansible-test.sh units tests/unit/plugins/modules/test_vip_check.py
+#      scripts/ansible-test.sh venv VERSION
+#   makes (once) the venv of the matrix release VERSION (2.16, or 2.16.19) and prints its path: the molecule
+#   scenarios of the oldest and the newest release run their playbooks with it (scripts/setup.sh links them).
 #      scripts/ansible-test.sh matrix [2.16 2.21 ...]
 #   sanity and units (all sanity tests that apply, no ignore files) with each ansible-core of MATRIX below, or
 #   only the releases named. Each release gets its own venv, .venv-matrix/ansible-core-<version>-py<python>,
@@ -37,7 +40,7 @@ if [ "$#" -gt 0 ]; then
   shift
 fi
 case "$what" in
-  all | sanity | units | matrix) ;;
+  all | sanity | units | matrix | venv) ;;
   *)
     echo "usage: $0 [all|sanity|units] [extra ansible-test arguments...] | $0 matrix [VERSION...]" >&2
     exit 2
@@ -155,7 +158,7 @@ run_ansible_test() {
   fi
 }
 
-if [ "$what" != matrix ]; then
+if [ "$what" != matrix ] && [ "$what" != venv ]; then
   copy_collection "$tmp"
   cd "$tmp/ansible_collections/hapair/loadbalancer" || exit
   ensure_pip_bootstrap python "$python_version"
@@ -218,6 +221,24 @@ ensure_venv() {
   fi
   echo "$venv"
 }
+
+if [ "$what" = venv ]; then
+  for entry in "${MATRIX[@]}"; do
+    read -r core pythons <<< "$entry"
+    if [ "$core" = "${1:?which release}" ] || [[ $core == "$1".* ]]; then
+      for candidate in $pythons; do
+        if python=$(find_python "$candidate"); then
+          ensure_venv "$core" "$python"
+          exit 0
+        fi
+      done
+      echo "$0: no Python ${pythons// / or } for ansible-core $core (looked on PATH and in ~/.pyenv/versions)" >&2
+      exit 1
+    fi
+  done
+  echo "$0: ansible-core $1 is not a release of the matrix" >&2
+  exit 2
+fi
 
 read -r -a pytest_paths <<< "${HAPAIR_MATRIX_PYTEST:-}"
 logs=$HAPAIR_ROOT/tests/output/matrix

@@ -40,4 +40,17 @@ else
   step "Python venv .venv is up to date"
 fi
 
-"$HAPAIR_ROOT/testbed/build-image.sh"
+# The oldest and the newest ansible-core the collection supports, for the molecule scenarios that provision with them
+# (trixie, mixed): .venv-matrix/oldest and .venv-matrix/newest, and the test bed's collections (containers.podman,
+# from the ansible package in .venv) where their ansible-playbook finds them, .venv-matrix/test-collections.
+mkdir -p "$HAPAIR_ROOT/.venv-matrix"
+for wanted in "oldest 2.16" "newest 2.21"; do
+  read -r name release <<< "$wanted"
+  ln -sfn "$("$HAPAIR_ROOT/scripts/ansible-test.sh" venv "$release")" "$HAPAIR_ROOT/.venv-matrix/$name"
+done
+ln -sfn "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import ansible_collections, os; print(os.path.dirname(list(ansible_collections.__path__)[0]))')" \
+  "$HAPAIR_ROOT/.venv-matrix/test-collections"
+
+# The node images: Debian 12 (bookworm) and Debian 13 (trixie).
+"$HAPAIR_ROOT/testbed/build-image.sh" bookworm
+"$HAPAIR_ROOT/testbed/build-image.sh" trixie

@@ -20,8 +20,12 @@ run_stage() {
 run_stage "Set up the machine" scripts/setup.sh
 run_stage "yamllint" yamllint --strict .
 run_stage "ansible-lint (production profile)" ansible-lint --strict
+run_stage "antsibull-docs lint-collection-docs" env ANSIBLE_COLLECTIONS_PATH="$HAPAIR_ROOT/playbooks/collections" \
+  antsibull-docs lint-collection-docs --plugin-docs playbooks/collections/ansible_collections/hapair/loadbalancer
 run_stage "pytest: unit tests and role tests" pytest -q -p no:cacheprovider tests/unit tests/integration
-run_stage "ansible-test sanity and units, ansible-core 2.16-2.21" scripts/ansible-test.sh matrix
+# The validation suite (every bad input, refused on the controller) and the typed values in the files, with each release.
+run_stage "ansible-test sanity and units, validation, ansible-core 2.16-2.21" \
+  env HAPAIR_MATRIX_PYTEST="tests/integration/test_validation.py tests/integration/test_render.py" scripts/ansible-test.sh matrix
 run_stage "molecule test (every scenario)" molecule test --all
 
 step "All checks passed"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # Copyright: (c) 2026, hapair.loadbalancer developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fault injection against a hapair pair in the podman test bed, with a client polling the VIP.
@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -68,10 +67,11 @@ while True:
     if now != held:
         held = now
         sys.stdout.write('%.3f %d\n' % (time.time(), int(now))); sys.stdout.flush()
-    r, _, _ = select.select([sys.stdin], [], [], 0.02)
-    if r and not sys.stdin.read(1):
+    ready = select.select([sys.stdin], [], [], 0.02)[0]
+    if ready and not sys.stdin.read(1):
         break
 '''
+
 
 # ------------------------------------------------------------------------------------------------
 
@@ -602,7 +602,7 @@ def backend_stop(pair, seconds=10.0, **kw):
 
 
 FAULTS = {f.__name__: f for f in (crash, reboot, freeze, heartbeat_stop, heartbeat_kill, apache_stop, apache_hang,
-                                   apache_kill, apache_stop_both, public_link, private_link, backend_down, backend_stop)}
+                                  apache_kill, apache_stop_both, public_link, private_link, backend_down, backend_stop)}
 
 COLUMNS = [('fault', 15), ('site_back_s', 11), ('failed', 6), ('longest_gap_s', 13), ('two_holders_max_s', 17),
            ('moved_s', 7), ('pair_ok_s', 9), ('back_s', 6), ('holders_end', 11), ('heartbeat_active_end', 20)]
@@ -615,9 +615,10 @@ def table(results):
         if isinstance(value, list):
             return ','.join(value) or '-'
         return '-' if value is None else str(value)
-    lines = ['| ' + ' | '.join(name for name, _ in COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+    names = [name for name, dummy_width in COLUMNS]
+    lines = ['| ' + ' | '.join(names) + ' |', '|' + '---|' * len(COLUMNS)]
     for result in results:
-        lines.append('| ' + ' | '.join(cell(result.get(name)) for name, _ in COLUMNS) + ' |')
+        lines.append('| ' + ' | '.join(cell(result.get(name)) for name in names) + ' |')
     return '\n'.join(lines)
 
 

@@ -83,7 +83,7 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
         'failback_seconds': _round(failback),
         'two_holders_seconds': _round(both),
         'watchers': {nodes[host]['name']: {'lost': watches.get(host) is None,
-                                          'ntp_synchronized': (watches.get(host) or {}).get('ntp_synchronized')}
+                                           'ntp_synchronized': (watches.get(host) or {}).get('ntp_synchronized')}
                      for host in nodes},
         'bounds': dict(bounds or {}),
         'clocks': CLOCKS % (watch_interval, client_from),

@@ -95,7 +95,7 @@ SERVICE_PROPERTIES = ('Id', 'LoadState', 'ActiveState', 'SubState', 'UnitFileSta
 
 def parse_systemctl_show(text, names):
     """`systemctl show --property=... UNIT...` output (one block per unit, in order) -> {name: {property: value}}."""
-    blocks = [block for block in text.strip('\n').split('\n\n')]
+    blocks = text.strip('\n').split('\n\n')
     result = {}
     for name, block in zip(names, blocks + [''] * (len(names) - len(blocks))):
         properties = {}

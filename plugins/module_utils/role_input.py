@@ -189,6 +189,9 @@ def type_options(host_input, options, raw, computed):
         if problem:
             host_input.error(name, '%s %s' % (show(value), problem))
             continue
+        if option.get('type') == 'int' and isinstance(value, float) and value.is_integer():
+            # ansible-core 2.19 and later take a whole float for an int, earlier releases refuse it: take it on all.
+            value = int(value)
         result = ArgumentSpecValidator({name: option}).validate({name: value}, validate_role_argument_spec=True)
         if result.error_messages:
             host_input.error(name, '%s is not valid: %s' % (show(value), '; '.join(result.error_messages)))

@@ -17,8 +17,8 @@ description:
   - The failover drill's hands - stops or starts heartbeat or Apache, kills heartbeat, or reboots the node, and returns
     the moment it did so, read from the node's clock just before, so that the drill's figures are measured from where
     the fault happened.
-  - O(action=reboot) schedules the reboot a second ahead in a detached process and returns at once (with the moment
-    the reboot starts), so that the task ends before the connection goes.
+  - O(action=reboot) schedules the reboot a second ahead with a transient systemd timer and returns at once (with the
+    moment the reboot starts), so that the task ends before the connection goes.
   - O(action=now) changes nothing and only returns the node's time.
 options:
   action:
@@ -67,7 +67,6 @@ boot_time:
 
 import os
 import signal
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -103,8 +102,12 @@ def main():
         module.exit_json(changed=changed, at=at, done_at=time.time(), boot_time=boot_time())
     systemctl = module.get_bin_path('systemctl', required=True)
     if action == 'reboot':
-        subprocess.Popen(['sh', '-c', 'sleep 1; exec "$0" reboot', systemctl], start_new_session=True,  # pylint: disable=consider-using-with
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # A transient timer a second ahead: systemd reboots the node after this module has answered.
+        systemd_run = module.get_bin_path('systemd-run', required=True)
+        at = time.time()
+        rc, out, err = module.run_command([systemd_run, '--on-active=1', '--timer-property=AccuracySec=10ms', systemctl, 'reboot'])
+        if rc != 0:
+            module.fail_json(msg='could not schedule the reboot: %s' % (err or out).strip())
         module.exit_json(changed=True, at=at + 1.0, done_at=time.time(), boot_time=boot_time())
     verb, what = action.split('_', 1)
     unit = UNITS[what]

@@ -143,7 +143,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             files=dict(type='list', elements='path', default=[]),
-            secret_files=dict(type='list', elements='dict', default=[], options=dict(
+            # Not a secret itself: the paths are shown; each expected digest is (sha1, no_log).
+            secret_files=dict(type='list', elements='dict', default=[], no_log=False, options=dict(
                 path=dict(type='path', required=True),
                 sha1=dict(type='str', required=True, no_log=True),
             )),

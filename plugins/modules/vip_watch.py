@@ -17,7 +17,7 @@ description:
   - Reads the node's IPv4 addresses from the kernel (rtnetlink) every O(interval) seconds and records each moment the
     VIP O(vip) appears or disappears, with the node's own clock, until the file O(stop_file) exists or O(max_seconds)
     have passed.
-  - Meant to run in the background (C(async) with C(poll: 0)) while something else happens, and to be ended by
+  - Meant to run in the background (C(async), with C(poll) set to 0) while something else happens, and to be ended by
     creating O(stop_file); C(ansible.builtin.async_status) then returns the record. The failover drill of the heartbeat
     role measures failover and failback with it, on both nodes.
   - Changes nothing (it removes O(stop_file) when it ends, if it exists).

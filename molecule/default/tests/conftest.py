@@ -85,7 +85,10 @@ def http_get(client_host, url):
 
 # --- Running playbooks against the test bed, and snapshots of what they could change ---------------------
 
-_PLAYBOOK_BIN = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+# The ansible-core the scenario tests: HAPAIR_ANSIBLE_BIN (the trixie and mixed scenarios set it to the oldest and
+# the newest release), else the one of the Python running pytest (.venv).
+ANSIBLE_BIN = os.environ.get('HAPAIR_ANSIBLE_BIN') or os.path.dirname(sys.executable)
+_PLAYBOOK_BIN = os.path.join(ANSIBLE_BIN, 'ansible-playbook')
 ANSIBLE_PLAYBOOK = _PLAYBOOK_BIN if os.path.exists(_PLAYBOOK_BIN) else 'ansible-playbook'
 PROVISION_PLAY = 'PLAY [Provision the load-balancer pairs]'
 _RECAP_RE = re.compile(r'^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)'

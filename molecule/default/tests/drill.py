@@ -10,7 +10,7 @@ import subprocess
 import time
 import uuid
 
-from conftest import HOSTVARS, INVENTORY, ROOT
+from conftest import ANSIBLE_BIN, HOSTVARS, INVENTORY, ROOT
 
 POLLER = os.path.join(ROOT, 'testbed', 'poll_site.py')
 # The client itself: the collection's own, which poll_site.py imports as hapair_drill.
@@ -21,7 +21,7 @@ def vip_check(host, vip, expect):
     """Run the vip_check module on one node (ad hoc, over SSH); return its JSON result."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, 'playbooks', 'collections'),
                ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.json')
-    out = subprocess.run(['ansible', '-i', INVENTORY, host, '-m', 'hapair.loadbalancer.vip_check',
+    out = subprocess.run([os.path.join(ANSIBLE_BIN, 'ansible'), '-i', INVENTORY, host, '-m', 'hapair.loadbalancer.vip_check',
                           '-a', 'vip=%s expect=%s' % (vip, expect)], capture_output=True, text=True, check=False, env=env)
     return json.loads(out.stdout)['plays'][0]['tasks'][0]['hosts'][host]
 

@@ -57,8 +57,10 @@ def _compare_with_the_test_bed_client(drill, lost):
     theirs_back = (during[0]['to'] - drill['fault_at']) if during else 0.0
     assert abs(mine['site_back_seconds'] - theirs_back) <= 0.5, (mine, lost)
     assert abs(mine['longest_gap_seconds'] - lost['longest_gap_seconds']) <= 0.5, (mine, lost)
-    # The VIP is on the peer before the site answers through it again, and the drill's figure is no mere poll.
-    assert drill['failover_seconds'] <= mine['site_back_seconds'] + 0.3, drill
+    # When the client lost answers, the VIP was on the peer before the site answered through it again: the drill's
+    # figure is no mere poll. (A graceful hand-over can be quick enough for no request to fail at all.)
+    if mine['site_back_seconds'] > 0:
+        assert drill['failover_seconds'] <= mine['site_back_seconds'] + 0.3, drill
     return theirs_back
 
 

@@ -25,58 +25,70 @@ import faults  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/
 
 CLUSTER = sorted(pairs())[0]
 FIRST = HOSTVARS[pairs()[CLUSTER][0]]
-PAIR = faults.Pair(INVENTORY, CLUSTER)
-K, D = PAIR.timers['keepalive'], PAIR.timers['deadtime']
 I = float(FIRST.get('heartbeat_monitor_interval', 1))  # noqa: E741
 T = float(FIRST.get('heartbeat_monitor_timeout', 1))
 F = int(FIRST.get('heartbeat_monitor_fails', 3))
-H = 2 * K + 1
-# The monitor's window: F failed checks in a row (a hung Apache makes a check last T), one more to decide, the check
-# of the peer, then the hand-over.
-MONITOR_BOUND = (F + 1) * max(I, T) + T + H
 
 
-def _ends_whole(result):
+@pytest.fixture(scope='module')
+def pair():
+    """The pair under test (made only when a fault runs: it copies the client into the containers)."""
+    return faults.Pair(INVENTORY, CLUSTER)
+
+
+def bounds(pair):
+    """K, D (heartbeat), H (the hand-over budget) and the monitor's window: F failed checks in a row (a hung Apache
+    makes a check last T), one more to decide, the check of the peer, then the hand-over."""
+    keepalive, deadtime = pair.timers['keepalive'], pair.timers['deadtime']
+    handover = 2 * keepalive + 1
+    return keepalive, deadtime, handover, (F + 1) * max(I, T) + T + handover
+
+
+def _ends_whole(pair, result):
     assert result['steady_end'], result
-    assert result['holders_end'] == [PAIR.names[PAIR.preferred]], result
+    assert result['holders_end'] == [pair.names[pair.preferred]], result
     assert all(result['heartbeat_active_end'].values()), result
-    for host in PAIR.nodes:
-        assert PAIR.active(host, 'hapair-monitor'), '%s: hapair-monitor is not running' % host
+    for host in pair.nodes:
+        assert pair.active(host, 'hapair-monitor'), '%s: hapair-monitor is not running' % host
 
 
-def _run(name):
-    result = faults.FAULTS[name](PAIR, verbose=True)
+def _run(pair, name):
+    result = faults.FAULTS[name](pair, verbose=True)
     report('fault ' + name, {key: value for key, value in result.items() if key not in ('events', 'backends')})
     path = os.environ.get('HAPAIR_FAULT_RESULTS')
     if path:
         with open(path, 'a', encoding='utf-8') as out:
             out.write(json.dumps(result) + '\n')
-    _ends_whole(result)
+    _ends_whole(pair, result)
     return result
 
 
-def test_crash_of_the_holder():
-    result = _run('crash')
+def test_crash_of_the_holder(pair):
+    dummy_k, D, dummy_h, dummy_window = bounds(pair)
+    result = _run(pair, 'crash')
     assert result['moved_s'] is not None and result['site_back_s'] is not None, result
     assert result['site_back_s'] <= D + 5, result
 
 
-def test_freeze_past_deadtime_then_thaw():
-    result = _run('freeze')
+def test_freeze_past_deadtime_then_thaw(pair):
+    K, D, dummy_h, dummy_window = bounds(pair)
+    result = _run(pair, 'freeze')
     assert result['moved_s'] is not None and result['moved_s'] <= D + 5, result
     # While it is frozen the old holder's kernel still has the VIP: both hold it from the takeover (D - K after the
     # freeze at the earliest) until heartbeat lets one go after the thaw (the freeze lasts D + 3 s), give or take 3 s.
     assert result['two_holders_max_s'] <= (D + 3) - (D - K) + 3, result
 
 
-def test_heartbeat_stopped_on_the_holder():
-    result = _run('heartbeat_stop')
+def test_heartbeat_stopped_on_the_holder(pair):
+    dummy_k, dummy_d, H, dummy_window = bounds(pair)
+    result = _run(pair, 'heartbeat_stop')
     assert result['moved_s'] is not None and result['moved_s'] <= H, result
     assert result['longest_gap_s'] <= H, result
 
 
-def test_heartbeat_killed_never_leaves_two_holders():
-    result = _run('heartbeat_kill')
+def test_heartbeat_killed_never_leaves_two_holders(pair):
+    dummy_k, D, dummy_h, dummy_window = bounds(pair)
+    result = _run(pair, 'heartbeat_kill')
     assert result['two_holders_max_s'] <= 2, result
     # One holder and heartbeat back on both, by itself, within deadtime + 5 s.
     assert result['pair_ok_s'] is not None and result['pair_ok_s'] <= D + 5, result
@@ -84,20 +96,22 @@ def test_heartbeat_killed_never_leaves_two_holders():
 
 
 @pytest.mark.parametrize('name', ['apache_stop', 'apache_hang'])
-def test_apache_failing_on_the_holder_moves_the_vip(name):
-    result = _run(name)
+def test_apache_failing_on_the_holder_moves_the_vip(pair, name):
+    window = bounds(pair)[3]
+    result = _run(pair, name)
     assert result['moved_s'] is not None, result
-    assert result['site_back_s'] is not None and result['site_back_s'] <= MONITOR_BOUND, (MONITOR_BOUND, result)
+    assert result['site_back_s'] is not None and result['site_back_s'] <= window, (window, result)
 
 
-def test_public_link_lost_on_the_holder():
-    result = _run('public_link')
+def test_public_link_lost_on_the_holder(pair):
+    dummy_k, D, dummy_h, window = bounds(pair)
+    result = _run(pair, 'public_link')
     assert result['moved_s'] is not None, result
-    assert result['site_back_s'] is not None and result['site_back_s'] <= min(D + 5, MONITOR_BOUND), result
+    assert result['site_back_s'] is not None and result['site_back_s'] <= min(D + 5, window), result
 
 
 @pytest.mark.parametrize('name', ['private_link', 'backend_down'])
-def test_faults_that_must_move_nothing_lose_nothing(name):
-    result = _run(name)
+def test_faults_that_must_move_nothing_lose_nothing(pair, name):
+    result = _run(pair, name)
     assert result['moved_s'] is None, result
     assert result['failed'] == 0, result

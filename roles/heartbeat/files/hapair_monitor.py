@@ -1,10 +1,10 @@
-#!/usr/bin/python3
 # Copyright: (c) 2026, hapair.loadbalancer developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """hapair-monitor: move the VIP of a heartbeat v1 pair away from a node that cannot serve the site.
 
-Installed by the heartbeat role of hapair.loadbalancer as /usr/local/sbin/hapair-monitor, run by
-hapair-monitor.service; `hapair-monitor release` is heartbeat.service's ExecStopPost (see release()).
+Installed by the heartbeat role of hapair.loadbalancer as /usr/local/sbin/hapair-monitor (mode 0644: run it with
+python3), run by hapair-monitor.service; `python3 /usr/local/sbin/hapair-monitor release` is heartbeat.service's
+ExecStopPost (see release()).
 
 Runs on both nodes of a pair (a systemd service), stdlib only, Python 3.8 or later. Every `interval`
 seconds it
@@ -299,14 +299,14 @@ def http_get(host, port, path, timeout):
             if sum(len(c) for c in chunks) > 1 << 20:
                 raise OSError('answer too long')
     data = b''.join(chunks)
-    head, _, body = data.partition(b'\r\n\r\n')
+    head, dummy, body = data.partition(b'\r\n\r\n')
     lines = head.decode('iso-8859-1').split('\r\n')
     parts = lines[0].split(' ', 2)
     if len(parts) < 2 or not parts[0].startswith('HTTP/') or not parts[1].isdigit():
         raise OSError('not an HTTP answer: %r' % lines[0][:80])
     headers = {}
     for line in lines[1:]:
-        name, _, value = line.partition(':')
+        name, dummy, value = line.partition(':')
         headers[name.strip().lower()] = value.strip()
     return int(parts[1]), headers, body
 
@@ -344,11 +344,11 @@ class Heartbeat:
 
     def state(self, peer):
         """{'running', 'rsc' (all/local/foreign/none/transition), 'peer' (active/dead/...)}."""
-        rc, _ = self._cl('hbstatus')
+        rc, dummy = self._cl('hbstatus')
         if rc != 0:
             return {'running': False, 'rsc': None, 'peer': None}
-        _, rsc = self._cl('rscstatus')
-        _, peer_status = self._cl('nodestatus', peer) if peer else (None, None)
+        dummy, rsc = self._cl('rscstatus')
+        dummy, peer_status = self._cl('nodestatus', peer) if peer else (None, None)
         return {'running': True, 'rsc': rsc, 'peer': peer_status}
 
     def standby(self):
@@ -383,8 +383,8 @@ class Monitor:
     def check_local(self):
         started = time.monotonic()
         try:
-            status, _headers, _body = http_get('127.0.0.1', self.cfg['port'], self.cfg['health_path'],
-                                                self.cfg['timeout'])
+            status, dummy_headers, dummy_body = http_get('127.0.0.1', self.cfg['port'], self.cfg['health_path'],
+                                                         self.cfg['timeout'])
             apache = 'ok' if status == 200 else 'HTTP %d' % status
         except OSError as exc:
             apache = (type(exc).__name__ + ': ' + str(exc)) if str(exc) else type(exc).__name__
@@ -409,7 +409,7 @@ class Monitor:
         for address in self.cfg['peer_addresses']:
             try:
                 status, headers, body = http_get(address, self.cfg['port'], self.cfg['health_path'],
-                                                  self.cfg['timeout'])
+                                                 self.cfg['timeout'])
             except OSError as exc:
                 errors.append('%s: %s' % (address, exc or type(exc).__name__))
                 continue

@@ -28,6 +28,7 @@ def test_the_watcher_records_the_state_at_the_start_and_every_change(tmp_path):
     clock = Clock()
     stop = tmp_path / 'stop'
     # The VIP is held, goes at 1000.5, comes back at 1001.0; the drill stops the watcher at 1002.
+
     def holds():
         if clock.now >= 1002:
             stop.write_text('')
