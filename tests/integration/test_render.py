@@ -54,6 +54,20 @@ def rendered(fact_cache, tmp_path_factory):
     return files
 
 
+def test_a_boolean_given_with_dash_e_is_a_boolean(fact_cache, tmp_path):
+    """-e heartbeat_auto_failback=false gives the string "false": ha.cf says off all the same."""
+    out = str(tmp_path / 'out')
+    for host in ('herring', 'haddock'):
+        os.makedirs(os.path.join(out, host))
+    cache = str(tmp_path / 'cache')
+    shutil.copytree(fact_cache, cache)
+    run = run_playbook(str(tmp_path), cache, inventory(), playbook=RENDER,
+                       options=('-e', 'render_dir=%s' % out, '-e', 'heartbeat_auto_failback=false'))
+    assert run.rc == 0, run.out[-4000:]
+    with open(os.path.join(out, 'herring', 'ha.cf'), encoding='utf-8') as handle:
+        assert re.search(r'^auto_failback off$', handle.read(), re.M)
+
+
 def test_both_nodes_get_byte_identical_heartbeat_files(rendered):
     for name in ('ha.cf', 'haresources', 'authkeys'):
         assert rendered['herring'][name] == rendered['haddock'][name], name
