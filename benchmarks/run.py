@@ -378,6 +378,8 @@ def markdown(results):
                  'Ansible forks %s.\n' % (
                      m['cpu'], m['cores'], m['memory_gib'], m['os'], m['kernel'], m['podman'], m['ansible_core'],
                      m['python'], results['runs'], results.get('forks', 5)))
+    if 'incomplete' in results:
+        lines.append('**Incomplete**: %s.\n' % results['incomplete'])
     if 'provisioning' in results:
         p = results['provisioning']['median']
         lines += ['## Provisioning one pair\n', '| Run | Seconds | Ratio to the facts-only baseline |', '| --- | --- | --- |',
@@ -456,32 +458,37 @@ def main():
     results = {'label': args.label, 'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'runs': args.runs,
                'forks': args.forks or 5, 'machine': machine()}
     started = time.monotonic()
-    if 'provisioning' in only:
-        results['provisioning'] = bench_provisioning(args.runs)
-    if 'profile' in only or 'provisioning' in only:
-        results['slowest_tasks'] = profile_cold_run()
-    if 'failover' in only:
-        for profile in ('standard', 'fast'):
-            results['failover_' + profile] = bench_failover(args.runs, profile)
-    if 'drill' in only:
-        results['drill'] = bench_drill(args.runs)
-    if 'faults' in only:
-        for profile in ('standard', 'fast'):
-            results['faults_' + profile] = bench_faults(args.runs, profile)
-    if 'scale' in only:
-        results['scale'] = bench_scale(args.runs)
-    if 'input_check' in only:
-        results['input_check'] = bench_input_check(args.runs)
+    base = os.path.join(ROOT, 'benchmarks', 'results',
+                        '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'), results['machine']['host'], args.label))
+    # (key in the results, whether asked for, how): each part's figures are saved as soon as it ends.
+    parts = [('provisioning', 'provisioning' in only, lambda: bench_provisioning(args.runs)),
+             ('slowest_tasks', bool(only & {'profile', 'provisioning'}), profile_cold_run)]
+    parts += [('failover_' + p, 'failover' in only, lambda p=p: bench_failover(args.runs, p)) for p in ('standard', 'fast')]
+    parts += [('drill', 'drill' in only, lambda: bench_drill(args.runs))]
+    parts += [('faults_' + p, 'faults' in only, lambda p=p: bench_faults(args.runs, p)) for p in ('standard', 'fast')]
+    parts += [('scale', 'scale' in only, lambda: bench_scale(args.runs)),
+              ('input_check', 'input_check' in only, lambda: bench_input_check(args.runs))]
+    for key, wanted, measure in parts:
+        if not wanted:
+            continue
+        try:
+            results[key] = measure()
+        except BaseException:
+            results['incomplete'] = 'stopped in part %s; the figures of the parts before it stand' % key
+            save(results, base, started)
+            raise
+        save(results, base, started)
+    log('results: %s.json and .md' % base)
+    print(markdown(results))
+
+
+def save(results, base, started):
     results['total_minutes'] = round((time.monotonic() - started) / 60, 1)
-    out_dir = os.path.join(ROOT, 'benchmarks', 'results')
-    os.makedirs(out_dir, exist_ok=True)
-    base = os.path.join(out_dir, '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'), results['machine']['host'], args.label))
+    os.makedirs(os.path.dirname(base), exist_ok=True)
     with open(base + '.json', 'w', encoding='utf-8') as handle:
         json.dump(results, handle, indent=2)
     with open(base + '.md', 'w', encoding='utf-8') as handle:
         handle.write(markdown(results) + '\n')
-    log('results: %s.json and .md' % base)
-    print(markdown(results))
 
 
 if __name__ == '__main__':

@@ -2,7 +2,8 @@
 # Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The stale_files filter: which files of a node differ from what they should be (node_state's view)."""
+"""Filters over node_state's view of a node: which files differ from what they should be (stale_files), which Apache
+modules are not enabled yet (missing_apache_modules)."""
 
 from __future__ import annotations
 
@@ -35,8 +36,26 @@ def stale_files(files, wanted):
     return stale
 
 
+def missing_apache_modules(listing, wanted):
+    """The modules of `wanted` whose `<name>.load` is not in `listing` (the names in mods-enabled, as node_state
+    read them; None when the directory does not exist yet), in the order of `wanted`.
+
+    The order matters: the role enables them with one a2enmod whose `creates` is the last one's .load.
+    """
+    if listing is None:
+        listing = []
+    if not isinstance(listing, list) or not isinstance(wanted, list):
+        raise AnsibleFilterError('missing_apache_modules expects the list of a directory and a list of module names')
+    enabled = set(name[:-len('.load')] for name in listing if isinstance(name, str) and name.endswith('.load'))
+    missing = []
+    for module in wanted:
+        if module not in enabled and module not in missing:
+            missing.append(module)
+    return missing
+
+
 class FilterModule:
     """Node state filters."""
 
     def filters(self):
-        return {'stale_files': stale_files}
+        return {'stale_files': stale_files, 'missing_apache_modules': missing_apache_modules}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hapair.loadbalancer.plugins.filter.stale_files import FilterModule, stale_files
+from ansible_collections.hapair.loadbalancer.plugins.filter.stale_files import FilterModule, missing_apache_modules, stale_files
 
 GOOD = {'exists': True, 'type': 'file', 'mode': '0644', 'owner': 'root', 'group': 'root', 'sha1': 'a' * 40}
 WANT = {'sha1': 'a' * 40, 'mode': '0644', 'owner': 'root', 'group': 'root'}
@@ -47,3 +47,37 @@ def test_bad_arguments():
     with pytest.raises(AnsibleFilterError):
         stale_files([], {})
     assert FilterModule().filters()['stale_files'] is stale_files
+
+
+WANTED_MODULES = ['alias', 'setenvif', 'proxy', 'proxy_http', 'slotmem_shm', 'proxy_balancer', 'lbmethod_byrequests',
+                  'headers']
+
+
+def test_on_a_node_without_apache_every_module_is_missing_in_the_order_given():
+    # Before Apache is installed the directory does not exist; the install then enables alias and setenvif, so the
+    # last of the list (the a2enmod task's `creates`) must stay one that Debian does not enable.
+    assert missing_apache_modules(None, WANTED_MODULES) == WANTED_MODULES
+
+
+def test_only_modules_without_a_load_file_are_missing_in_the_order_given():
+    listing = ['alias.conf', 'alias.load', 'headers.load', 'proxy.conf', 'proxy.load', 'setenvif.load', 'status.load']
+    assert missing_apache_modules(listing, WANTED_MODULES) == [
+        'proxy_http', 'slotmem_shm', 'proxy_balancer', 'lbmethod_byrequests']
+
+
+def test_a_conf_without_load_does_not_count_and_names_are_listed_once():
+    assert missing_apache_modules(['proxy.conf'], ['proxy', 'proxy', 'headers']) == ['proxy', 'headers']
+
+
+def test_every_module_enabled_leaves_nothing():
+    assert missing_apache_modules(['%s.load' % m for m in WANTED_MODULES], WANTED_MODULES) == []
+
+
+@pytest.mark.parametrize('listing, wanted', [('alias.load', ['alias']), ([], 'alias'), ({}, [])])
+def test_missing_apache_modules_refuses_other_types(listing, wanted):
+    with pytest.raises(AnsibleFilterError):
+        missing_apache_modules(listing, wanted)
+
+
+def test_the_filter_module_offers_both_filters():
+    assert set(FilterModule().filters()) == {'stale_files', 'missing_apache_modules'}
