@@ -12,6 +12,13 @@
 # PyPI (pinned by ansible-test itself) and leaves .venv alone. The sanity ones are cached in
 # ~/.ansible/test/venv; the first run on a fresh machine takes a few minutes longer.
 #
+# Why a script and not antsibull-nox or tox-ansible: antsibull-nox 1.10.0 (read 2026-12) runs its sanity and
+# units sessions with `ansible-test ... --docker` (the default test container, from quay.io) and installs
+# ansible-core from GitHub archives by default; tox-ansible 26.10.0 installs ansible-core through
+# ansible-dev-environment from GitHub's stable-X.Y branches, and its matrix starts at 2.19. Neither quay.io nor
+# GitHub is reachable on the test machines, PyPI is: so each release comes from PyPI and ansible-test runs
+# with --venv.
+#
 # Usage: scripts/ansible-test.sh [all|sanity|units] [extra ansible-test arguments...]
 #   e.g. scripts/ansible-test.sh sanity --test validate-modules
 #        scripts/ansible-test.sh units tests/unit/plugins/modules/test_vip_check.py

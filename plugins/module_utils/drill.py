@@ -16,6 +16,21 @@ from __future__ import annotations
 import os
 import time
 
+# The options of every module that runs in the background until a stop file appears; documented by the doc
+# fragment hapair.loadbalancer.attributes.background.
+BACKGROUND_ARGUMENT_SPEC = {
+    'stop_file': {'type': 'path', 'required': True},
+    'max_seconds': {'type': 'float', 'default': 3600.0},
+}
+
+
+def remove_stop_file(stop_file):
+    """Remove the stop file if it is there, so that the next run does not stop at once."""
+    try:
+        os.remove(stop_file)
+    except FileNotFoundError:
+        pass
+
 
 def _stopped(stop_file, started, max_seconds, clock):
     return os.path.exists(stop_file) or clock() - started >= max_seconds

@@ -33,15 +33,7 @@ options:
     required: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-notes:
-  - An action plugin; it never connects to the host.
+  - hapair.loadbalancer.attributes.controller
 seealso:
   - module: hapair.loadbalancer.pair_model
 """

@@ -78,12 +78,11 @@ options:
         required: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - hapair.loadbalancer.attributes.read_only
 attributes:
   check_mode:
     support: full
     details: The module never changes anything.
-  diff_mode:
-    support: none
   platform:
     platforms: debian
 """

@@ -37,15 +37,7 @@ options:
     elements: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: all
-notes:
-  - An action plugin; it never connects to a host.
+  - hapair.loadbalancer.attributes.controller
 seealso:
   - module: hapair.loadbalancer.node_input
 """

@@ -27,10 +27,6 @@ options:
     description: The URL to request, C(http://) or C(https://).
     type: str
     required: true
-  stop_file:
-    description: The client ends as soon as this file exists.
-    type: path
-    required: true
   interval:
     description: Seconds from the start of one request to the start of the next, from 0.02 to 10.
     type: float
@@ -38,21 +34,15 @@ options:
   timeout:
     description: Seconds a request may take before it counts as failed; by default five intervals.
     type: float
-  max_seconds:
-    description: The client ends after this many seconds at the latest.
-    type: float
-    default: 3600
   validate_certs:
     description: Whether to verify the certificate of an C(https://) URL.
     type: bool
     default: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - hapair.loadbalancer.attributes.read_only
+  - hapair.loadbalancer.attributes.background
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: posix
 seealso:
@@ -104,7 +94,6 @@ answers:
   type: dict
 """
 
-import os
 import ssl
 import urllib.request
 
@@ -116,11 +105,10 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             url=dict(type='str', required=True),
-            stop_file=dict(type='path', required=True),
             interval=dict(type='float', default=0.1),
             timeout=dict(type='float'),
-            max_seconds=dict(type='float', default=3600.0),
             validate_certs=dict(type='bool', default=True),
+            **drill.BACKGROUND_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -139,8 +127,7 @@ def main():
             return response.read(4096).decode(errors='replace').split('\n', 1)[0].strip()
 
     record = drill.poll_url(fetch, params['stop_file'], params['interval'], params['max_seconds'])
-    if os.path.exists(params['stop_file']):
-        os.remove(params['stop_file'])
+    drill.remove_stop_file(params['stop_file'])
     module.exit_json(changed=False, url=params['url'], interval=params['interval'], **record)
 
 

@@ -70,12 +70,11 @@ options:
     default: 1.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - hapair.loadbalancer.attributes.read_only
 attributes:
   check_mode:
     support: full
     details: The module never changes anything; in check mode it runs exactly as without, including the ARP probe.
-  diff_mode:
-    support: none
   platform:
     platforms: linux
 requirements:

@@ -26,25 +26,15 @@ options:
     description: The virtual IP address to watch.
     type: str
     required: true
-  stop_file:
-    description: The watcher ends as soon as this file exists.
-    type: path
-    required: true
   interval:
     description: Seconds between two readings, from 0.005 to 1; the resolution of the record.
     type: float
     default: 0.02
-  max_seconds:
-    description: The watcher ends after this many seconds at the latest.
-    type: float
-    default: 3600
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - hapair.loadbalancer.attributes.read_only
+  - hapair.loadbalancer.attributes.background
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
   platform:
     platforms: linux
 seealso:
@@ -87,8 +77,6 @@ ntp_synchronized:
   type: bool
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import drill
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.vip_check import find_vip
@@ -99,9 +87,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             vip=dict(type='str', required=True),
-            stop_file=dict(type='path', required=True),
             interval=dict(type='float', default=0.02),
-            max_seconds=dict(type='float', default=3600.0),
+            **drill.BACKGROUND_ARGUMENT_SPEC
         ),
         supports_check_mode=True,
     )
@@ -122,8 +109,7 @@ def main():
         record = drill.watch_vip(holds, params['stop_file'], params['interval'], params['max_seconds'])
     except KernelReadError as exc:
         module.fail_json(msg='cannot read the addresses from the kernel: %s' % exc)
-    if os.path.exists(params['stop_file']):
-        os.remove(params['stop_file'])
+    drill.remove_stop_file(params['stop_file'])
     module.exit_json(changed=False, ntp_synchronized=synchronized, **record)
 
 

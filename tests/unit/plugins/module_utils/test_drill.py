@@ -86,6 +86,15 @@ def test_an_outage_that_never_ends_counts_to_the_stop(tmp_path):
     assert record['longest_gap_seconds'] == pytest.approx(1.2, abs=0.01)  # last answer 1000.9, stopped at 1002.1
 
 
+def test_the_stop_file_is_removed_once_and_its_absence_is_no_error(tmp_path):
+    stop = tmp_path / 'stop'
+    stop.touch()
+    drill.remove_stop_file(str(stop))
+    assert not stop.exists()
+    drill.remove_stop_file(str(stop))
+    assert not stop.exists()
+
+
 def test_intervals_first_change_and_overlap():
     a = [{'at': 0, 'holds': True}, {'at': 5, 'holds': False}, {'at': 9, 'holds': True}]
     b = [{'at': 0, 'holds': False}, {'at': 4, 'holds': True}, {'at': 10, 'holds': False}]
