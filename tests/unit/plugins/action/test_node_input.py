@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible_collections.hapair.loadbalancer.plugins.action.node_input import interface_facts, load_specs, template_failure
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.role_input import ROLES
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.role_specs import role_specs
 
 
 def test_interface_facts_list_primary_and_secondary_addresses_with_networks():
@@ -53,3 +54,7 @@ def test_every_role_has_a_spec_with_a_main_entry_point():
     specs = load_specs(ROLES)
     assert all('main' in specs[role]['argument_specs'] for role in ROLES)
     assert set(specs['heartbeat']['argument_specs']) == {'main', 'verify', 'failover'}
+
+
+def test_the_module_utils_tests_read_the_same_specs():
+    assert role_specs(ROLES) == load_specs(ROLES)

@@ -10,10 +10,10 @@ import ipaddress
 
 import pytest
 
-from ansible_collections.hapair.loadbalancer.plugins.action.node_input import load_specs
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import pair_model, role_input
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.role_specs import role_specs
 
-SPECS = load_specs(role_input.ROLES)
+SPECS = role_specs(role_input.ROLES)
 KEY = 'pair-model-key-9e1c4b7a2d'
 ENTRY_POINTS = [(role, 'main') for role in role_input.ROLES]
 HEARTBEAT_MAIN = sorted(n for n, o in SPECS['heartbeat']['argument_specs']['main']['options'].items() if not o.get('no_log'))

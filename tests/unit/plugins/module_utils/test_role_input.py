@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.hapair.loadbalancer.plugins.action.node_input import load_specs
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import role_input
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.role_specs import role_specs
 
-SPECS = load_specs(role_input.ROLES)
+SPECS = role_specs(role_input.ROLES)
 KEY = 'unit-test-key-4f2a9c7e1b'
 FACTS = {'default_ipv4': {'interface': 'eth0', 'address': '198.51.100.11'}, 'distribution': 'Ubuntu',
          'distribution_release': 'noble'}
