@@ -228,8 +228,9 @@ def bench_drill(runs):
 FAULT_KEYS = ('site_back_s', 'failed', 'longest_gap_s', 'two_holders_max_s', 'moved_s', 'pair_ok_s', 'back_s')
 
 
-def bench_faults(runs, profile):
-    """Every fault of testbed/faults.py, `runs` times, on a pair converged with a timer profile."""
+def bench_faults(runs, profile, names=None):
+    """The faults of testbed/faults.py named (all of them by default), `runs` times each, on a pair converged
+    with a timer profile."""
     sys.path.insert(0, os.path.join(ROOT, 'testbed'))
     import faults  # pylint: disable=import-outside-toplevel  # testbed/faults.py, only here
     log('faults, %s timers: converging the pair' % profile)
@@ -237,7 +238,10 @@ def bench_faults(runs, profile):
     playbook(ONE_PAIR, SITE, '-e', 'heartbeat_timers=%s' % profile)
     pair = faults.Pair(ONE_PAIR, timers=faults.PROFILES[profile], log=log)
     result = {}
-    for name in faults.FAULTS:
+    unknown = sorted(set(names or ()) - set(faults.FAULTS))
+    if unknown:
+        raise ValueError('no such fault in testbed/faults.py: %s' % ', '.join(unknown))
+    for name in [n for n in faults.FAULTS if not names or n in names]:
         rows = []
         for i in range(runs):
             row = faults.FAULTS[name](pair)
@@ -446,6 +450,8 @@ def main():
     parser.add_argument('--runs', type=int, default=5, help='runs per figure (median), at least 5 (default 5)')
     parser.add_argument('--only', default='provisioning,failover,drill,faults,scale,input_check',
                         help='comma-separated: provisioning, profile, failover, drill, faults, scale, input_check')
+    parser.add_argument('--faults', default=None,
+                        help='comma-separated faults of testbed/faults.py for the faults part (default: every one)')
     parser.add_argument('--label', default='current', help='name of this measurement in the results file')
     parser.add_argument('--forks', type=int, default=None,
                         help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
@@ -453,10 +459,13 @@ def main():
     if args.runs < 5:
         parser.error('--runs must be at least 5: every figure is a median of five or more runs')
     only = set(args.only.split(','))
+    fault_names = args.faults.split(',') if args.faults else None
     if args.forks:
         os.environ['ANSIBLE_FORKS'] = str(args.forks)
     results = {'label': args.label, 'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'runs': args.runs,
                'forks': args.forks or 5, 'machine': machine()}
+    if 'faults' in only:
+        results['faults_run'] = fault_names or 'all'
     started = time.monotonic()
     base = os.path.join(ROOT, 'benchmarks', 'results',
                         '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'), results['machine']['host'], args.label))
@@ -465,7 +474,7 @@ def main():
              ('slowest_tasks', bool(only & {'profile', 'provisioning'}), profile_cold_run)]
     parts += [('failover_' + p, 'failover' in only, lambda p=p: bench_failover(args.runs, p)) for p in ('standard', 'fast')]
     parts += [('drill', 'drill' in only, lambda: bench_drill(args.runs))]
-    parts += [('faults_' + p, 'faults' in only, lambda p=p: bench_faults(args.runs, p)) for p in ('standard', 'fast')]
+    parts += [('faults_' + p, 'faults' in only, lambda p=p: bench_faults(args.runs, p, fault_names)) for p in ('standard', 'fast')]
     parts += [('scale', 'scale' in only, lambda: bench_scale(args.runs)),
               ('input_check', 'input_check' in only, lambda: bench_input_check(args.runs))]
     for key, wanted, measure in parts:
