@@ -114,7 +114,7 @@ class ActionModule(ActionBase):
         result.update({
             'host': host,
             'entry_points': ['%s:%s' % ep if ep[1] != 'main' else ep[0] for ep in wanted],
-            'values': checked.values,
+            'typed': checked.values,
             'secrets': checked.secrets,
             'errors': checked.errors,
             'warnings': checked.warnings,

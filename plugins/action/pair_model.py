@@ -38,7 +38,7 @@ class ActionModule(ActionBase):
             # raw_get: the registered result as it is; templating it again could only change it.
             data = hostvars.raw_get(host) if hostvars is not None and host in hostvars else {}
             record = data.get(name) if hasattr(data, 'get') else None
-            if not isinstance(record, dict) or 'values' not in record:
+            if not isinstance(record, dict) or 'typed' not in record:
                 errors.append('Host %s: its input was not checked (no %s): an earlier task failed on it, such as the '
                               "role's own argument check, or the play runs in batches (serial); its pair stops too." % (host, name))
                 continue

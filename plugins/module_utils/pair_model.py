@@ -31,7 +31,7 @@ def _networks(facts, interface):
 
 
 def _node(record):
-    values = record['values']
+    values = record['typed']
     return {
         'host': record['host'],
         'name': values.get('hapair_node_name'),
@@ -54,7 +54,7 @@ class Model:
 
     def valid(self, record, *variables):
         return not any(variable in record.get('invalid', ()) for variable in variables) and all(
-            record['values'].get(variable) is not None for variable in variables)
+            record['typed'].get(variable) is not None for variable in variables)
 
     # -- grouping -------------------------------------------------------------------------------------------
 
@@ -63,7 +63,7 @@ class Model:
         result = {}
         for record in self.records:
             if self.valid(record, 'hapair_cluster'):
-                result.setdefault(record['values']['hapair_cluster'], []).append(record)
+                result.setdefault(record['typed']['hapair_cluster'], []).append(record)
         return result
 
     def check_grouping(self, pairs):
@@ -88,15 +88,15 @@ class Model:
         for record in self.records:
             if not self.valid(record, 'hapair_node_name'):
                 continue
-            name = record['values']['hapair_node_name']
+            name = record['typed']['hapair_node_name']
             seen.setdefault(name.lower(), []).append(record)
         for records in seen.values():
             if len(records) > 1:
-                described = ', '.join('%s (%s, pair %s)' % (r['host'], show(r['values']['hapair_node_name']),
-                                                            show(r['values'].get('hapair_cluster'))) for r in records)
+                described = ', '.join('%s (%s, pair %s)' % (r['host'], show(r['typed']['hapair_node_name']),
+                                                            show(r['typed'].get('hapair_cluster'))) for r in records)
                 self.error('hapair_node_name: hosts %s have the same node name%s; every node needs a name of its own '
                            '(heartbeat and DNS compare names without regard to case).' % (
-                               described, '' if len({r['values']['hapair_node_name'] for r in records}) == 1 else
+                               described, '' if len({r['typed']['hapair_node_name'] for r in records}) == 1 else
                                ' but for letter case'))
 
     # -- links ----------------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ class Model:
             facts = record.get('facts') or {}
             if not self.valid(record, 'hapair_links') or not facts.get('interfaces'):
                 continue
-            for index, link in enumerate(record['values']['hapair_links']):
+            for index, link in enumerate(record['typed']['hapair_links']):
                 if link['interface'] not in facts['interfaces']:
                     self.error('Host %s: hapair_links item %d names interface %s, which this host does not have (interfaces '
                                'there: %s). Expected the name of one of the host\'s own interfaces for every link.' % (
@@ -128,14 +128,14 @@ class Model:
     def check_links_of_pair(self, cluster, records):
         if not all(self.valid(r, 'hapair_links') for r in records):
             return
-        counts = [len(r['values']['hapair_links']) for r in records]
+        counts = [len(r['typed']['hapair_links']) for r in records]
         if len(set(counts)) > 1:
             self.error("Pair %s: hapair_links must have the same number of links on both nodes, but %s. Link N of one node "
                        'and link N of the other are one path between them.' % (
                            show(cluster), ' and '.join('%s has %d' % (r['host'], n) for r, n in zip(records, counts))))
             return
         for index in range(counts[0]):
-            links = [r['values']['hapair_links'][index] for r in records]
+            links = [r['typed']['hapair_links'][index] for r in records]
             networks = []
             for record, link in zip(records, links):
                 network = dict(_networks(record.get('facts') or {}, link['interface'])).get(link['address'])
@@ -152,7 +152,7 @@ class Model:
         for record in self.records:
             if not self.valid(record, 'hapair_links'):
                 continue
-            for link in record['values']['hapair_links']:
+            for link in record['typed']['hapair_links']:
                 owners.setdefault(link['address'], []).append(record['host'])
         for address, hosts in owners.items():
             unique = sorted(set(hosts))
@@ -166,12 +166,12 @@ class Model:
         if len(records) != 2:
             return
         names = list(PAIR_SETTINGS) + sorted(
-            n for n in set(records[0]['values']) & set(records[1]['values'])
+            n for n in set(records[0]['typed']) & set(records[1]['typed'])
             if n.startswith('heartbeat_') and n in records[0].get('shared', ()) and n not in HEARTBEAT_PER_HOST)
         for name in names:
-            if not all(self.valid(r, name) or r['values'].get(name) == '' for r in records):
+            if not all(self.valid(r, name) or r['typed'].get(name) == '' for r in records):
                 continue
-            values = [r['values'].get(name) for r in records]
+            values = [r['typed'].get(name) for r in records]
             if values[0] != values[1]:
                 self.error('Pair %s: %s differs between the nodes (%s). It must be the same on both (heartbeat\'s files '
                            'are identical, and both nodes judge the pair alike): set it for the pair, not per host.' % (
@@ -185,8 +185,8 @@ class Model:
     def check_preferred(self, cluster, records):
         if len(records) != 2 or not all(self.valid(r, 'hapair_preferred_node', 'hapair_node_name') for r in records):
             return
-        preferred = records[0]['values']['hapair_preferred_node']
-        names = [r['values']['hapair_node_name'] for r in records]
+        preferred = records[0]['typed']['hapair_preferred_node']
+        names = [r['typed']['hapair_node_name'] for r in records]
         if preferred != '' and preferred not in names:
             hint = ''
             hosts = [r['host'] for r in records]
@@ -203,7 +203,7 @@ class Model:
         """(primary, secondary) IPv4 addresses of a host: link addresses and the facts' primary addresses, and
         the facts' secondary addresses (heartbeat's VIP is one of those on its holder)."""
         facts = record.get('facts') or {}
-        primary = set(link['address'] for link in record['values'].get('hapair_links') or [] if self.valid(record, 'hapair_links'))
+        primary = set(link['address'] for link in record['typed'].get('hapair_links') or [] if self.valid(record, 'hapair_links'))
         secondary = set()
         for entries in (facts.get('ipv4') or {}).values():
             for position, entry in enumerate(entries):
@@ -213,13 +213,13 @@ class Model:
     def check_vip(self, cluster, records, vips):
         if len(records) != 2 or not all(self.valid(r, 'hapair_vip', 'hapair_vip_prefix', 'hapair_vip_interface') for r in records):
             return
-        values = records[0]['values']
+        values = records[0]['typed']
         vip = values['hapair_vip']
         if vip == '':
             if any('heartbeat' in r.get('entry_points', ()) for r in records):
                 self.error("Pair %s: hapair_vip is not set; heartbeat needs the virtual IP the pair serves." % show(cluster))
             return
-        if len({(r['values']['hapair_vip'], r['values']['hapair_vip_prefix'], r['values']['hapair_vip_interface']) for r in records}) > 1:
+        if len({(r['typed']['hapair_vip'], r['typed']['hapair_vip_prefix'], r['typed']['hapair_vip_interface']) for r in records}) > 1:
             return  # the disagreement is reported already
         prefix, interface = values['hapair_vip_prefix'], values['hapair_vip_interface']
         address = ipaddress.IPv4Address(vip)
@@ -259,8 +259,8 @@ class Model:
                     'as a secondary address, and it is not a node of this pair'
                 self.error('Pair %s: hapair_vip %s is an address of %s%s (%s). The VIP must be an address no host has of '
                            'its own.' % (show(cluster), vip, record['host'],
-                                         '' if same_pair else ' (pair %s)' % show(record['values'].get('hapair_cluster')), where))
-            for member in members(record['values']):
+                                         '' if same_pair else ' (pair %s)' % show(record['typed'].get('hapair_cluster')), where))
+            for member in members(record['typed']):
                 if member['host'] == vip:
                     self.error('Pair %s: hapair_vip %s is also the address of a backend in apache_balancer_members of %s '
                                '(%s): the balancer would send requests to itself.' % (show(cluster), vip, record['host'], member['url']))
@@ -276,7 +276,7 @@ class Model:
             for address in self.node_addresses(record)[0]:
                 addresses.setdefault(address, record['host'])
         for record in self.records:
-            for node in record['values'].get('heartbeat_ping_nodes') or []:
+            for node in record['typed'].get('heartbeat_ping_nodes') or []:
                 if node in addresses:
                     self.error('Host %s: heartbeat_ping_nodes lists %s, an address of %s; expected routers beyond the '
                                "nodes, such as the VIP network's gateway." % (record['host'], node, addresses[node]))
@@ -288,8 +288,8 @@ class Model:
             for address in self.node_addresses(record)[0]:
                 addresses.setdefault(address, record['host'])
         for record in self.records:
-            port = record['values'].get('apache_balancer_port')
-            for member in members(record['values']):
+            port = record['typed'].get('apache_balancer_port')
+            for member in members(record['typed']):
                 if member['host'] in addresses and member['port'] == port:
                     self.error('Host %s: apache_balancer_members holds %s, the balancer itself on %s (port %d): requests '
                                'would loop. Expected the backends\' addresses.' % (
@@ -308,8 +308,8 @@ class Model:
         self.check_addresses_unique()
         vips = {}
         for cluster, records in pairs.items():
-            if len(records) == 2 and all(self.valid(r, 'hapair_vip') for r in records) and records[0]['values']['hapair_vip']:
-                vips[cluster] = records[0]['values']['hapair_vip']
+            if len(records) == 2 and all(self.valid(r, 'hapair_vip') for r in records) and records[0]['typed']['hapair_vip']:
+                vips[cluster] = records[0]['typed']['hapair_vip']
         for cluster, records in pairs.items():
             self.check_links_of_pair(cluster, records)
             self.check_agreement(cluster, records)
@@ -322,13 +322,13 @@ class Model:
             nodes = [_node(r) for r in records]
             # The default preferred node is the first in inventory order; the nodes are then listed by name, so
             # that files listing them do not change when the inventory is reordered.
-            preferred = records[0]['values'].get('hapair_preferred_node') or nodes[0]['name']
+            preferred = records[0]['typed'].get('hapair_preferred_node') or nodes[0]['name']
             nodes.sort(key=lambda node: str(node['name']))
             pair = {
                 'name': cluster,
-                'vip': records[0]['values'].get('hapair_vip'),
-                'vip_prefix': records[0]['values'].get('hapair_vip_prefix'),
-                'vip_interface': records[0]['values'].get('hapair_vip_interface'),
+                'vip': records[0]['typed'].get('hapair_vip'),
+                'vip_prefix': records[0]['typed'].get('hapair_vip_prefix'),
+                'vip_interface': records[0]['typed'].get('hapair_vip_interface'),
                 'preferred_node': preferred,
                 'preferred_host': next((n['host'] for n in nodes if n['name'] == preferred), nodes[0]['host']),
                 'nodes': nodes,

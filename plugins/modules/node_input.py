@@ -56,7 +56,7 @@ entry_points:
   returned: always
   type: list
   elements: str
-values:
+typed:
   description: Every variable of the entry points, typed, with computed defaults; secrets are left out.
   returned: always
   type: dict

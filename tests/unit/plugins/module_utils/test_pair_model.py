@@ -54,7 +54,7 @@ def record(host, overrides=None, host_facts=None):
     raw = {k: v for k, v in raw.items() if v is not role_input.MISSING}
     the_facts = facts(links) if host_facts is None else host_facts
     checked = role_input.check_host(host, SPECS, ENTRY_POINTS, raw, {'facts': the_facts, 'set': sorted(raw)})
-    return {'host': host, 'values': checked.values, 'secrets': checked.secrets, 'errors': checked.errors,
+    return {'host': host, 'typed': checked.values, 'secrets': checked.secrets, 'errors': checked.errors,
             'invalid': sorted(checked.invalid), 'facts': the_facts, 'shared': HEARTBEAT_MAIN,
             'entry_points': [role for role, _entry_point in ENTRY_POINTS]}
 
