@@ -74,8 +74,9 @@ def test_check_diff_shows_the_files_it_would_write(check_run):
         for host in hosts:
             assert '%s %s' % (HOSTVARS[host]['hapair_links'][0]['address'], HOSTVARS[host]['hapair_node_name']) in hosts_file, hosts_file
     site = added_lines(task_output(out, 'Write the balancer site'))
+    timeout = HOSTVARS[NODES[0]].get('apache_balancer_connect_timeout', '300ms')  # the role's default
     for member in HOSTVARS[NODES[0]]['apache_balancer_members']:
-        assert '        BalancerMember "%s"' % member.rstrip('/') in site, site
+        assert '        BalancerMember "%s" connectiontimeout=%s' % (member.rstrip('/'), timeout) in site, site
     for task in ('Install Apache', 'Install heartbeat and the tools its IPaddr agent needs'):
         assert len(re.findall(r'^changed: \[', task_output(out, task), re.M)) == len(NODES), task
 
