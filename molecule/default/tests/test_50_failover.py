@@ -56,7 +56,10 @@ def _compare_with_the_test_bed_client(drill, lost):
     during = [o for o in lost['outages'] if o['first_failure'] >= drill['fault_at'] - 1 and o['first_failure'] < drill['restored_at']]
     theirs_back = (during[0]['to'] - drill['fault_at']) if during else 0.0
     assert abs(mine['site_back_seconds'] - theirs_back) <= 0.5, (mine, lost)
-    assert abs(mine['longest_gap_seconds'] - lost['longest_gap_seconds']) <= 0.5, (mine, lost)
+    # Each client's longest gap runs from an answer to the next: two clients polling independently can differ by
+    # one request that timed out (timeout = 5 intervals) plus one interval, never more.
+    one_request = 6 * mine['interval_seconds']
+    assert abs(mine['longest_gap_seconds'] - lost['longest_gap_seconds']) <= one_request, (mine, lost)
     # When the client lost answers, the VIP was on the peer before the site answered through it again: the drill's
     # figure is no mere poll. (A graceful hand-over can be quick enough for no request to fail at all.)
     if mine['site_back_seconds'] > 0:
