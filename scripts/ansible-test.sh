@@ -34,7 +34,8 @@
 #   HAPAIR_MATRIX_REQUIRE_ALL=1. The run fails if any sanity, units or pytest run failed.
 #   HAPAIR_MATRIX_PYTEST="PATH..." also runs pytest on those paths (files or directories, relative to the
 #   checkout) for each release, with that release's ansible-playbook first on PATH and its Python running
-#   pytest (for example tests/integration/test_validation.py).
+#   pytest (for example tests/integration/test_validation.py). HAPAIR_MATRIX_PYTEST_DONE=VERSION: the caller already
+#   ran those paths with that release (scripts/test.sh, with .venv's): not again, and its row says so.
 #   Releases run in HAPAIR_MATRIX_JOBS lanes at once (default 2; releases with the same Python share a lane).
 #   Each release's whole output goes to tests/output/matrix/<version>.log; the log of a failed release is printed
 #   at the end, then a summary row per release with its times.
@@ -288,7 +289,9 @@ release_body() {
   PATH=$version_path run_ansible_test sanity "$pyver" sanity
   PATH=$version_path run_ansible_test units "$pyver" units --requirements
   cd "$HAPAIR_ROOT" && rm -rf "${tmp:?}/$core"
-  if [ "${#pytest_paths[@]}" -gt 0 ]; then
+  if [ "${#pytest_paths[@]}" -gt 0 ] && [ "$core" = "${HAPAIR_MATRIX_PYTEST_DONE:-}" ]; then
+    result[pytest]="ran before (${HAPAIR_MATRIX_PYTEST_DONE})"
+  elif [ "${#pytest_paths[@]}" -gt 0 ]; then
     pytest_start=$SECONDS
     step "pytest ${pytest_paths[*]} with ansible-core $core (Python $pyver)"
     if PATH=$version_path "$venv/bin/python" -m pytest -q -p no:cacheprovider "${pytest_paths[@]}"; then
