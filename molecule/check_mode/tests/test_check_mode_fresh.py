@@ -10,13 +10,21 @@ as they were (conftest.snapshot: files, packages, services, hostname, /etc/hosts
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
+import yaml
 
-from conftest import HOSTVARS, NODES, PROVISION_PLAY, ansible_playbook, pairs, snapshot
+from conftest import HOSTVARS, NODES, PROVISION_PLAY, ROOT, ansible_playbook, pairs, snapshot
 
 MISSING = 'missing'
+
+
+def _role_default(role, name):
+    """A role's default value, from its defaults/main.yml."""
+    with open(os.path.join(ROOT, 'roles', role, 'defaults', 'main.yml'), encoding='utf-8') as handle:
+        return yaml.safe_load(handle)[name]
 
 
 def task_output(out, task):
@@ -74,7 +82,7 @@ def test_check_diff_shows_the_files_it_would_write(check_run):
         for host in hosts:
             assert '%s %s' % (HOSTVARS[host]['hapair_links'][0]['address'], HOSTVARS[host]['hapair_node_name']) in hosts_file, hosts_file
     site = added_lines(task_output(out, 'Write the balancer site'))
-    timeout = HOSTVARS[NODES[0]].get('apache_balancer_connect_timeout', '300ms')  # the role's default
+    timeout = HOSTVARS[NODES[0]].get('apache_balancer_connect_timeout', _role_default('apache_balancer', 'apache_balancer_connect_timeout'))
     for member in HOSTVARS[NODES[0]]['apache_balancer_members']:
         assert '        BalancerMember "%s" connectiontimeout=%s' % (member.rstrip('/'), timeout) in site, site
     for task in ('Install Apache', 'Install heartbeat and the tools its IPaddr agent needs'):
