@@ -76,8 +76,8 @@ VIPS = {'pair1': '198.51.100.10', 'pair2': '198.51.100.20'}
 
 
 def fake_facts(host):
-    """The facts of a fake host, as set_fact would name them (ansible_ prefix) for the cache. cod has the most
-    facts; where another host lacks one of cod's (ansible_eth2), the cache gets an empty dict for it."""
+    """The facts of a fake host, named as the setup module names them (ansible_ prefix). cod has one interface
+    more (ansible_eth2)."""
     spec = HOSTS[host]
     interfaces = spec['links'] + spec.get('extra', [])
     facts = {
@@ -94,16 +94,29 @@ def fake_facts(host):
     return facts
 
 
+# The facts go into the cache the way gathered facts do: as the ansible_facts of a module's result (a module that
+# hands back the facts it is given). Facts set with set_fact would carry the inventory's data tags (ansible-core
+# 2.19 and later), which gathered facts never have, and which make every later read of the cache slow.
+PRIME_MODULE = """#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec={'facts': {'type': 'dict', 'required': True}})
+    module.exit_json(changed=False, ansible_facts=module.params['facts'])
+
+
+main()
+"""
 PRIME_PLAYBOOK = """---
 - name: Put the fake hosts' facts into the fact cache
   hosts: all
   gather_facts: false
   tasks:
     - name: Cache the facts
-      ansible.builtin.set_fact:
-        cacheable: true
-%s
-""" % '\n'.join('        %s: "{{ fake_facts[%r] | default({}) }}"' % (key, key) for key in sorted(fake_facts('cod')))
+      hapair_fake_facts:
+        facts: "{{ fake_facts }}"
+"""
 
 
 def host_vars(host):
@@ -192,13 +205,16 @@ def run_playbook(tmp, cache, inventory_data, playbook=SITE, options=('--check',)
 
 @pytest.fixture(scope='module')
 def fact_cache(tmp_path_factory):
-    """A fact cache with the fake hosts' facts, written by Ansible itself (set_fact with cacheable)."""
+    """A fact cache with the fake hosts' facts, written by Ansible itself (a module's ansible_facts)."""
     tmp = str(tmp_path_factory.mktemp('facts'))
     cache = os.path.join(tmp, 'cache')
     playbook = os.path.join(tmp, 'prime.yml')
     with open(playbook, 'w') as handle:
         handle.write(PRIME_PLAYBOOK)
-    data = {'all': {'hosts': {host: {'ansible_connection': 'local', 'ansible_python_interpreter': '/bin/false',
+    os.makedirs(os.path.join(tmp, 'library'))
+    with open(os.path.join(tmp, 'library', 'hapair_fake_facts.py'), 'w') as handle:
+        handle.write(PRIME_MODULE)
+    data = {'all': {'hosts': {host: {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable,
                                      'fake_facts': fake_facts(host)} for host in HOSTS}}}
     run = run_playbook(tmp, cache, data, playbook=playbook, options=())
     assert run.rc == 0, run.out
