@@ -6,8 +6,9 @@
 Runs in the test bed's client container (stdlib only), next to a copy of the collection's
 plugins/module_utils/drill.py as hapair_drill.py (the same client the failover drill runs):
     poll_site.py URL RESULT_JSON STOP_FILE [INTERVAL_SECONDS]
-The result: requests made and failed, the longest time without an answer, every outage (from the last answer before
-a failure, the first failure, to the first answer after it), which backends answered, and, for the tests written
+The result: requests made and failed, a request's timeout, the longest time without an answer, every outage (from
+the last answer before a failure, the first failure, to the first answer after it, and how long that answer took),
+which backends answered, and, for the tests written
 before outages were recorded, the wall-clock times (time.time(), the host's clock) of the first failure and of the
 first answer after the last failure.
 """
@@ -26,8 +27,10 @@ def main():
     url, result_path, stop_path = sys.argv[1:4]
     interval = float(sys.argv[4]) if len(sys.argv) > 4 else 0.1
 
+    timeout = interval * 5
+
     def fetch():
-        with urllib.request.urlopen(url, timeout=interval * 5) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.read().decode(errors='replace').strip()
 
     record = hapair_drill.poll_url(fetch, stop_path, interval)
@@ -40,6 +43,7 @@ def main():
     result = {
         'url': url,
         'interval_seconds': interval,
+        'timeout_seconds': timeout,
         'duration_seconds': round(record['stopped_at'] - record['started_at'], 2),
         'requests': record['requests'],
         'failed': record['failed_requests'],

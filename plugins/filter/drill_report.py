@@ -103,6 +103,10 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
             'longest_gap_seconds': client.get('longest_gap_seconds'),
             # From the fault to the first answer after it (0 when no request failed).
             'site_back_seconds': 0.0 if not during else _round(None if back is None else back - fault_at),
+            # The client's resolution: a request in flight when the site came back had to time out first, and the
+            # answer itself took this long.
+            'timeout_seconds': client.get('timeout'),
+            'site_back_answer_seconds': during[0].get('answer_seconds') if during else None,
             'failed_during_failback': bool(after),
             'answers': client.get('answers'),
         }

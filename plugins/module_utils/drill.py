@@ -61,10 +61,11 @@ def poll_url(fetch, stop_file, interval=0.1, max_seconds=3600.0, clock=time.time
     """Call fetch() every `interval` seconds until the stop file appears; return what the client saw.
 
     fetch: () -> the first line of the answer (a str), or raises on any failure (no answer, an HTTP error).
-    Returns {started_at, stopped_at, requests, failed_requests, longest_gap_seconds, outages: [{from, first_failure, to}],
-    answers}:
+    Returns {started_at, stopped_at, requests, failed_requests, longest_gap_seconds,
+    outages: [{from, first_failure, to, answer_seconds}], answers}:
     an outage runs from the last answer before a failure to the first answer after it (`to` None if the site
-    never answered again); answers counts the first lines of the answers.
+    never answered again); answer_seconds is how long the request of that answer took (None with `to`); answers
+    counts the first lines of the answers.
     """
     started = clock()
     requests = failed = 0
@@ -81,13 +82,14 @@ def poll_url(fetch, stop_file, interval=0.1, max_seconds=3600.0, clock=time.time
         except Exception:  # pylint: disable=broad-exception-caught  # any failure is a lost request
             failed += 1
             if not in_outage:
-                outages.append({'from': last_ok, 'first_failure': tick, 'to': None})
+                outages.append({'from': last_ok, 'first_failure': tick, 'to': None, 'answer_seconds': None})
                 in_outage = True
         else:
             now = clock()
             longest_gap = max(longest_gap, now - last_ok)
             if in_outage:
                 outages[-1]['to'] = now
+                outages[-1]['answer_seconds'] = round(now - tick, 3)
                 in_outage = False
             last_ok = now
             key = (line or '')[:80]

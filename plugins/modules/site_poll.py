@@ -61,6 +61,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+url:
+  description: The URL requested.
+  returned: always
+  type: str
+interval:
+  description: Seconds from the start of one request to the start of the next.
+  returned: always
+  type: float
+timeout:
+  description: Seconds a request could take before it counted as failed.
+  returned: always
+  type: float
 started_at:
   description: When the client started, seconds since the epoch on its host's clock.
   returned: always
@@ -84,7 +96,8 @@ longest_gap_seconds:
 outages:
   description:
     - Every run of failed requests - C(from) (the last answer before it), C(first_failure) (when the first failed
-      request was sent) and C(to) (the first answer after it, V(null) if none came).
+      request was sent), C(to) (the first answer after it, V(null) if none came) and C(answer_seconds) (how long
+      the request of that answer took, V(null) if none came).
   returned: always
   type: list
   elements: dict
@@ -128,7 +141,7 @@ def main():
 
     record = drill.poll_url(fetch, params['stop_file'], params['interval'], params['max_seconds'])
     drill.remove_stop_file(params['stop_file'])
-    module.exit_json(changed=False, url=params['url'], interval=params['interval'], **record)
+    module.exit_json(changed=False, url=params['url'], interval=params['interval'], timeout=timeout, **record)
 
 
 if __name__ == '__main__':

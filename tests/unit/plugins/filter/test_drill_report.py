@@ -30,13 +30,15 @@ def graceful():
 
 def test_a_graceful_stop():
     client = {'url': 'http://198.51.100.10/', 'interval': 0.1, 'requests': 900, 'failed_requests': 2, 'longest_gap_seconds': 0.4,
-              'outages': [{'from': 1009.95, 'first_failure': 1010.05, 'to': 1010.35}], 'answers': {'backend web1': 898}}
+              'timeout': 0.5, 'answers': {'backend web1': 898},
+              'outages': [{'from': 1009.95, 'first_failure': 1010.05, 'to': 1010.35, 'answer_seconds': 0.01}]}
     report = drill_report(PAIR, graceful(), {'host': 'herring', 'method': 'stop', 'at': 1010.0}, {'at': 1030.0}, client, BOUNDS)
     assert report['holder_before'] == 'loadb1' and report['took_over'] == 'loadb2'
     assert report['failover_seconds'] == 0.12 and report['released_seconds'] == 0.05
     assert report['failback_seconds'] == 3.5
     assert report['two_holders_seconds'] == 0.0
     assert report['client']['site_back_seconds'] == 0.35 and report['client']['failed_requests'] == 2
+    assert report['client']['timeout_seconds'] == 0.5 and report['client']['site_back_answer_seconds'] == 0.01
     assert report['client']['failed_during_failback'] is False
     assert 'clock' in report['clocks']
     assert drill_verdict(report) == []

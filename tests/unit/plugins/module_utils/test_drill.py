@@ -71,6 +71,29 @@ def test_the_client_counts_failures_gaps_and_outages(tmp_path):
     assert sum(record['answers'].values()) == record['requests'] - record['failed_requests']
 
 
+def test_a_request_that_times_out_delays_the_answer_after_it_and_that_answer_has_its_own_time(tmp_path):
+    """The site comes back at 1001.02, while a request sent at 1001.0 waits for its 0.5 s timeout; the answer after
+    it takes 0.12 s: the client sees the site back at 1001.62, a timeout plus the answer's time after the return."""
+    clock = Clock()
+    stop = tmp_path / 'stop'
+
+    def fetch():
+        if clock.now >= 1003:
+            stop.write_text('')
+        if 1000.95 <= clock.now < 1001.02:
+            clock.sleep(0.5)
+            raise OSError('timed out')
+        if 1001.02 <= clock.now < 1001.6:
+            clock.sleep(0.12)
+        return 'ok'
+    record = drill.poll_url(fetch, str(stop), interval=0.1, clock=clock.time, sleep=clock.sleep)
+    outage = record['outages'][0]
+    assert outage['first_failure'] == pytest.approx(1001.0)
+    assert outage['to'] == pytest.approx(1001.62)
+    assert outage['answer_seconds'] == pytest.approx(0.12)
+    assert record['failed_requests'] == 1
+
+
 def test_an_outage_that_never_ends_counts_to_the_stop(tmp_path):
     clock = Clock()
     stop = tmp_path / 'stop'
@@ -82,7 +105,7 @@ def test_an_outage_that_never_ends_counts_to_the_stop(tmp_path):
             raise OSError('down')
         return 'ok'
     record = drill.poll_url(fetch, str(stop), interval=0.1, clock=clock.time, sleep=clock.sleep)
-    assert record['outages'][0]['to'] is None
+    assert record['outages'][0]['to'] is None and record['outages'][0]['answer_seconds'] is None
     assert record['longest_gap_seconds'] == pytest.approx(1.2, abs=0.01)  # last answer 1000.9, stopped at 1002.1
 
 
