@@ -6,8 +6,10 @@
 #   - the controller-only tests, which take the CPU but need no test bed: the pytest unit and role tests, then
 #     ansible-test sanity and units and the validation suite with every supported ansible-core
 #     (scripts/ansible-test.sh matrix: 2.16 to 2.21), at the lowest CPU and I/O priority (nice 19, idle I/O), so
-#     that the pairs' timings stay what they are on an idle machine. Their output goes to
-#     tests/output/controller-tests.log, printed when they end.
+#     that molecule gets the CPU first. The pairs still run on a busy machine (the fault tests print the load
+#     average; in a full run their drills took longer than on an idle machine, within every bound): the true
+#     figures come from benchmarks/, on an idle machine. Their output goes to tests/output/controller-tests.log,
+#     printed when they end.
 # Then the one pytest test that needs the test bed's networks (tests/integration/test_testbed_down.py), alone.
 # Fails if any stage failed; prints the time of each stage.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -35,11 +37,11 @@ TESTBED_PYTEST=tests/integration/test_testbed_down.py
 
 # Usage: controller_tests TIMINGS_FILE - the pytest stage, then the matrix; each stage's time to TIMINGS_FILE.
 controller_tests() {
-  local timings_file=$1 start status=0
+  local timings_file=$1 start status=0 rc=0
   start=$(date +%s)
   step "pytest: unit tests and role tests (all but $TESTBED_PYTEST)"
-  pytest -q -p no:cacheprovider tests/unit tests/integration --ignore "$TESTBED_PYTEST" || status=1
-  timing "pytest: unit tests and role tests$([ "$status" = 0 ] || echo ' FAILED')" "$(($(date +%s) - start))" >> "$timings_file"
+  pytest -q -p no:cacheprovider tests/unit tests/integration --ignore "$TESTBED_PYTEST" || rc=1
+  timing "pytest: unit tests and role tests$([ "$rc" = 0 ] || echo ' FAILED')" "$(($(date +%s) - start))" >> "$timings_file"
   echo >> "$timings_file"
   start=$(date +%s)
   # The validation suite (every bad input, refused on the controller) and the typed values in the files, with each
@@ -48,10 +50,9 @@ controller_tests() {
   env HAPAIR_MATRIX_PYTEST="tests/integration/test_validation.py tests/integration/test_render.py" \
     HAPAIR_MATRIX_PYTEST_DONE="$(python -c 'import ansible; print(ansible.__version__)')" \
     scripts/ansible-test.sh matrix || status=1
-  timing "ansible-test matrix 2.16-2.21$([ "$status" = 0 ] || echo ' (or pytest above) FAILED')" \
-    "$(($(date +%s) - start))" >> "$timings_file"
+  timing "ansible-test matrix 2.16-2.21$([ "$status" = 0 ] || echo ' FAILED')" "$(($(date +%s) - start))" >> "$timings_file"
   echo >> "$timings_file"
-  return "$status"
+  [ "$rc" = 0 ] && [ "$status" = 0 ]
 }
 
 run_stage "Set up the machine" scripts/setup.sh
