@@ -223,7 +223,8 @@ ensure_venv() {
     step "Making $venv: ansible-core $core, $pytest_pin, Python $pyver ($python)" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv" >&2
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check "ansible-core==$core" "$pytest_pin" \
+    # --no-compile as in scripts/setup.sh: only the modules imported get compiled, when first imported.
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile "ansible-core==$core" "$pytest_pin" \
       2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) >&2
     echo "$want" > "$venv/.hapair-matrix"
   fi
