@@ -20,3 +20,8 @@ fi
 step() {
   printf '\n\033[1m==> [%s] %s\033[0m\n' "$(date +%H:%M:%S)" "$*"
 }
+
+# A row of a stage-times table: NAME SECONDS.
+timing() {
+  printf '%-66s %5ss\n' "$1" "$2"
+}
