@@ -9,7 +9,10 @@ each fault is injected on the VIP holder, held, undone, and the pair is left to 
   * the client asks http://VIP/ every 100 ms (like testbed/poll_site.py, and it also keeps every outage);
   * a watcher on each node reads the node kernel's addresses every 20 ms (rtnetlink, in the node) and
     reports when the node gains or loses the VIP, by the node's clock (containers share the host's);
-  * the harness samples `systemctl is-active heartbeat` on both nodes.
+  * the same watcher asks systemd on its node whether heartbeat is active every 0.25 s and reports it (a node
+    whose reports stop, frozen or dead, counts as not active): the harness samples those reports, with no
+    process started per sample (a `podman exec` costs about 0.23 s of CPU, which the pair under test would
+    feel).
 
 Every fault returns a dict:
   site_back_s        seconds from the injection until the site answered again (0.0: it never failed;
@@ -58,19 +61,40 @@ KERNEL_LIB = os.path.join(ROOT, 'plugins', 'module_utils', 'vip_check_kernel.py'
 # Code run inside the containers (python3 -c)
 
 WATCHER = r'''
-import select, sys, time
+import select, subprocess, sys, threading, time
 import vip_check_kernel  # the collection's own reader (plugins/module_utils/vip_check_kernel.py), copied next to it
 vip = sys.argv[1]
+lock = threading.Lock()
+
+
+def say(line):
+    with lock:
+        sys.stdout.write(line); sys.stdout.flush()
+
+
+def units():
+    # In a thread of its own, so that the 20 ms VIP loop never waits for systemctl.
+    while True:
+        active = subprocess.run(['systemctl', 'is-active', '--quiet', 'heartbeat']).returncode == 0
+        say('%.3f heartbeat %d\n' % (time.time(), int(active)))
+        time.sleep(0.25)
+
+
+threading.Thread(target=units, daemon=True).start()
 held = None
 while True:
     now = any(a['address'] == vip for i in vip_check_kernel.read_interfaces() for a in i['addresses'])
     if now != held:
         held = now
-        sys.stdout.write('%.3f %d\n' % (time.time(), int(now))); sys.stdout.flush()
+        say('%.3f %d\n' % (time.time(), int(now)))
     ready = select.select([sys.stdin], [], [], 0.02)[0]
     if ready and not sys.stdin.read(1):
         break
 '''
+# Between the VIP part and the heartbeat part of Pair.view()'s output.
+VIEW_SEPARATOR = '--hapair-view--'
+# A node whose watcher has not reported heartbeat's state for this long counts as not active (frozen, or gone).
+HEARTBEAT_REPORT_STALE_S = 2.0
 
 
 # ------------------------------------------------------------------------------------------------
@@ -167,21 +191,29 @@ class Pair:
                      check=False)
         return out.returncode == 0
 
+    def view(self, host):
+        """(whether the node holds the VIP, whether heartbeat is active there and sees its peer active with no
+        resource in transition), with one podman exec; (False, False) when the container is not running."""
+        peer = self.names[self.standby if host == self.preferred else self.preferred]
+        out = self.sh(host, 'ip -4 -o addr show to %s/32; echo %s; systemctl is-active heartbeat >/dev/null && '
+                            'cl_status nodestatus %s && cl_status rscstatus' % (self.vip, VIEW_SEPARATOR, peer))
+        addresses, separator, status = out.stdout.partition(VIEW_SEPARATOR)
+        if not separator:
+            return False, False
+        return bool(addresses.strip()), out.returncode == 0 and 'active' in status and 'transition' not in status
+
     def steady(self):
         """The pair as it should be: preferred node alone holds the VIP, heartbeat active on both and each
-        sees the other active, the site answers."""
-        if self.holders() != [self.preferred]:
+        sees the other active, the site answers (three podman execs)."""
+        views = {host: self.view(host) for host in self.nodes}
+        if [host for host in self.nodes if views[host][0]] != [self.preferred]:
             return False
-        for host in self.nodes:
-            peer = self.names[self.standby if host == self.preferred else self.preferred]
-            out = self.sh(host, 'systemctl is-active heartbeat >/dev/null && cl_status nodestatus %s && '
-                                'cl_status rscstatus' % peer)
-            if out.returncode != 0 or 'active' not in out.stdout or 'transition' in out.stdout:
-                return False
+        if not all(ok for _holds, ok in views.values()):
+            return False
         return self.site_ok()
 
     def wait_steady(self, timeout=None, quiet=3.0):
-        """Seconds until steady() held for `quiet` seconds; raises TimeoutError."""
+        """Seconds until steady() held for `quiet` seconds, checked every second; raises TimeoutError."""
         timeout = timeout or self.timers['initdead'] + self.timers['deadtime'] + 60
         start = time.monotonic()
         since = None
@@ -192,7 +224,7 @@ class Pair:
                     return time.monotonic() - start
             else:
                 since = None
-            time.sleep(0.5)
+            time.sleep(1.0)
         raise TimeoutError('pair %s not steady within %s s: holders %s' % (self.cluster, timeout, self.holders()))
 
     def default_routes(self, host):
@@ -206,11 +238,13 @@ class Pair:
 
 
 class VipWatcher:
-    """Streams a node's VIP gains and losses (node clock) from a watcher process inside the node."""
+    """Streams a node's VIP gains and losses (node clock) from a watcher process inside the node, and whether
+    heartbeat is active there (heartbeat_active())."""
 
     def __init__(self, pair, host):
         self.pair, self.host = pair, host
         self.events = []          # (time, held)
+        self.heartbeat = None     # (time, active): the latest report
         self.proc = None
         self.thread = None
         self.expect_end = False
@@ -226,13 +260,24 @@ class VipWatcher:
     def _read(self):
         for line in self.proc.stdout:
             try:
-                stamp, held = line.split()
-                self.events.append((float(stamp), bool(int(held))))
+                fields = line.split()
+                if len(fields) == 3 and fields[1] == 'heartbeat':
+                    self.heartbeat = (float(fields[0]), fields[2] == '1')
+                else:
+                    stamp, held = fields
+                    self.events.append((float(stamp), bool(int(held))))
             except ValueError:
                 pass
-        # The stream ended: the container died (crash) or we stopped it. A dead container holds nothing.
+        # The stream ended: the container died (crash) or we stopped it. A dead container holds nothing and runs
+        # nothing.
+        self.heartbeat = None
         if not self.expect_end:
             self.events.append((time.time(), False))
+
+    def heartbeat_active(self):
+        """Whether the node's latest report, at most HEARTBEAT_REPORT_STALE_S old, says heartbeat is active."""
+        report = self.heartbeat
+        return bool(report and report[1] and time.time() - report[0] <= HEARTBEAT_REPORT_STALE_S)
 
     def stop(self):
         self.expect_end = True
@@ -317,7 +362,7 @@ def run_fault(pair, name, inject, hold, undo, after_undo=None, verbose=False, se
 
     def sample():
         holders = [h for h in pair.nodes if watchers[h].events and watchers[h].events[-1][1]]
-        actives = {h: pair.active(h) for h in pair.nodes}
+        actives = {h: watchers[h].heartbeat_active() for h in pair.nodes}
         samples.append((time.time(), holders, actives))
         return holders, actives
 
