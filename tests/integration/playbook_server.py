@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ansible-playbook runs for the validation suite without paying, on every run, for Python's start and for
+importing Ansible (about 0.7 of the 2 CPU-seconds of a run that stops in validation).
+
+A server process, started once with the Python running pytest and the settings shared by every run, imports
+``ansible.cli.playbook`` and then forks a child per run. The child takes the run's working directory, its own
+settings, its arguments and an output file, calls ansible-playbook's own entry point (``ansible.cli.playbook.main``,
+what the ``ansible-playbook`` command calls) and leaves with its exit status.
+
+What a child may not share with its siblings: anything Ansible fixes when it is imported. Of the settings the tests
+vary per run, only the fact cache's path is one, and Ansible reads it when the cache plugin starts, in the child;
+the local temporary directory (DEFAULT_LOCAL_TMP) is made at import, so the children share the server's, and leave
+with ``os._exit``: ansible-core removes that directory at exit, which would pull it from under the other children.
+
+Protocol (one JSON object per line): request ``{"id", "argv", "cwd", "env", "out"}`` on the server's stdin; answer
+``{"id", "rc"}`` on its stdout once the child has ended. The server ends when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import threading
+import traceback
+
+
+def _child(request):
+    """Runs in the forked child: one ansible-playbook run; never returns."""
+    code = 250
+    try:
+        os.chdir(request['cwd'])
+        os.environ.update(request['env'])
+        out = os.open(request['out'], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(out)
+        nothing = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(nothing, 0)
+        os.close(nothing)
+        sys.argv = list(request['argv'])
+        from ansible.cli.playbook import main  # pylint: disable=import-outside-toplevel  # imported by serve() already
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # pylint: disable=broad-exception-caught  # whatever it is, it goes to the run's output
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)  # not sys.exit: see the module docstring
+
+
+def serve():
+    """The server's loop: fork a child per request, answer each when it ends."""
+    import ansible.cli.playbook  # noqa: F401  # pylint: disable=import-outside-toplevel,unused-import  # the cost paid once
+    children = {}
+    pending = b''
+    stdin = sys.stdin.fileno()
+    open_input = True
+    while open_input or children:
+        if open_input and select.select([stdin], [], [], 0.02)[0]:
+            data = os.read(stdin, 65536)
+            open_input = bool(data)
+            pending += data
+            while b'\n' in pending:
+                line, pending = pending.split(b'\n', 1)
+                request = json.loads(line)
+                pid = os.fork()
+                if pid == 0:
+                    _child(request)
+                children[pid] = request['id']
+        elif not open_input:
+            select.select([], [], [], 0.02)
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            sys.stdout.write(json.dumps({'id': children.pop(pid), 'rc': os.waitstatus_to_exitcode(status)}) + '\n')
+            sys.stdout.flush()
+
+
+class Result:
+    """What a run left: returncode and stdout (stdout and stderr together), like subprocess.run's result."""
+
+    def __init__(self, returncode, stdout):
+        self.returncode = returncode
+        self.stdout = stdout
+
+
+class PlaybookServer:
+    """A server (see the module's docstring) started with `env`; run() may be called from several threads."""
+
+    def __init__(self, env):
+        self._proc = subprocess.Popen([sys.executable, os.path.abspath(__file__)], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, env=env, text=True)
+        self._lock = threading.Lock()
+        self._next = 0
+        self._answers = {}
+        self._done = {}
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self._proc.stdout:
+            answer = json.loads(line)
+            with self._lock:
+                self._answers[answer['id']] = answer['rc']
+                event = self._done.get(answer['id'])
+            if event:
+                event.set()
+        # The server is gone: wake every waiting run (it finds no answer).
+        with self._lock:
+            for event in self._done.values():
+                event.set()
+
+    def run(self, argv, cwd, env, out, timeout):
+        """Run ansible-playbook with the arguments argv (argv[0]: the command's path) in cwd, with env added to
+        the server's settings, its output to the file out; returns a Result."""
+        event = threading.Event()
+        with self._lock:
+            self._next += 1
+            key = self._next
+            self._done[key] = event
+            self._proc.stdin.write(json.dumps({'id': key, 'argv': argv, 'cwd': cwd, 'env': env, 'out': out}) + '\n')
+            self._proc.stdin.flush()
+        if not event.wait(timeout):
+            raise TimeoutError('ansible-playbook %s did not end within %s s' % (' '.join(argv[1:]), timeout))
+        with self._lock:
+            del self._done[key]
+            if key not in self._answers:
+                raise RuntimeError('the playbook server ended (exit %s) during a run' % self._proc.poll())
+            rc = self._answers.pop(key)
+        with open(out, encoding='utf-8', errors='replace') as handle:
+            return Result(rc, handle.read())
+
+    def close(self):
+        """Ends the server once its runs have ended."""
+        if self._proc.poll() is None:
+            self._proc.stdin.close()
+            self._proc.wait(60)
+        self._reader.join(5)
+
+
+if __name__ == '__main__':
+    serve()
