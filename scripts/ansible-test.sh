@@ -8,9 +8,14 @@
 # ansible-test there. playbooks/collections is left out: it is a symlink back to the checkout for
 # running playbooks from it, and ansible-test must not see the collection twice.
 #
-# No Docker here: ansible-test runs with --venv, so it builds its own virtual environments from
+# No Docker here: ansible-test sanity runs with --venv, so it builds its own virtual environments from
 # PyPI (pinned by ansible-test itself) and leaves .venv alone. The sanity ones are cached in
-# ~/.ansible/test/venv; the first run on a fresh machine takes a few minutes longer.
+# ~/.ansible/test/venv; the first run on a fresh machine takes a few minutes longer. ansible-test units runs with
+# --local in the release's own venv (.venv, or .venv-matrix/... for the matrix), which holds what it needs
+# (pytest, pytest-mock, pytest-xdist, mock: pinned in requirements-dev.txt): with --venv --requirements it built a
+# fresh venv and installed ansible-core's and its own requirements into it on every run, about 18 of the 44
+# CPU-seconds a release's units took. It runs them with one pytest-xdist worker: the same tests, 5 CPU-seconds
+# less than a worker per core (the stage shares the machine anyway).
 #
 # Why a script and not antsibull-nox or tox-ansible: antsibull-nox 1.10.0 (read 2026-12) runs its sanity and
 # units sessions with `ansible-test ... --docker` (the default test container, from quay.io) and installs
@@ -152,13 +157,18 @@ copy_collection() {
 
 # Usage: run_ansible_test RESULT_KEY PYTHON_VERSION PART [ansible-test arguments...]
 # Runs ansible-test (the first on PATH) in the current directory; records the outcome in result[RESULT_KEY].
+# sanity in venvs of ansible-test's own (--venv); units with the first pythonX.Y on PATH (--local: the release's
+# venv, see above).
 declare -A result=()
 status=0
 run_ansible_test() {
-  local key=$1 python=$2 part=$3 start=$SECONDS
+  local key=$1 python=$2 part=$3 start=$SECONDS isolation=(--venv)
   shift 3
+  if [ "$part" = units ]; then
+    isolation=(--local --num-workers 1)
+  fi
   step "ansible-test $part with ansible-core $(python -c 'import ansible; print(ansible.__version__)') (Python $python)"
-  if ansible-test "$part" --venv --python "$python" "$@"; then
+  if ansible-test "$part" "${isolation[@]}" --python "$python" "$@"; then
     result[$key]="passed in $((SECONDS - start)) s"
   else
     result[$key]="FAILED after $((SECONDS - start)) s"
@@ -174,7 +184,7 @@ if [ "$what" != matrix ] && [ "$what" != venv ]; then
     run_ansible_test sanity "$python_version" sanity "$@"
   fi
   if [ "$what" = all ] || [ "$what" = units ]; then
-    run_ansible_test units "$python_version" units --requirements "$@"
+    run_ansible_test units "$python_version" units "$@"
   fi
   step "Summary"
   for part in sanity units; do
@@ -205,26 +215,27 @@ find_python() {
 }
 
 # Usage: ensure_venv CORE_VERSION PYTHON - prints the venv (made or updated if needed) with ansible-core
-# CORE_VERSION and the pytest of requirements-dev.txt on PYTHON. .venv itself when it has both already.
-pytest_pin=$(grep -E '^pytest==' "$HAPAIR_ROOT/requirements-dev.txt")
+# CORE_VERSION and the test pins of requirements-dev.txt (pytest and what ansible-test units needs) on PYTHON.
+# .venv itself when it has them all already.
+read -r -a test_pins <<< "$(grep -E '^(pytest|pytest-mock|pytest-xdist|mock)==' "$HAPAIR_ROOT/requirements-dev.txt" | tr '\n' ' ')"
 matrix_dir=${HAPAIR_MATRIX_DIR:-$HAPAIR_ROOT/.venv-matrix}
 ensure_venv() {
   local core=$1 python=$2 pyver venv want
   pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   if [ "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2> /dev/null)" = "$pyver" ] &&
     [ "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import ansible; print(ansible.__version__)' 2> /dev/null)" = "$core" ] &&
-    "$HAPAIR_ROOT/.venv/bin/python" -c 'import pytest' 2> /dev/null; then
+    "$HAPAIR_ROOT/.venv/bin/python" -c 'import mock, pytest, pytest_mock, xdist' 2> /dev/null; then
     echo "$HAPAIR_ROOT/.venv"
     return
   fi
   venv="$matrix_dir/ansible-core-$core-py$pyver"
-  want="ansible-core==$core $pytest_pin $python"
+  want="ansible-core==$core ${test_pins[*]} $python"
   if [ "$(cat "$venv/.hapair-matrix" 2> /dev/null)" != "$want" ]; then
-    step "Making $venv: ansible-core $core, $pytest_pin, Python $pyver ($python)" >&2
+    step "Making $venv: ansible-core $core, ${test_pins[*]}, Python $pyver ($python)" >&2
     rm -rf "$venv"
     "$python" -m venv "$venv" >&2
     # --no-compile as in scripts/setup.sh: only the modules imported get compiled, when first imported.
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile "ansible-core==$core" "$pytest_pin" \
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile "ansible-core==$core" "${test_pins[@]}" \
       2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) >&2
     echo "$want" > "$venv/.hapair-matrix"
   fi
@@ -288,7 +299,7 @@ release_body() {
     return
   fi
   PATH=$version_path run_ansible_test sanity "$pyver" sanity
-  PATH=$version_path run_ansible_test units "$pyver" units --requirements
+  PATH=$version_path run_ansible_test units "$pyver" units
   cd "$HAPAIR_ROOT" && rm -rf "${tmp:?}/$core"
   if [ "${#pytest_paths[@]}" -gt 0 ] && [ "$core" = "${HAPAIR_MATRIX_PYTEST_DONE:-}" ]; then
     result[pytest]="ran before (${HAPAIR_MATRIX_PYTEST_DONE})"
