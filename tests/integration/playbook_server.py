@@ -14,24 +14,35 @@ vary per run, only the fact cache's path is one, and Ansible reads it when the c
 the local temporary directory (DEFAULT_LOCAL_TMP) is made at import, so the children share the server's, and leave
 with ``os._exit``: ansible-core removes that directory at exit, which would pull it from under the other children.
 
+Each child also writes down the modules it imported that the server had not (the plugins, the executor, the parts
+of the standard library a run needs), and the server imports them when it has ended, so the children after it find
+them imported: the validation suite with ansible-core 2.21 took 98-105 CPU-seconds of the machine with this,
+112-122 without (2.16: 86, 90). Only modules that import by name: not the collections' (``ansible_collections.*``,
+which need the collection loader that each run sets up) nor plugins Ansible loads from a file under a name of its
+own; a name that does not import is left to the children.
+
 Protocol (one JSON object per line): request ``{"id", "argv", "cwd", "env", "out"}`` on the server's stdin; answer
 ``{"id", "rc"}`` on its stdout once the child has ended. The server ends when its stdin closes.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import select
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 
 
-def _child(request):
-    """Runs in the forked child: one ansible-playbook run; never returns."""
+def _child(request, report):
+    """Runs in the forked child: one ansible-playbook run; never returns. The names of the modules it imported go
+    to the file `report`, one per line."""
     code = 250
+    imported = set(sys.modules)
     try:
         os.chdir(request['cwd'])
         os.environ.update(request['env'])
@@ -53,15 +64,32 @@ def _child(request):
         traceback.print_exc()
     finally:
         try:
+            with open(report, 'w', encoding='utf-8') as handle:
+                handle.write('\n'.join(sorted(set(sys.modules) - imported)))
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
             os._exit(code)  # not sys.exit: see the module docstring
 
 
+def _import_what_a_run_imported(report):
+    """Imports the modules named in the file `report` (see the module's docstring), then removes it."""
+    with open(report, encoding='utf-8') as handle:
+        names = handle.read().split()
+    os.unlink(report)
+    for name in names:
+        if name.startswith('ansible_collections') or name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # pylint: disable=broad-exception-caught  # not importable by name: the children load it
+            pass
+
+
 def serve():
     """The server's loop: fork a child per request, answer each when it ends."""
     import ansible.cli.playbook  # noqa: F401  # pylint: disable=import-outside-toplevel,unused-import  # the cost paid once
+    reports = tempfile.mkdtemp(prefix='hapair-playbook-server-')
     children = {}
     pending = b''
     stdin = sys.stdin.fileno()
@@ -74,18 +102,23 @@ def serve():
             while b'\n' in pending:
                 line, pending = pending.split(b'\n', 1)
                 request = json.loads(line)
+                report = os.path.join(reports, '%s.modules' % request['id'])
                 pid = os.fork()
                 if pid == 0:
-                    _child(request)
-                children[pid] = request['id']
+                    _child(request, report)
+                children[pid] = (request['id'], report)
         elif not open_input:
             select.select([], [], [], 0.02)
         while children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
-            sys.stdout.write(json.dumps({'id': children.pop(pid), 'rc': os.waitstatus_to_exitcode(status)}) + '\n')
+            key, report = children.pop(pid)
+            sys.stdout.write(json.dumps({'id': key, 'rc': os.waitstatus_to_exitcode(status)}) + '\n')
             sys.stdout.flush()
+            if os.path.exists(report):
+                _import_what_a_run_imported(report)
+    os.rmdir(reports)
 
 
 class Result:
