@@ -12,7 +12,9 @@ machine's own /etc/apt is checked to be untouched. On Debian the role runs with
 the real facts and must change nothing and say so.
 
 Run: PYTHONPATH is not needed; ansible-playbook is taken from the Python
-environment running pytest (the project's .venv).
+environment running pytest (the project's .venv). Each run is ansible-playbook's
+own entry point in a child of one playbook server per module
+(tests/integration/playbook_server.py), which imported Ansible once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,10 +23,11 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
+
+from playbook_server import PlaybookServer
 
 __metaclass__ = type
 
@@ -84,25 +87,35 @@ def real_apt_untouched():
     assert after == before, "the role changed the machine's /etc/apt"
 
 
+@pytest.fixture(scope="module")
+def playbook_server(tmp_path_factory):
+    """The playbook server of this module's runs, with the settings they share."""
+    home = tmp_path_factory.mktemp("playbook-server")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
+        "ANSIBLE_HOME": str(home / "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": str(home / "ansible-tmp"),
+        "ANSIBLE_CONFIG": str(home / "ansible.cfg"),  # does not exist: no config from elsewhere
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+    })
+    server = PlaybookServer(env)
+    yield server
+    server.close()
+
+
 class Runner:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, server):
         self.tmp = tmp_path
+        self.server = server
         self.apt_dir = tmp_path / "apt"
         (tmp_path / "play.yml").write_text(PLAYBOOK)
         (tmp_path / "inventory.ini").write_text(
             "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
-        self.env = dict(os.environ)
-        self.env.update({
-            "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
-            "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-            "ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"),  # does not exist: no config from elsewhere
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-        })
 
     def copy(self, case):
         if self.apt_dir.exists():
@@ -116,8 +129,7 @@ class Runner:
         vars_file.write_text(json.dumps(variables))
         command = [ANSIBLE_PLAYBOOK, "-i", str(self.tmp / "inventory.ini"), "-e", "@" + str(vars_file)]
         command += list(options) + [str(self.tmp / "play.yml")]
-        proc = subprocess.run(command, cwd=str(self.tmp), env=self.env, check=False, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+        proc = self.server.run(command, str(self.tmp), {}, str(self.tmp / "output.txt"), timeout=300)
         match = RECAP_RE.search(proc.stdout)
         assert match, "no play recap in:\n" + proc.stdout
         recap = dict((key, int(value)) for key, value in match.groupdict().items())
@@ -125,8 +137,8 @@ class Runner:
 
 
 @pytest.fixture
-def runner(tmp_path):
-    return Runner(tmp_path)
+def runner(tmp_path, playbook_server):
+    return Runner(tmp_path, playbook_server)
 
 
 def ubuntu(release):
