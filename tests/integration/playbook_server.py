@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: hapair.loadbalancer developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ansible-playbook runs for the validation suite without paying, on every run, for Python's start and for
-importing Ansible (about 0.7 of the 2 CPU-seconds of a run that stops in validation).
+"""ansible-playbook runs for the validation suite and the apt_sources role tests without paying, on every run, for
+Python's start and for importing Ansible (about 0.7 of the 2 CPU-seconds of a run that stops in validation).
 
 A server process, started once with the Python running pytest and the settings shared by every run, imports
 ``ansible.cli.playbook`` and then forks a child per run. The child takes the run's working directory, its own
