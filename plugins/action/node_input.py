@@ -6,8 +6,10 @@
 
 Runs on the controller only. The logic is in module_utils/role_input.py; this reads the variables from the
 host's own task variables (templating each one alone, so that one that cannot be templated is named without
-printing it) and its network facts, and returns them typed. See plugins/modules/node_input.py for the
-documentation.
+printing it), old names of renamed variables (for their new names, noting a deprecation), and the host's network
+facts, and returns them typed. It also refuses the collection's own results and internal variables when they come
+from extra vars (-e, an AWX survey), which outrank everything the check publishes. See
+plugins/modules/node_input.py for the documentation.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ import yaml
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.hapair.loadbalancer.plugins.module_utils import role_input
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, role_input
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
+
+# What the check publishes (set_fact) and what the roles read instead of the raw variables: a value given for one of
+# these with -e would outrank the checked one and reach the nodes unchecked.
+PUBLISHED = ('hapair_input', 'hapair_pair', 'hapair_node', 'hapair_peer', 'hapair_checked_roles')
 
 
 def load_specs(roles):
@@ -57,7 +64,7 @@ def interface_facts(facts):
     return {
         'interfaces': interfaces,
         'ipv4': ipv4,
-        'default_ipv4': {key: str(default[key]) for key in ('interface', 'address', 'gateway') if default.get(key)},
+        'default_ipv4': dict((key, str(default[key])) for key in ('interface', 'address', 'gateway') if default.get(key)),
         'distribution': str(facts.get('distribution') or ''),
         'distribution_release': str(facts.get('distribution_release') or ''),
     }
@@ -76,6 +83,33 @@ def template_failure(exc, secret):
     return first[:300]
 
 
+def internal_prefixes(roles):
+    """The prefixes of the roles' internal variables (__ROLE_), which nothing but the roles may set."""
+    return tuple('__%s_' % role for role in roles)
+
+
+def extra_vars(loader):
+    """The extra vars of this run (-e), or {} when they cannot be read."""
+    try:
+        from ansible.utils.vars import load_extra_vars  # pylint: disable=import-outside-toplevel
+        return load_extra_vars(loader) or {}
+    except Exception:  # pylint: disable=broad-exception-caught  # no CLI (an API caller): nothing to refuse
+        return {}
+
+
+def refused_extra_vars(names, roles):
+    """InputErrors for extra vars that name a published result or a role's internal variable."""
+    prefixes = internal_prefixes(roles)
+    errors = []
+    for name in sorted(str(n) for n in names):
+        if name in PUBLISHED or name.startswith(prefixes):
+            errors.append(InputError(
+                'reserved', name, '{variable} is given as an extra var (-e, a survey), but it is %s: nothing but the '
+                "collection's roles may set it, and extra vars would outrank the checked value. Remove it from the extra "
+                'vars.' % ('what the input check publishes' if name in PUBLISHED else "a role's internal variable")))
+    return errors
+
+
 class ActionModule(ActionBase):
     """Type and check one host's input; see the module documentation."""
 
@@ -91,35 +125,54 @@ class ActionModule(ActionBase):
             entry_points = role_input.parse_entry_points(self._task.args.get('roles') or [])
         except ValueError as exc:
             raise AnsibleError('hapair.loadbalancer.node_input: roles: %s' % exc)
-        specs = load_specs(sorted(set(role for role, _entry in entry_points)))
-        wanted = entry_points
+        specs = load_specs(role_input.ROLES)
         options = {}
-        for role, entry_point in wanted:
-            try:
-                options.update(specs[role]['argument_specs'][entry_point]['options'])
-            except KeyError:
-                raise AnsibleError('hapair.loadbalancer.node_input: the role %s has no entry point %s' % (role, entry_point))
-        raw = {}
-        for name, option in options.items():
+        for role, entry_point in entry_points:
+            for actual in (engines.roles() if role == role_input.ENGINE else (role,)):
+                try:
+                    options.update(role_input.entry_point_options(specs, actual, entry_point))
+                except KeyError:
+                    raise AnsibleError('hapair.loadbalancer.node_input: the role %s has no entry point %s' % (actual, entry_point))
+        options.update(specs['hapair']['argument_specs']['main']['options'])
+        raw, deprecated = {}, []
+        renamed = role_input.renames(options)
+        for name in sorted(set(options) | set(renamed)):
             if name not in task_vars:
                 continue
+            secret = bool(options.get(renamed.get(name, name), {}).get('no_log'))
             try:
-                raw[name] = self._templar.template(task_vars[name])
+                value = self._templar.template(task_vars[name])
             except Exception as exc:  # pylint: disable=broad-exception-caught  # any template error names the variable
-                raw[name] = role_input.TemplateFailure(template_failure(exc, bool(option.get('no_log'))))
+                value = role_input.TemplateFailure(template_failure(exc, secret))
+            if name in renamed:
+                deprecated.append((name, renamed[name]))
+                if renamed[name] not in task_vars:
+                    raw[renamed[name]] = value
+            else:
+                raw[name] = value
         facts = interface_facts(task_vars.get('ansible_facts') or {})
         host = task_vars.get('inventory_hostname')
         checked = role_input.check_host(host, specs, entry_points, raw, {'facts': facts, 'set': sorted(raw)})
-        heartbeat_main = specs['heartbeat']['argument_specs']['main']['options'] if ('heartbeat', 'main') in wanted else {}
+        errors = [error._replace(host=host) for error in refused_extra_vars(extra_vars(self._loader), role_input.ROLES)]
+        shared = list(role_input.PAIR_SETTINGS)
+        for role, entry_point in checked.entry_points:
+            if role in role_input.PAIR_LEVEL_ROLES and entry_point == 'main':
+                shared += sorted(specs[role]['argument_specs']['main']['options'])
+            engine = [e for e in engines.ENGINES.values() if e.role == role]
+            if engine and entry_point == 'main':
+                shared += engine[0].pair_variables(specs[role]['argument_specs']['main']['options'])
         result.update({
             'host': host,
-            'entry_points': ['%s:%s' % ep if ep[1] != 'main' else ep[0] for ep in wanted],
+            'entry_points': ['%s:%s' % ep if ep[1] != 'main' else ep[0] for ep in checked.entry_points],
             'typed': checked.values,
-            'secrets': checked.secrets,
-            'errors': checked.errors,
-            'warnings': checked.warnings,
+            # Which secrets are set and valid, never their values: the pair model reads those itself, from the hosts'
+            # variables, and keeps them nowhere (a registered result can be printed by any later task).
+            'secrets': sorted(checked.secrets),
+            'errors': [error.to_dict() for error in errors + checked.errors],
+            'warnings_found': [warning.to_dict() for warning in checked.warnings],
             'invalid': sorted(checked.invalid),
             'facts': facts,
-            'shared': sorted(name for name, option in heartbeat_main.items() if not option.get('no_log')),
+            'shared': shared,
+            'deprecated': deprecated,
         })
         return result

@@ -5,7 +5,9 @@
 """Action plugin: the pair model of the whole play, from every host's typed input (node_input).
 
 Runs once, on the controller. The logic is in module_utils/pair_model.py; this reads what node_input returned on
-every host of the play (a registered variable) and returns every host's node, peer and pair, and every error.
+every host of the play (a registered variable), reads each host's secrets from its variables only to compare them
+across its pair (they are kept nowhere), and returns every host's node, peer and pair, and every error rendered
+(`errors`) and as fields (`errors_detail`). Each deprecated variable name gets one deprecation warning.
 See plugins/modules/pair_model.py for the documentation.
 """
 
@@ -13,8 +15,12 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import pair_model
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, render
+
+display = Display()
 
 
 class ActionModule(ActionBase):
@@ -23,6 +29,15 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     _VALID_ARGS = frozenset(('input', 'hosts'))
+
+    def _secret(self, hostvars, host, name):
+        """A host's secret, templated, or None."""
+        try:
+            value = hostvars[host].get(name)
+            value = self._templar.template(value) if value is not None else None
+        except Exception:  # pylint: disable=broad-exception-caught  # node_input reported why, without the value
+            return None
+        return value if isinstance(value, str) else None
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -39,14 +54,24 @@ class ActionModule(ActionBase):
             data = hostvars.raw_get(host) if hostvars is not None and host in hostvars else {}
             record = data.get(name) if hasattr(data, 'get') else None
             if not isinstance(record, dict) or 'typed' not in record:
-                errors.append('Host %s: its input was not checked (no %s): an earlier task failed on it, such as the '
-                              "role's own argument check, or the play runs in batches (serial); its pair stops too." % (host, name))
+                errors.append(InputError(
+                    'unchecked', name, "its input was not checked (no {variable}): an earlier task failed on it, such as "
+                    "the role's own argument check, or the play runs in batches (serial); its pair stops too.", host=host))
                 continue
+            record = pair_model.HostRecord.from_result(record)
+            record = record._replace(secrets=dict((secret, self._secret(hostvars, host, secret))
+                                                  for secret in record.secrets))
             records.append(record)
         model = pair_model.build(records)
-        result['errors'] = errors + model['errors']
-        result['hosts'] = model['hosts']
-        result['warnings_found'] = model['warnings']
-        result['msg'] = '%d error(s) in the input of %d host(s)' % (len(result['errors']), len(hosts)) if result['errors'] \
-            else 'The input of %d host(s) in %d pair(s) is valid' % (len(hosts), len({h['pair']['name'] for h in model['hosts'].values()}))
+        all_errors = errors + list(model.errors)
+        for old, new, where in model.deprecations:
+            display.deprecated(pair_model.deprecation_message(old, new, where), version='2.0.0',
+                               collection_name='hapair.loadbalancer')
+        result['errors'] = [render(error) for error in all_errors]
+        result['errors_detail'] = [error.to_dict() for error in all_errors]
+        result['hosts'] = model.hosts
+        result['warnings_found'] = [render(warning) for warning in model.warnings]
+        pairs = len(set(h['pair']['name'] for h in model.hosts.values()))
+        result['msg'] = '%d error(s) in the input of %d host(s)' % (len(all_errors), len(hosts)) if all_errors \
+            else 'The input of %d host(s) in %d pair(s) is valid' % (len(hosts), pairs)
         return result

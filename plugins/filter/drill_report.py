@@ -2,24 +2,21 @@
 # Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The drill_report filter: a failover drill's figures for one pair, from what the nodes and the client recorded."""
+"""The drill filters: a failover drill's bounds, figures and verdict for one pair. The figures come from
+module_utils/measure.py and the bounds from module_utils/bounds.py, which the test bed and the benchmarks use too."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.drill import first_change, intervals, overlap
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.grammar import heartbeat_time
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import bounds as design
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, measure
 
 CLOCKS = ('Every time is taken where the event happens: the fault and the return on the holder\'s clock, the VIP '
           'coming and going on each node\'s own clock (its kernel, read every %s s by hapair.loadbalancer.vip_watch), '
           'the client\'s figures on the clock of %s. Failover and failback subtract a time of one node from a time of '
           'the other, so they are as exact as the nodes\' clocks agree; ntp_synchronized says whether each node\'s '
           'clock is synchronized. The client\'s longest gap and failed requests need one clock only.')
-
-
-def _round(value, digits=2):
-    return None if value is None else round(value, digits)
 
 
 def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_failback=True, client_from='localhost',
@@ -29,10 +26,10 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
     pair: hapair_pair of the pair (nodes with host and name; preferred_host).
     watches: {host: vip_watch result, or None when its watcher did not come back (a reboot ends it)}.
     fault: {host (the holder), method, at (holder's clock)}; restore: {at (holder's clock)}.
-    client: site_poll result from the client, or None. bounds: {failover_seconds, failback_seconds}.
+    client: site_poll result from the client, or None. bounds: drill_bounds' result.
     """
     try:
-        nodes = {node['host']: node for node in pair['nodes']}
+        nodes = dict((node['host'], node) for node in pair['nodes'])
         holder = fault['host']
         fault_at = float(fault['at'])
     except (KeyError, TypeError, ValueError) as exc:
@@ -42,76 +39,51 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
     taker = next(host for host in nodes if host != holder)
     restored_at = None if restore is None or restore.get('at') is None else float(restore['at'])
     # A watcher that did not come back (a reboot ended it) has no events.
-    watches = {host: (watches.get(host) if (watches.get(host) or {}).get('events') else None) for host in nodes}
-    events = {host: (watches.get(host) or {}).get('events') or [] for host in nodes}
-    ends = {host: (watches.get(host) or {}).get('stopped_at') for host in nodes}
-
-    taken = first_change(events[taker], True, fault_at)
-    released = first_change(events[holder], False, fault_at)
-    # The VIP back on any node after the fault: the peer's takeover, or the holder's own return (heartbeat killed
-    # and restarted before the peer's deadtime).
-    regained_by_holder = first_change(events[holder], True, released) if released is not None else None
-    back = min([moment for moment in (taken, regained_by_holder) if moment is not None] or [None]) \
-        if taken is not None or regained_by_holder is not None else None
-    failback = None
-    preferred = pair.get('preferred_host', holder)
-    if auto_failback and restored_at is not None and taken is not None:
-        other = next(host for host in nodes if host != preferred)
-        left = first_change(events[other], False, restored_at)
-        regained = first_change(events[preferred], True, restored_at) if events[preferred] else None
-        if preferred == holder and events[holder] and events[holder][0]['at'] > restored_at:
-            # A watcher started after the return (a rebooted holder): only the peer's release tells the time.
-            regained = None
-        moments = [moment for moment in (left, regained) if moment is not None]
-        failback = max(moments) - restored_at if moments else None
-
-    end = max([e for e in ends.values() if e is not None] or [fault_at])
-    held = {host: intervals(events[host], ends[host] or end) for host in nodes}
-    both = overlap(held[holder], held[taker]) if all(events.values()) else None
-
+    kept = dict((host, watches.get(host) if (watches.get(host) or {}).get('events') else None) for host in nodes)
+    figures = measure.vip_figures(
+        dict((host, (kept[host] or {}).get('events')) for host in nodes),
+        dict((host, (kept[host] or {}).get('stopped_at')) for host in nodes),
+        holder, pair.get('preferred_host', holder), fault_at, restored_at, auto_failback)
     report = {
         'pair': pair['name'],
         'vip': pair['vip'],
+        'engine': (pair.get('engine') or {}).get('name'),
         'method': fault.get('method'),
         'holder_before': nodes[holder]['name'],
-        'took_over': nodes[taker]['name'] if taken is not None else None,
+        'took_over': nodes[taker]['name'] if figures.failover is not None else None,
         'fault_at': fault_at,
         'restored_at': restored_at,
-        'failover_seconds': _round(None if taken is None else taken - fault_at),
-        'released_seconds': _round(None if released is None else released - fault_at),
-        'vip_back_seconds': _round(None if back is None else back - fault_at),
-        'failback_seconds': _round(failback),
-        'two_holders_seconds': _round(both),
-        'watchers': {nodes[host]['name']: {'lost': watches.get(host) is None,
-                                           'ntp_synchronized': (watches.get(host) or {}).get('ntp_synchronized')}
-                     for host in nodes},
+        'failover_seconds': figures.failover,
+        'released_seconds': figures.released,
+        'vip_back_seconds': figures.vip_back,
+        'failback_seconds': figures.failback,
+        'two_holders_seconds': figures.two_holders,
+        'watchers': dict((nodes[host]['name'], {'lost': kept[host] is None,
+                                                'ntp_synchronized': (kept[host] or {}).get('ntp_synchronized')})
+                         for host in nodes),
         'bounds': dict(bounds or {}),
         'clocks': CLOCKS % (watch_interval, client_from),
+        'client': None,
     }
     if client:
-        outages = client.get('outages') or []
-        during = [o for o in outages if o.get('first_failure', o.get('from', 0)) >= fault_at - 1
-                  and (restored_at is None or o.get('first_failure', 0) < restored_at)]
-        after = [o for o in outages if restored_at is not None and o.get('first_failure', 0) >= restored_at]
-        back = during[0]['to'] if during else None
+        seen = measure.client_figures(client.get('outages') or [], fault_at, restored_at, client.get('started_at'),
+                                      client.get('stopped_at'), client.get('requests'), client.get('failed_requests'))
         report['client'] = {
             'from': client_from,
             'url': client.get('url'),
             'interval_seconds': client.get('interval'),
-            'requests': client.get('requests'),
-            'failed_requests': client.get('failed_requests'),
+            'requests': seen.requests,
+            'failed_requests': seen.failed,
             'longest_gap_seconds': client.get('longest_gap_seconds'),
-            # From the fault to the first answer after it (0 when no request failed).
-            'site_back_seconds': 0.0 if not during else _round(None if back is None else back - fault_at),
+            # From the fault to the first answer after the outages it caused (0 when no request failed).
+            'site_back_seconds': seen.site_back,
             # The client's resolution: a request in flight when the site came back had to time out first, and the
             # answer itself took this long.
             'timeout_seconds': client.get('timeout'),
-            'site_back_answer_seconds': during[0].get('answer_seconds') if during else None,
-            'failed_during_failback': bool(after),
+            'site_back_answer_seconds': seen.site_back_answer,
+            'failed_during_failback': seen.outages_undo > 0,
             'answers': client.get('answers'),
         }
-    else:
-        report['client'] = None
     return report
 
 
@@ -140,40 +112,53 @@ def drill_verdict(report):
     return problems
 
 
-def drill_bounds(method, settings, auto_failback=True):
-    """The bounds a drill asserts, in seconds, for a fault method, from the pair's typed settings (hapair_input).
-
-    K keepalive, D deadtime, I0 initdead (heartbeat); I interval, T timeout, F fails, R rises, Fd failback_delay,
-    Hd holddown (hapair-monitor); H = 2K + 1 s, the budget of a hand-over (measured 0.8 to 2.6 s); M the margin.
-    stop, reboot: failover D + M, failback I0 + M. apache (the monitor): failover (F+1)·max(I,T) + T + H + M,
-    failback (R+1)·I + max(Fd, Hd) + T + H + 2 + M. kill: no takeover asked; the VIP back on a node within D + M.
-    Every method: both nodes hold the VIP for 2 s at most.
-    """
-    def seconds(name):
-        return heartbeat_time(settings['heartbeat_' + name]) / 1000.0
-    if method not in ('stop', 'reboot', 'apache', 'kill'):
-        raise AnsibleFilterError('drill_bounds: unknown method %r' % method)
-    margin = float(settings['heartbeat_failover_margin'])
-    keepalive, deadtime, initdead = seconds('keepalive'), seconds('deadtime'), seconds('initdead')
-    handover = 2 * keepalive + 1
-    bounds = {'two_holders_seconds': 2.0, 'takeover': method != 'kill', 'vip_back_seconds': None}
-    if method in ('stop', 'reboot'):
-        bounds.update(failover_seconds=deadtime + margin, failback_seconds=initdead + margin)
-    elif method == 'apache':
-        interval, timeout = float(settings['heartbeat_monitor_interval']), float(settings['heartbeat_monitor_timeout'])
-        fails, rises = int(settings['heartbeat_monitor_fails']), int(settings['heartbeat_monitor_rises'])
-        wait = max(float(settings['heartbeat_monitor_failback_delay']), float(settings['heartbeat_monitor_holddown']))
-        bounds.update(failover_seconds=(fails + 1) * max(interval, timeout) + timeout + handover + margin,
-                      failback_seconds=(rises + 1) * interval + wait + timeout + handover + 2 + margin)
+def drill_summary(report):
+    """One sentence per pair for the drill's output."""
+    bounds = report.get('bounds') or {}
+    if report.get('took_over') is not None:
+        text = 'VIP %s went from %s to %s %s s after the fault (bound %s s)' % (
+            report['vip'], report['holder_before'], report['took_over'], report['failover_seconds'],
+            bounds.get('failover_seconds'))
     else:
-        bounds.update(failover_seconds=None, failback_seconds=None, vip_back_seconds=deadtime + margin)
-    if not auto_failback:
-        bounds['failback_seconds'] = None
-    return {key: (round(value, 2) if isinstance(value, float) else value) for key, value in bounds.items()}
+        text = 'VIP %s left %s %s s after the fault and was on a node again after %s s (bound %s s)' % (
+            report['vip'], report['holder_before'], report.get('released_seconds'), report.get('vip_back_seconds'),
+            bounds.get('vip_back_seconds'))
+    if report.get('failback_seconds') is not None:
+        text += ' and came back %s s after the return (bound %s s)' % (
+            report['failback_seconds'], bounds.get('failback_seconds'))
+    if report.get('two_holders_seconds') is None:
+        text += '; a watcher did not come back (reboot), so whether both nodes held it is unknown'
+    else:
+        text += '; both nodes held it %s s' % report['two_holders_seconds']
+    text += '; now on %s.' % report.get('holder_after')
+    client = report.get('client')
+    if client:
+        figures = (client['from'], client['interval_seconds'], client['site_back_seconds'], client['failed_requests'],
+                   client['requests'], client['longest_gap_seconds'])
+        text += (' The client (%s, every %s s) got an answer again %s s after the fault; %s of %s requests failed, '
+                 'the longest gap was %s s.' % figures)
+    return "Pair '%s' (%s, %s): %s" % (report['pair'], report.get('engine'), report.get('method'), text)
+
+
+def drill_bounds(method, pair, settings):
+    """The bounds a drill asserts, in seconds, for a fault method of the pair's engine, from the pair (its timers,
+    engine and auto_failback: hapair_pair) and the typed settings (the monitor's and the drill's margin:
+    hapair_input). See module_utils/bounds.py for the formulas."""
+    try:
+        engine = engines.get(pair['engine']['name'])
+        kind = engine.fault_methods[method].moved_by
+    except (KeyError, TypeError):
+        raise AnsibleFilterError('drill_bounds: unknown method %r for the pair\'s engine' % (method,))
+    try:
+        return design.drill_bounds(kind, pair['timers'], design.monitor_settings(settings),
+                                   float(settings['hapair_drill_margin']), bool(pair.get('auto_failback', True)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError('drill_bounds: the pair or the settings lack %s' % exc)
 
 
 class FilterModule:
     """Drill filters."""
 
     def filters(self):
-        return {'drill_report': drill_report, 'drill_verdict': drill_verdict, 'drill_bounds': drill_bounds}
+        return {'drill_report': drill_report, 'drill_verdict': drill_verdict, 'drill_bounds': drill_bounds,
+                'drill_summary': drill_summary}

@@ -100,35 +100,3 @@ def poll_url(fetch, stop_file, interval=0.1, max_seconds=3600.0, clock=time.time
         longest_gap = max(longest_gap, stopped - last_ok)
     return {'started_at': started, 'stopped_at': stopped, 'requests': requests, 'failed_requests': failed,
             'longest_gap_seconds': round(longest_gap, 3), 'outages': outages, 'answers': answers}
-
-
-def intervals(events, until):
-    """[(from, to)] during which a watcher's node held the VIP; `until` closes an open interval."""
-    result = []
-    start = None
-    for event in events:
-        if event['holds'] and start is None:
-            start = event['at']
-        elif not event['holds'] and start is not None:
-            result.append((start, event['at']))
-            start = None
-    if start is not None:
-        result.append((start, until))
-    return result
-
-
-def first_change(events, holds, after):
-    """The first time at or after `after` that the watcher saw the VIP come (holds=True) or go (False)."""
-    for event in events[1:]:
-        if event['holds'] == holds and event['at'] >= after:
-            return event['at']
-    return None
-
-
-def overlap(a, b):
-    """Seconds during which both lists of intervals hold at once."""
-    total = 0.0
-    for a_from, a_to in a:
-        for b_from, b_to in b:
-            total += max(0.0, min(a_to, b_to) - max(a_from, b_from))
-    return total

@@ -112,6 +112,28 @@ def absolute_path(value, allow_empty=False):
     return None
 
 
+# Where a program's own log file may go: under /var/log, in a file of its own. Anything else written as root is a
+# risk no log needs (/etc/passwd, /dev/sda, heartbeat's own authkeys, a directory).
+LOG_DIR = '/var/log/'
+_LOG_PATH = re.compile(r'^/var/log(/[A-Za-z0-9._-]+)+\Z')
+
+
+def log_path(value, allow_empty=False):
+    """A log file under /var/log: letters, digits, '.', '_' and '-' in each component, no '.' or '..' component,
+    at most 255 characters."""
+    if value == '' and allow_empty:
+        return None
+    problem = absolute_path(value)
+    if problem:
+        return problem
+    if len(value) > 255:
+        return 'it is %d characters long; expected at most 255' % len(value)
+    if not _LOG_PATH.match(value) or any(part in ('.', '..') for part in value.split('/')):
+        return "expected a log file under %s, such as /var/log/ha-log, with letters, digits, '.', '_' and '-' in its " \
+               'name' % LOG_DIR
+    return None
+
+
 def syslog_facility(value):
     if value not in SYSLOG_FACILITIES:
         return 'expected a syslog facility: %s' % ', '.join(SYSLOG_FACILITIES)
@@ -237,30 +259,3 @@ def apt_uri_pattern(value):
     if not re.match(r'^[^\s"\'\\]+\Z', value):
         return 'expected a URI or host/path pattern without spaces, quotes or backslashes'
     return None
-
-
-def heartbeat_time(value):
-    """Milliseconds of a heartbeat time (plain numbers are seconds, '500ms' milliseconds); raises ValueError."""
-    if isinstance(value, bool):
-        raise ValueError('expected a time such as 2 (seconds) or 500ms, not a boolean')
-    if isinstance(value, (int, float)):
-        text = repr(value)
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise ValueError('expected a time such as 2 (seconds) or 500ms')
-    match = re.match(r'^(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>ms)?\Z', text)
-    if not match:
-        raise ValueError('expected a positive time such as 2 (seconds) or 500ms')
-    number = float(match.group('number'))
-    milliseconds = int(round(number if match.group('unit') else number * 1000))
-    if milliseconds <= 0:
-        raise ValueError('expected a positive time such as 2 (seconds) or 500ms')
-    return milliseconds
-
-
-def heartbeat_time_text(milliseconds):
-    """The ha.cf form of a time in milliseconds: whole seconds as a plain number, the rest with 'ms'."""
-    if milliseconds % 1000 == 0:
-        return str(milliseconds // 1000)
-    return '%dms' % milliseconds

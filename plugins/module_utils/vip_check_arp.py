@@ -71,6 +71,19 @@ def build_probe(src_mac, target_ip):
     return frame + b'\x00' * (MIN_FRAME - len(frame))
 
 
+def build_announcements(src_mac, ip):
+    """The Ethernet frames of a gratuitous ARP for ip from src_mac: a request and a reply, both broadcast, sender and
+    target IP the announced address (RFC 5227's announcement), so that neighbours update their caches at once."""
+    src = mac_to_bytes(src_mac)
+    address = socket.inet_aton(ip)
+    frames = []
+    for op, target_mac in ((ARPOP_REQUEST, ZERO_MAC), (ARPOP_REPLY, BROADCAST_MAC)):
+        frame = ETHER_HEADER.pack(BROADCAST_MAC, src, ETH_P_ARP) + ARP_PAYLOAD.pack(
+            ARPHRD_ETHER, ETH_P_IP, 6, 4, op, src, address, target_mac, address)
+        frames.append(frame + b'\x00' * (MIN_FRAME - len(frame)))
+    return frames
+
+
 def parse_arp(frame):
     """Return a dict for an Ethernet frame carrying IPv4-over-Ethernet ARP, else None.
 

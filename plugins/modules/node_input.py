@@ -17,17 +17,23 @@ description:
   - Reads, for the entry points given in O(roles), every variable their argument specs
     (C(roles/ROLE/meta/argument_specs.yml)) document, from the host's own variables, and types it the way Ansible types role
     arguments, stricter where Ansible's conversion would hide a mistake (a boolean where a number belongs).
-  - Computes the defaults that depend on the host (C(hapair_node_name), C(hapair_links), C(hapair_vip_interface), the
-    timers of O(ignore:heartbeat_timers), the apt release) and checks every value against its grammar (no control
-    characters anywhere, host names, interface names, URLs, paths, ports, timers).
+  - Computes the defaults that depend on the host (C(hapair_node_name), C(hapair_links), C(hapair_vip_interface),
+    C(hapair_ping_nodes), an engine's timers of the O(ignore:hapair_timers) profile, the apt release) and checks every
+    value against its grammar (no control or invisible format characters anywhere, host names, interface names, URLs,
+    paths, ports, timers) and its role's rules; an engine's rules come from the engine (O(ignore:hapair_engine)).
+  - Reads an old name of a renamed variable (such as C(heartbeat_timers)) for its new name and notes it, for one
+    deprecation warning per old name from M(hapair.loadbalancer.pair_model).
+  - Refuses, as an error of the host, what the input check publishes (C(hapair_input), C(hapair_pair), C(hapair_node),
+    C(hapair_peer), C(hapair_checked_roles)) and the roles' internal variables (C(__ROLE_...)) when they are given as
+    extra vars, which would outrank the checked values.
   - Templates every variable on its own, so that one that cannot be templated is named without being printed.
-  - Runs on the controller only and changes nothing. Its result holds secrets (the heartbeat key), so register it with
-    C(no_log) and pass it to M(hapair.loadbalancer.pair_model), which reports the errors.
+  - Runs on the controller only and changes nothing. Its result holds no secret (only which ones are set); pass it to
+    M(hapair.loadbalancer.pair_model), which reports the errors.
 options:
   roles:
     description:
-      - The entry points to check, as C(ROLE) (its C(main) entry point) or C(ROLE:ENTRY_POINT), for example
-        V(heartbeat:verify). The roles are those of this collection.
+      - The entry points to check, as C(ROLE) (its C(main) entry point) or C(ROLE:ENTRY_POINT). The roles are those of
+        this collection; V(engine) stands for the engine role of the host's pair, V(engine:timers) for its timers only.
     type: list
     elements: str
     required: true
@@ -41,9 +47,8 @@ seealso:
 EXAMPLES = r"""
 - name: Read and type this host's input
   hapair.loadbalancer.node_input:
-    roles: [hapair, heartbeat]
+    roles: [hapair, engine, monitor]
   register: __input
-  no_log: true
 """
 
 RETURN = r"""
@@ -61,19 +66,22 @@ typed:
   returned: always
   type: dict
 secrets:
-  description: The values of the options marked C(no_log), typed. Never print them.
+  description: The names of the options marked C(no_log) that are set and of the right type; never their values.
   returned: always
-  type: dict
+  type: list
+  elements: str
 errors:
-  description: What is wrong, one message per problem, each naming the host, the variable and the value (never a secret).
+  description:
+    - What is wrong, one error per problem - C(rule), C(variable), C(host), C(pair), C(value) (V(null) for a secret),
+      C(secret), C(level) and C(message) (with C({variable}) and C({value}) to fill in).
   returned: always
   type: list
-  elements: str
-warnings:
-  description: What is valid but worth a word, such as no ping node for the monitor.
+  elements: dict
+warnings_found:
+  description: What is valid but worth a word, such as no ping node for the monitor, as C(errors).
   returned: always
   type: list
-  elements: str
+  elements: dict
 invalid:
   description: The variables that have an error.
   returned: always
@@ -84,8 +92,13 @@ facts:
   returned: always
   type: dict
 shared:
-  description: The heartbeat variables that both nodes of a pair must share.
+  description: The variables that both nodes of a pair must share (the pair's, the monitor's and the engine's).
   returned: always
   type: list
   elements: str
+deprecated:
+  description: The old names set for this host, each with its new name.
+  returned: always
+  type: list
+  elements: list
 """

@@ -19,10 +19,11 @@ description:
     are refused.
   - Checks every rule that spans hosts or pairs, for all of them at once - exactly two nodes per pair; node names unique
     in the play without regard to case; links matched across the pair (as many, link N of both nodes on one subnet,
-    each address on the interface it is listed with, no address twice); the pair settings and heartbeat's settings the
-    same on both nodes (the key compared, never shown); the preferred node a node of the pair; the VIP inside its
-    interface's subnet, not its network or broadcast address, and no host's, backend's or other pair's address; no
-    backend that is a balancer itself.
+    each address on the interface it is listed with, no address twice); the pair settings, the monitor's and the engine's
+    the same on both nodes (one engine per pair; the engine's secrets read from the hosts' variables and compared, never
+    shown nor kept); the preferred node a node of the pair; the VIP inside its interface's subnet, not its network or
+    broadcast address, and no host's, backend's or other pair's address; no backend that is a balancer itself.
+  - Says, once per old name, that a renamed variable is deprecated (a deprecation warning naming the new name).
   - Returns every host's node, peer and pair, and every error of every host and pair. It does not fail by itself; the
     play checks that RV(errors) is empty (the hapair role does, once for the play).
   - Run it once for the play (C(run_once)). It runs on the controller only and changes nothing.
@@ -60,8 +61,10 @@ RETURN = r"""
 hosts:
   description:
     - For every host of a pair, C(node) (this host - C(host), C(name), C(cluster), C(links)), C(peer) (the other node,
-      the same keys) and C(pair) (C(name), C(vip), C(vip_prefix), C(vip_interface), C(preferred_node), C(preferred_host),
-      and C(nodes), both nodes sorted by name).
+      the same keys) and C(pair) (C(name), C(engine) (the engine contract's C(name), C(role), C(service), C(process),
+      C(packages), C(monitor) settings and C(fault_methods)), C(timers) (the engine's C(advert), C(detect), C(startup),
+      C(handover) and C(settle) times, in seconds), C(vip), C(vip_prefix), C(vip_interface), C(preferred_node),
+      C(preferred_host), C(auto_failback), and C(nodes), both nodes sorted by name).
   returned: always
   type: dict
 errors:
@@ -69,6 +72,11 @@ errors:
   returned: always
   type: list
   elements: str
+errors_detail:
+  description: The same errors as fields - C(rule), C(variable), C(host), C(pair), C(value), C(secret), C(level), C(message).
+  returned: always
+  type: list
+  elements: dict
 warnings_found:
   description: What is valid but worth a word, such as no ping node for the monitor; each names the host and the variable.
   returned: always

@@ -6,7 +6,9 @@
 
 A role's defaults/main.yml may leave out a variable whose default the input check computes (the node name, the
 links, the timers of a profile ...: the spec says "Defaults to ..." instead), but may not set one that its spec
-does not document, nor give one another value than the spec's default.
+does not document, nor give one another value than the spec's default. It must leave out every variable that has an
+old name (an engine's `renamed`): a role default would outrank the old name, which keeps working for this major
+version.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import os
 
 import pytest
 import yaml
+
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines
 
 ROLES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles')
 
@@ -40,7 +44,11 @@ def test_defaults_match_the_argument_spec(role):
         assert 'default' in documented[name], '%s: %s has a default in defaults/main.yml only' % (role, name)
         assert value == documented[name]['default'], '%s: %s is %r in defaults/main.yml but %r in the spec' % (
             role, name, value, documented[name]['default'])
+    renamed = set(engines.renamed().values())
+    shadowing = sorted(name for name in defaults if name in renamed)
+    assert not shadowing, '%s: %s have an old name, which a default in defaults/main.yml would outrank' % (role, shadowing)
     # A static default of the role's own variables is in defaults/main.yml too, for plays that read them directly.
     missing = sorted(name for name, option in documented.items()
-                     if 'default' in option and name.startswith(role + '_') and name not in defaults)
+                     if 'default' in option and name.startswith(role + '_') and name not in defaults
+                     and name not in renamed)
     assert not missing, '%s: %s have a default in the spec but none in defaults/main.yml' % (role, missing)

@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.hapair.loadbalancer.plugins.action.node_input import interface_facts, load_specs, template_failure
+import pytest
+
+from ansible_collections.hapair.loadbalancer.plugins.action.node_input import (
+    PUBLISHED, interface_facts, load_specs, refused_extra_vars, template_failure)
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.role_input import ROLES
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.role_specs import role_specs
 
@@ -53,8 +56,20 @@ def test_template_failures_of_other_variables_say_why():
 def test_every_role_has_a_spec_with_a_main_entry_point():
     specs = load_specs(ROLES)
     assert all('main' in specs[role]['argument_specs'] for role in ROLES)
+    # verify and failover: the old entry points, kept for this major version.
     assert set(specs['heartbeat']['argument_specs']) == {'main', 'verify', 'failover'}
+    assert set(specs['monitor']['argument_specs']) == {'main', 'tools'}
 
 
 def test_the_module_utils_tests_read_the_same_specs():
     assert role_specs(ROLES) == load_specs(ROLES)
+
+
+@pytest.mark.parametrize('name', PUBLISHED + ('__heartbeat_conf_dir', '__monitor_program', '__hapair_model', '__drill_holder'))
+def test_extra_vars_may_not_set_what_the_check_publishes_nor_internal_variables(name):
+    errors = refused_extra_vars({name: 'x', 'hapair_timers': 'fast', 'heartbeat_auth_key': 'k'}, ROLES)
+    assert [(e.rule, e.variable) for e in errors] == [('reserved', name)]
+
+
+def test_extra_vars_of_the_roles_own_input_are_fine():
+    assert refused_extra_vars({'hapair_drill_method': 'kill', '__other_thing': 1}, ROLES) == []

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hapair.loadbalancer.plugins.filter.drill_report import FilterModule, drill_bounds, drill_report, drill_verdict
+from ansible_collections.hapair.loadbalancer.plugins.filter.drill_report import (
+    FilterModule, drill_bounds, drill_report, drill_summary, drill_verdict)
 
 PAIR = {'name': 'pair1', 'vip': '198.51.100.10', 'preferred_host': 'herring',
         'nodes': [{'host': 'herring', 'name': 'loadb1'}, {'host': 'haddock', 'name': 'loadb2'}]}
@@ -109,28 +110,37 @@ def test_bad_input():
         drill_report(PAIR, {}, {'host': 'cod', 'at': 1}, None)
     with pytest.raises(AnsibleFilterError):
         drill_report(PAIR, {}, {}, None)
-    assert set(FilterModule().filters()) == {'drill_report', 'drill_verdict', 'drill_bounds'}
+    assert set(FilterModule().filters()) == {'drill_report', 'drill_verdict', 'drill_bounds', 'drill_summary'}
 
 
-SETTINGS = {'heartbeat_keepalive': '2', 'heartbeat_deadtime': '10', 'heartbeat_initdead': '20', 'heartbeat_failover_margin': 10.0,
-            'heartbeat_monitor_interval': 1.0, 'heartbeat_monitor_timeout': 1.0, 'heartbeat_monitor_fails': 3,
-            'heartbeat_monitor_rises': 3, 'heartbeat_monitor_failback_delay': 5.0, 'heartbeat_monitor_holddown': 10.0}
+PAIR_WITH_ENGINE = dict(PAIR, engine={'name': 'heartbeat'}, auto_failback=True,
+                        timers={'advert': 2.0, 'detect': 10.0, 'startup': 20.0, 'handover': 5.0})
+SETTINGS = {'hapair_drill_margin': 10.0, 'hapair_monitor_interval': 1.0, 'hapair_monitor_timeout': 1.0,
+            'hapair_monitor_fails': 3, 'hapair_monitor_rises': 3, 'hapair_monitor_failback_delay': 5.0,
+            'hapair_monitor_holddown': 10.0}
 
 
-@pytest.mark.parametrize('method, expected', [
-    ('stop', {'failover_seconds': 20.0, 'failback_seconds': 30.0, 'takeover': True, 'vip_back_seconds': None}),
-    ('reboot', {'failover_seconds': 20.0, 'failback_seconds': 30.0, 'takeover': True, 'vip_back_seconds': None}),
-    # (3+1)·1 + 1 + (2·2+1) + 10 = 20; (3+1)·1 + max(5, 10) + 1 + 5 + 2 + 10 = 32
-    ('apache', {'failover_seconds': 20.0, 'failback_seconds': 32.0, 'takeover': True, 'vip_back_seconds': None}),
-    ('kill', {'failover_seconds': None, 'failback_seconds': None, 'takeover': False, 'vip_back_seconds': 20.0}),
-])
-def test_bounds_per_method(method, expected):
-    assert drill_bounds(method, SETTINGS) == dict(expected, two_holders_seconds=2.0)
-
-
-def test_bounds_follow_the_fast_timers_and_auto_failback():
-    fast = dict(SETTINGS, heartbeat_keepalive='200ms', heartbeat_deadtime='1500ms', heartbeat_initdead='10')
-    assert drill_bounds('stop', fast)['failover_seconds'] == 11.5
-    assert drill_bounds('stop', fast, auto_failback=False)['failback_seconds'] is None
+def test_bounds_of_the_pair_s_engine_and_method():
+    # The formulas are tested in tests/unit/plugins/module_utils/test_bounds.py; here, that the filter picks the
+    # method's kind from the engine and the pair's timers and auto_failback.
+    assert drill_bounds('stop', PAIR_WITH_ENGINE, SETTINGS) == {
+        'failover_seconds': 20.0, 'failback_seconds': 30.0, 'takeover': True, 'vip_back_seconds': None,
+        'two_holders_seconds': 2.0}
+    assert drill_bounds('kill', PAIR_WITH_ENGINE, SETTINGS)['vip_back_seconds'] == 20.0
+    assert drill_bounds('stop', dict(PAIR_WITH_ENGINE, auto_failback=False), SETTINGS)['failback_seconds'] is None
     with pytest.raises(AnsibleFilterError):
-        drill_bounds('unplug', SETTINGS)
+        drill_bounds('unplug', PAIR_WITH_ENGINE, SETTINGS)
+    with pytest.raises(AnsibleFilterError):
+        drill_bounds('stop', PAIR_WITH_ENGINE, {})
+
+
+def test_the_summary_names_every_figure_and_bound():
+    client = {'url': 'http://198.51.100.10/', 'interval': 0.1, 'requests': 900, 'failed_requests': 2,
+              'longest_gap_seconds': 0.4, 'timeout': 0.5, 'answers': {}, 'outages': []}
+    report = drill_report(PAIR, graceful(), {'host': 'herring', 'method': 'stop', 'at': 1010.0}, {'at': 1030.0}, client,
+                          BOUNDS)
+    text = drill_summary(dict(report, holder_after='loadb1'))
+    assert text.startswith("Pair 'pair1' (None, stop): VIP 198.51.100.10 went from loadb1 to loadb2 0.12 s after the "
+                           'fault (bound 20 s) and came back 3.5 s after the return (bound 30 s); both nodes held it 0.0 s;'
+                           ' now on loadb1.'), text
+    assert '2 of 900 requests failed' in text

@@ -116,13 +116,3 @@ def test_the_stop_file_is_removed_once_and_its_absence_is_no_error(tmp_path):
     assert not stop.exists()
     drill.remove_stop_file(str(stop))
     assert not stop.exists()
-
-
-def test_intervals_first_change_and_overlap():
-    a = [{'at': 0, 'holds': True}, {'at': 5, 'holds': False}, {'at': 9, 'holds': True}]
-    b = [{'at': 0, 'holds': False}, {'at': 4, 'holds': True}, {'at': 10, 'holds': False}]
-    assert drill.intervals(a, 12) == [(0, 5), (9, 12)]
-    assert drill.intervals(b, 12) == [(4, 10)]
-    assert drill.overlap(drill.intervals(a, 12), drill.intervals(b, 12)) == 2
-    assert drill.first_change(a, False, 1) == 5 and drill.first_change(a, True, 1) == 9
-    assert drill.first_change(a, True, 10) is None

@@ -141,20 +141,18 @@ def test_require_ip(value, ok):
     assert (grammar.require_ip(value) is None) is ok
 
 
-@pytest.mark.parametrize('value, ms', [(2, 2000), ('2', 2000), (1.5, 1500), ('1.5', 1500), ('500ms', 500), ('10', 10000)])
-def test_heartbeat_times(value, ms):
-    assert grammar.heartbeat_time(value) == ms
+@pytest.mark.parametrize('value, ok', [
+    ('/var/log/ha-log', True), ('/var/log/heartbeat/ha-log', True), ('/var/log/ha-debug.1', True), ('', False),
+    ('/etc/passwd', False), ('/dev/sda', False), ('/etc/ha.d/authkeys', False), ('/var/log/', False), ('/var/log', False),
+    ('/var/log/../../etc/shadow', False), ('/var/log/./x', False), ('/var/log/' + 'x' * 300, False),
+    ('/var/log/ha log', False), ('var/log/ha-log', False), ('/var/log/ha-log\n', False),
+])
+def test_log_paths(value, ok):
+    assert (grammar.log_path(value) is None) is ok
 
 
-@pytest.mark.parametrize('value', [0, '0', '0ms', -1, '-10', 'soon', True, None, [], '2 s', '2s'])
-def test_heartbeat_times_refused(value):
-    with pytest.raises(ValueError):
-        grammar.heartbeat_time(value)
-
-
-@pytest.mark.parametrize('ms, text', [(2000, '2'), (1500, '1500ms'), (200, '200ms'), (10000, '10')])
-def test_heartbeat_time_text(ms, text):
-    assert grammar.heartbeat_time_text(ms) == text
+def test_no_log_path_is_fine_where_allowed():
+    assert grammar.log_path('', allow_empty=True) is None
 
 
 @pytest.mark.parametrize('check, value, ok', [

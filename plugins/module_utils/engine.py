@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The engine contract: what the rest of the collection may know about an HA engine (heartbeat, keepalived).
+
+The pair model, the input typing, the monitor, verify and the failover drill are engine-neutral: whatever they need
+to know about the engine that keeps a pair's VIP on one node comes from an Engine (engine_heartbeat.py,
+engine_keepalived.py), picked by the pair's hapair_engine through engines.get():
+
+- its role, service, process and packages;
+- the variables of its role that must agree across a pair, and its secrets;
+- its timer profiles (hapair_timers: standard, fast), the defaults they give its own timer variables, and how its
+  timers become a detection bound (Timers);
+- its input rules (what its argument spec cannot say);
+- what the node-side monitor needs to hand the VIP over and take it back (monitor_settings; the node-side code is
+  node_engine.py);
+- its fault methods for the failover drill and the fault matrix (FAULT_METHODS).
+
+Adding an engine: a module here with a subclass of Engine, its entry in engines.py, a role of the same name, and
+its node-side adapter in node_engine.py (docs/design.md).
+
+Pure Python and the standard library (Python 3.8 and later).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import NamedTuple
+
+
+class Timers(NamedTuple):
+    """An engine's timers as the engine-neutral code reasons about them, in seconds.
+
+    advert: how often a node tells its peer it is alive (heartbeat's keepalive, VRRP's advert_int).
+    detect: how long a silent node may stay silent before its peer takes the VIP over (heartbeat's deadtime; for
+      VRRP the master-down interval, three adverts plus the skew time).
+    startup: how long a starting node waits for its peer before it acts alone (heartbeat's initdead).
+    handover: the budget of a graceful hand-over, from the request to the VIP answering on the peer.
+    """
+
+    advert: float
+    detect: float
+    startup: float
+    handover: float
+
+
+class FaultMethod(NamedTuple):
+    """How the failover drill and the fault matrix take a VIP holder down and undo it.
+
+    name: the value of hapair_drill_method.
+    fault, restore: the actions of the drill_fault module (restore 'none': the node must recover by itself).
+    moved_by: what moves the VIP - 'handover' (the engine hands it over on its way down), 'detection' (the peer
+      notices the silence), 'monitor' (hapair-monitor's judgement) or 'release' (the node drops it at once and the
+      engine comes back by itself, so no takeover is asked).
+    """
+
+    name: str
+    fault: str
+    restore: str
+    moved_by: str
+
+
+# The methods every engine offers; an engine may add its own.
+FAULT_METHODS = (
+    FaultMethod('stop', 'stop_engine', 'start_engine', 'handover'),
+    FaultMethod('reboot', 'reboot', 'reboot', 'handover'),
+    FaultMethod('apache', 'stop_apache', 'start_apache', 'monitor'),
+    FaultMethod('kill', 'kill_engine', 'none', 'release'),
+)
+
+
+class Engine(ABC):
+    """An HA engine behind the pair model. Subclasses set the class attributes and implement the methods."""
+
+    name = ''
+    # The collection's role that configures it (hapair.loadbalancer.<role>), its systemd unit, its main process's
+    # name and its packages.
+    role = ''
+    service = ''
+    process = ''
+    packages = ()
+    # Variables of its role that are secrets (compared across the pair, never shown), and those that may differ
+    # between the two nodes (every other variable of the role's main entry point must agree).
+    secrets = ()
+    per_host = ()
+    # Old variable names of this engine's role that moved to an engine-neutral one: {old: new}. They keep working
+    # for this major version, with a deprecation warning.
+    renamed = {}
+
+    @property
+    def fault_methods(self):
+        """{name: FaultMethod}."""
+        return dict((method.name, method) for method in FAULT_METHODS)
+
+    def pair_variables(self, options):
+        """The variables of the role's main entry point that must agree across a pair: every one but the secrets and
+        the per-host ones. options: the entry point's argument spec options."""
+        return tuple(sorted(name for name, option in options.items()
+                            if not option.get('no_log') and name not in self.secrets and name not in self.per_host))
+
+    @abstractmethod
+    def profile(self, name):
+        """{variable: default} of this engine's own timer variables for the profile `name` (timers.PROFILES)."""
+
+    def computed_defaults(self):
+        """{variable: function(host_input) -> default} for the role's defaults that its spec cannot state."""
+        return {}
+
+    @abstractmethod
+    def timers(self, values):
+        """Timers from the typed values of the role's variables (hapair_input)."""
+
+    @abstractmethod
+    def check(self, host_input):
+        """The engine's input rules, on a role_input.HostInput whose values are typed."""
+
+    @abstractmethod
+    def monitor_settings(self):
+        """What the node-side adapter (node_engine.py) needs: {'engine': name, ...}, written into the monitor's
+        configuration."""
+
+    def settle_seconds(self, timers):
+        """How long a pair may take to settle (one holder, both nodes seeing each other) after a start or a change."""
+        return timers.startup + timers.detect + 10.0

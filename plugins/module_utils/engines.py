@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The engines a pair can run (hapair_engine), by name: the one place that lists them.
+
+Pure Python and the standard library (Python 3.8 and later).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.engine_heartbeat import Heartbeat
+
+ENGINES = dict((engine.name, engine) for engine in (Heartbeat(),))
+NAMES = tuple(ENGINES)
+DEFAULT = 'heartbeat'
+
+
+def get(name):
+    """The Engine called `name`; KeyError for an unknown one."""
+    return ENGINES[name]
+
+
+def roles():
+    """The roles of the engines, in order."""
+    return tuple(engine.role for engine in ENGINES.values())
+
+
+def renamed():
+    """{old variable: new variable} of every engine."""
+    result = {}
+    for engine in ENGINES.values():
+        result.update(engine.renamed)
+    return result
+
+
+def renamed_entry_points():
+    """{old 'role:entry point': new role} of every engine."""
+    result = {}
+    for engine in ENGINES.values():
+        result.update(getattr(engine, 'renamed_entry_points', {}))
+    return result

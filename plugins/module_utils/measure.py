@@ -1,0 +1,222 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one place that turns what instruments recorded into the figures users read.
+
+Inputs are records, never live readings: when each node's kernel gained or lost the VIP (watchers: the drill's
+vip_watch module, or the test bed's own `ip -o addr` sampling), when the fault was injected and undone (the
+holder's clock), and what a client saw (outages: the drill's site_poll, or answer times of an independent HTTP
+tool such as hey, converted by outages_from_answers()). The drill_report filter, the test bed's fault harness
+(testbed/faults.py) and the benchmarks (benchmarks/run.py) all call vip_figures() and client_figures(); none
+computes a figure of its own.
+
+Definitions (seconds; None when the event did not happen or its record is lost):
+  failover      from the fault to the first moment the peer's kernel had the VIP
+  released      from the fault to the first moment the holder's kernel dropped it
+  vip_back      from the fault to the first moment any node had it again after it was dropped
+  failback      from the undo to the moment the preferred node alone held it again (auto_failback)
+  two_holders   how long both kernels had it at once: in all (total) and the longest stretch (longest)
+  site_back     from the fault to the end of the last outage that began during the fault (0.0: none did)
+  longest_gap   the longest time between two answers (over the whole record, during the fault, after the undo)
+  failed        failed requests (during the fault, after the undo)
+
+Pure Python and the standard library (Python 3.8 and later).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
+
+# An outage that began this long before the fault is the fault's (the clocks of the holder and the client differ
+# by scheduling, not by more).
+FAULT_SLACK = 0.2
+
+
+class VipFigures(NamedTuple):
+    failover: Optional[float]
+    released: Optional[float]
+    vip_back: Optional[float]
+    failback: Optional[float]
+    two_holders: Optional[float]
+    two_holders_longest: Optional[float]
+    holders_at_end: Tuple[str, ...]
+
+
+class ClientFigures(NamedTuple):
+    requests: Optional[int]
+    failed: Optional[int]
+    failed_fault: Optional[int]
+    failed_undo: Optional[int]
+    outages_fault: int
+    outages_undo: int
+    site_back: Optional[float]
+    longest_gap: float
+    longest_gap_fault: float
+    longest_gap_undo: float
+    site_back_answer: Optional[float]
+
+
+def intervals(events, until):
+    """[(from, to)] during which a node held the VIP, from its events [{at, holds}] (the first: the state at the
+    start); `until` closes an open interval."""
+    result = []
+    start = None
+    for event in events:
+        if event['holds'] and start is None:
+            start = event['at']
+        elif not event['holds'] and start is not None:
+            result.append((start, event['at']))
+            start = None
+    if start is not None:
+        result.append((start, until))
+    return result
+
+
+def first_change(events, holds, after):
+    """The first time at or after `after` that a node's VIP came (holds=True) or went (False), or None."""
+    for event in events[1:]:
+        if event['holds'] == holds and event['at'] >= after:
+            return event['at']
+    return None
+
+
+def overlaps(a, b):
+    """[(from, to)] during which both lists of intervals hold."""
+    result = []
+    for a_from, a_to in a:
+        for b_from, b_to in b:
+            start, end = max(a_from, b_from), min(a_to, b_to)
+            if end > start:
+                result.append((start, end))
+    return sorted(result)
+
+
+def _last_change(events, holds, after):
+    """The last time after `after` that the VIP came (holds=True) or went (False), or None."""
+    moments = [event['at'] for event in events[1:] if event['holds'] == holds and event['at'] >= after]
+    return moments[-1] if moments else None
+
+
+def _alone_again(preferred, other, after, watcher_restarted=False):
+    """Seconds from `after` until the preferred node alone held the VIP for good (to the end of the records), or None.
+    A preferred node whose watcher started after `after` (a reboot) tells nothing: the other's release counts alone."""
+    if other and other[-1]['holds']:
+        return None
+    if not watcher_restarted and preferred and not preferred[-1]['holds']:
+        return None
+    left = _last_change(other, False, after)
+    came = None if watcher_restarted else _last_change(preferred, True, after)
+    moments = [m for m in (left, came) if m is not None]
+    return max(moments) - after if moments else None
+
+
+def _round(value, digits=2):
+    return None if value is None else round(value, digits)
+
+
+def vip_figures(events, ends, holder, preferred, fault_at, restored_at=None, auto_failback=True):
+    """VipFigures of one fault on a pair.
+
+    events: {host: [{at, holds}] or None (a watcher that did not come back, such as a rebooted node's)}, exactly two
+      hosts; ends: {host: when its watcher stopped, or None}; holder: the host that held the VIP at the fault;
+    preferred: the preferred host; fault_at, restored_at: the fault and its undo (None: nothing was undone).
+    """
+    hosts = list(events)
+    if len(hosts) != 2 or holder not in hosts:
+        raise ValueError('expected the events of the two nodes of the pair, the holder among them')
+    peer = hosts[1] if hosts[0] == holder else hosts[0]
+    known = dict((host, events[host] or []) for host in hosts)
+    end = max([e for e in ends.values() if e is not None] or [fault_at])
+    taken = first_change(known[peer], True, fault_at)
+    released = first_change(known[holder], False, fault_at)
+    regained = first_change(known[holder], True, released) if released is not None else None
+    back = min([m for m in (taken, regained) if m is not None] or [None]) if (taken or regained) else None
+    failback = None
+    if auto_failback and restored_at is not None and taken is not None:
+        other = hosts[1] if hosts[0] == preferred else hosts[0]
+        failback = _alone_again(known[preferred], known[other], restored_at,
+                                watcher_restarted=preferred == holder and bool(known[holder])
+                                and known[holder][0]['at'] > restored_at)
+    held = dict((host, intervals(known[host], ends.get(host) or end)) for host in hosts)
+    both = overlaps(held[hosts[0]], held[hosts[1]]) if all(events[h] for h in hosts) else None
+    at_end = tuple(host for host in hosts if held[host] and held[host][-1][1] >= (ends.get(host) or end))
+    return VipFigures(
+        failover=_round(None if taken is None else taken - fault_at),
+        released=_round(None if released is None else released - fault_at),
+        vip_back=_round(None if back is None else back - fault_at),
+        failback=_round(failback),
+        two_holders=_round(None if both is None else sum((e - s for s, e in both), 0.0)),
+        two_holders_longest=_round(None if both is None else max([e - s for s, e in both] or [0.0])),
+        holders_at_end=at_end)
+
+
+def outages_from_answers(answers, started, stopped, interval):
+    """Outages [{from, first_failure, to, answer_seconds}] of a client that records only its answered requests
+    (an HTTP tool's per-request log, such as hey's CSV): answers [(sent_at, answered_at, ok)]. An outage is a time
+    longer than 1.5 intervals without a good answer; it runs from the last good answer (`from`; the record's start
+    if none came yet) to the next one (`to`; None when none came before the record stopped), and its first failure
+    is the request the client sent one interval after `from`."""
+    good = sorted((done, sent) for sent, done, ok in answers if ok)
+    outages = []
+    last = started
+    for done, sent in good:
+        if done - last > 1.5 * interval:
+            outages.append({'from': last, 'first_failure': last + interval, 'to': done,
+                            'answer_seconds': round(done - sent, 3)})
+        last = max(last, done)
+    if stopped - last > 1.5 * interval:
+        outages.append({'from': last, 'first_failure': last + interval, 'to': None, 'answer_seconds': None})
+    return outages
+
+
+def missed_requests(outage, interval, stopped):
+    """The requests a client asking every `interval` seconds missed in an outage (the answers that did not come)."""
+    end = outage['to'] if outage['to'] is not None else stopped
+    return max(1, int(round((end - outage['from']) / interval)) - 1)
+
+
+def client_figures(outages, fault_at, restored_at=None, started=None, stopped=None, requests=None, failed=None,
+                   interval=None):
+    """ClientFigures of one fault from a client's outages (see outages_from_answers for their form).
+
+    requests, failed: the client's own counts over the whole record, when it has them (the drill's client); else
+    (interval given) the failed requests are the missed answers at that interval.
+    """
+    undo = restored_at if restored_at is not None else float('inf')
+    during = [o for o in outages if fault_at - FAULT_SLACK <= o['first_failure'] < undo]
+    after = [o for o in outages if o['first_failure'] >= undo]
+    if not during:
+        site_back = 0.0
+    elif any(o['to'] is None for o in during):
+        site_back = None
+    else:
+        site_back = max(o['to'] for o in during) - fault_at
+    end = stopped if stopped is not None else max([o['to'] or o['from'] for o in outages] or [fault_at])
+
+    def gap(outage):
+        return (outage['to'] if outage['to'] is not None else end) - outage['from']
+
+    def lost(group):
+        if interval is None:
+            return None
+        return sum(missed_requests(o, interval, end) for o in group)
+
+    if failed is None and interval is not None:
+        failed = lost(outages)
+    return ClientFigures(
+        requests=requests, failed=failed, failed_fault=lost(during), failed_undo=lost(after),
+        outages_fault=len(during), outages_undo=len(after), site_back=_round(site_back),
+        longest_gap=_round(max([gap(o) for o in outages] or [0.0])),
+        longest_gap_fault=_round(max([gap(o) for o in during] or [0.0])),
+        longest_gap_undo=_round(max([gap(o) for o in after] or [0.0])),
+        site_back_answer=during[-1].get('answer_seconds') if during else None)
+
+
+def as_dict(figures):
+    """A figures record as a plain dict."""
+    return dict(figures._asdict())
+
+
+__all__ = ['VipFigures', 'ClientFigures', 'intervals', 'first_change', 'overlaps', 'vip_figures', 'client_figures',
+           'outages_from_answers', 'missed_requests', 'as_dict']

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The engines as seen from a node: read the engine's state, hand the VIP over, take it back, release it.
+
+The node-side half of the engine contract (engine.py is the controller's half, whose monitor_settings() say what
+goes into `settings` here). Used by hapair-monitor on the nodes (the monitor role installs this file next to it)
+and by the engine_state module. Python 3.8 and the standard library only, no import of the collection: it runs as
+a plain file on the nodes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+
+def run(argv, timeout):
+    """(returncode, output) of a command, killed after timeout; (None, reason) if it could not run or timed out."""
+    try:
+        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                             timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+        return out.returncode, (out.stdout.strip() or out.stderr.strip())
+    except subprocess.TimeoutExpired:
+        return None, 'timed out after %s s' % timeout
+    except OSError as exc:
+        return None, str(exc)
+
+
+class EngineState(dict):
+    """{'running': bool, 'peer': 'active' | 'dead' | ... | None, 'transition': bool, 'resources': str | None}."""
+
+    @property
+    def whole(self):
+        """The engine runs, sees its peer alive and nothing is moving."""
+        return bool(self.get('running')) and self.get('peer') == 'active' and not self.get('transition')
+
+
+class HeartbeatNode:
+    """heartbeat v1: cl_status for the state, hb_standby and hb_takeover for the hand-over (they write to
+    heartbeat's FIFO, which blocks while heartbeat is down: every command has a timeout)."""
+
+    def __init__(self, settings, timeout=10.0):
+        self.settings = settings
+        self.timeout = timeout
+
+    def _cl(self, *args):
+        return run([self.settings.get('cl_status', '/usr/bin/cl_status')] + list(args), self.timeout / 2)
+
+    def state(self, peer):
+        rc, dummy = self._cl('hbstatus')
+        if rc != 0:
+            return EngineState(running=False, peer=None, transition=False, resources=None)
+        dummy, resources = self._cl('rscstatus')
+        dummy, peer_status = self._cl('nodestatus', peer) if peer else (None, None)
+        return EngineState(running=True, peer=peer_status, transition=resources == 'transition', resources=resources)
+
+    def holds_resources(self, state):
+        """Whether the engine thinks this node holds the VIP (None: cannot tell)."""
+        if not state.get('running'):
+            return None
+        return state.get('resources') in ('all', 'local', 'foreign')
+
+    def give_up(self):
+        return run([self.settings.get('hb_standby', '/usr/share/heartbeat/hb_standby'), 'all'], self.timeout)
+
+    def take_back(self):
+        return run([self.settings.get('hb_takeover', '/usr/share/heartbeat/hb_takeover'), 'local'], self.timeout)
+
+    @staticmethod
+    def release_commands(text, resource_dir='/etc/ha.d/resource.d', init_dir='/etc/init.d'):
+        """The commands that stop every resource of haresources, in reverse order (as heartbeat's ResourceManager
+        would): IPaddr::198.51.100.10/26/eth0 -> [resource_dir/IPaddr, 198.51.100.10/26/eth0, stop]."""
+        commands = []
+        for dummy_node, resources in haresources_lines(text):
+            for resource in reversed(resources):
+                agent, dummy_sep, args = resource.partition('::')
+                path = os.path.join(resource_dir, agent)
+                if not os.path.exists(path):
+                    path = os.path.join(init_dir, agent)
+                commands.append((resource, [path] + [arg for arg in args.split('::') if arg] + ['stop']))
+        return commands
+
+    def release(self, log, haresources='/etc/ha.d/haresources'):
+        """After an unclean stop: stop every resource of haresources on this node with heartbeat's own agents."""
+        try:
+            with open(haresources, encoding='utf-8') as handle:
+                text = handle.read()
+        except OSError as exc:
+            log('error', 'cannot read haresources', error=str(exc))
+            return
+        for resource, argv in self.release_commands(text):
+            rc, out = run(argv, 30)
+            log('notice' if rc == 0 else 'error', 'stop ' + resource, rc=rc, output=out.splitlines()[-1] if out else '')
+
+
+def haresources_lines(text):
+    """[(node, [resource, ...])] of a haresources file: comments dropped, '\\' continues a line."""
+    joined = re.sub(r'\\\n', ' ', text)
+    result = []
+    for line in joined.splitlines():
+        words = line.split('#', 1)[0].split()
+        if words:
+            result.append((words[0], words[1:]))
+    return result
+
+
+ADAPTERS = {'heartbeat': HeartbeatNode}
+
+
+def adapter(settings, timeout=10.0):
+    """The node-side adapter of the engine that settings['engine'] names; ValueError for an unknown one."""
+    try:
+        return ADAPTERS[settings['engine']](settings, timeout)
+    except KeyError:
+        raise ValueError('unknown engine %r; expected one of %s' % (settings.get('engine'), ', '.join(sorted(ADAPTERS))))

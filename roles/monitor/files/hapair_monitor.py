@@ -1,0 +1,616 @@
+# Copyright: (c) 2026, hapair.loadbalancer developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""hapair-monitor: move the VIP of a pair away from a node that cannot serve the site, on every engine.
+
+Installed by the monitor role of hapair.loadbalancer as /usr/local/sbin/hapair-monitor, with its library in
+/usr/local/lib/hapair (the collection's own vip_check_kernel.py, vip_check_arp.py and node_engine.py: the same code
+as the vip_check module, one source), run by hapair-monitor.service; `hapair-monitor release` is the engines'
+ExecStopPost (see release()).
+
+Runs on both nodes of a pair (a systemd service), stdlib only, Python 3.8 or later. Every `interval`
+seconds it
+
+  * asks the local Apache for a page Apache serves itself (never proxied) with a deadline of `timeout`
+    seconds: a stopped, crashed, hung or wedged Apache fails the check, a backend outage does not;
+  * pings the `ping_nodes` (typically the router of the VIP's network) from the VIP's interface, bound
+    to it (SO_BINDTODEVICE), so a route through another link cannot answer for a lost one;
+  * writes what it found to `status_file`, which Apache serves as the health page: the peer reads it
+    (over the private link first) and so learns in one request that this node's Apache answers and
+    how many ping nodes this node reaches.
+
+Decisions (each one is logged, to the journal through stdout):
+
+  * give up: this node holds the VIP (kernel view, netlink), has been unhealthy `fails` checks in a row
+    (Apache failed, or it reaches fewer ping nodes than its peer), and the peer is healthy (its Apache
+    answered our request, its page is fresh, its own Apache check passed, it reaches at least one ping
+    node and no fewer than we do) and the engine sees it alive: the engine's hand-over (heartbeat's
+    hb_standby). When both nodes are unhealthy nothing moves.
+  * take back (auto_failback): this node is the preferred node, holds nothing (kernel and engine),
+    has been healthy `rises` checks in a row, reaches no fewer ping nodes than the peer, the engine sees
+    the peer alive, and that has lasted `failback_delay` seconds (the engine's own auto_failback acts
+    first where it does) and `holddown` seconds have passed since this node last gave up (no ping-pong
+    with a flapping Apache): the engine's take-back (heartbeat's hb_takeover). A hand-over leaves the VIP on
+    the peer for good, auto_failback notwithstanding, so the engine never brings it back by itself.
+
+The engine's commands run with a timeout each (hb_standby writes to heartbeat's FIFO, which blocks while
+heartbeat is down), and only while the engine runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import errno
+import json
+import os
+import re
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+# The node library (installed by the monitor role; a checkout's plugins/module_utils in the unit tests).
+LIBRARY = '/usr/local/lib/hapair'
+if os.path.isdir(LIBRARY) and LIBRARY not in sys.path:
+    sys.path.insert(0, LIBRARY)
+
+import node_engine  # noqa: E402  # pylint: disable=wrong-import-position,import-error
+import vip_check_arp  # noqa: E402  # pylint: disable=wrong-import-position,import-error
+import vip_check_kernel  # noqa: E402  # pylint: disable=wrong-import-position,import-error
+
+DEFAULTS = {
+    'node': None,                  # this node's heartbeat name (uname -n)
+    'peer': None,                  # the peer's heartbeat name
+    'preferred': None,             # the preferred node's name
+    'auto_failback': True,
+    'vip': None,
+    'vip_interface': None,
+    'port': 80,
+    'health_path': '/hapair-health',
+    'peer_addresses': [],          # the peer's link addresses, the one to try first first (private link)
+    'interval': 1.0,
+    'timeout': 1.0,
+    'fails': 3,
+    'rises': 3,
+    'failback_delay': 5.0,
+    'holddown': 10.0,
+    'ping_nodes': [],
+    'ping_timeout': 0.5,
+    'reannounce': True,            # re-announce the VIP after another node claimed it (gratuitous ARP)
+    'reannounce_window': 30.0,     # how long after such a claim to wait for the other node to let go
+    'stale_after': 0.0,            # 0: 3 * interval + timeout + 2
+    'status_file': '/run/hapair/health.json',
+    'action_timeout': 10.0,
+    'vip_prefix': 32,
+    'engine': {'engine': 'heartbeat'},  # the engine contract's monitor settings (engine.py: monitor_settings)
+}
+
+LEVELS = {'debug': 7, 'info': 6, 'notice': 5, 'warning': 4, 'error': 3}
+VERBOSE = False
+
+
+def log(level, message, **fields):
+    """One line to stdout with a syslog level prefix (journald reads it); fields as key=value."""
+    if level == 'debug' and not VERBOSE:
+        return
+    extra = ''.join(' %s=%s' % (key, json.dumps(value) if not isinstance(value, (int, float)) else value)
+                    for key, value in fields.items())
+    sys.stdout.write('<%d>%s%s\n' % (LEVELS[level], message, extra))
+    sys.stdout.flush()
+
+
+def sd_notify(message):
+    """sd_notify(3) without libsystemd: a datagram to $NOTIFY_SOCKET, if any."""
+    path = os.environ.get('NOTIFY_SOCKET')
+    if not path:
+        return
+    if path.startswith('@'):
+        path = '\0' + path[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(path)
+            sock.sendall(message.encode())
+    except OSError:
+        pass
+
+
+# --- ICMP echo from the VIP's interface -------------------------------------------------------------
+
+def holds_vip(vip):
+    """Whether the VIP is on one of this host's interfaces (the kernel's view, rtnetlink)."""
+    return any(address['address'] == vip for interface in vip_check_kernel.read_interfaces()
+               for address in interface['addresses'])
+
+
+def interface_mac(name):
+    """The MAC address of an interface, as text."""
+    for interface in vip_check_kernel.read_interfaces():
+        if interface['name'] == name and interface.get('mac'):
+            return interface['mac']
+    raise OSError('interface %s has no MAC address' % name)
+
+
+def _checksum(data):
+    if len(data) % 2:
+        data += b'\0'
+    total = sum(struct.unpack('!%dH' % (len(data) // 2), data))
+    total = (total >> 16) + (total & 0xffff)
+    total += total >> 16
+    return ~total & 0xffff
+
+
+class Pinger:
+    """Echo requests to every ping node at once, bound to one interface; collect() counts the answers."""
+
+    def __init__(self, interface, targets):
+        self.interface = interface
+        self.targets = list(targets)
+        self.ident = os.getpid() & 0xffff
+        self.seq = 0
+        self.sock = None
+        self.waiting = set()
+        self.sent_at = 0.0
+        self.errors = {}
+
+    def _socket(self):
+        if self.sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_RAW | socket.SOCK_CLOEXEC, socket.IPPROTO_ICMP)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, self.interface.encode())
+            sock.setblocking(False)
+            self.sock = sock
+        return self.sock
+
+    def send(self):
+        self.seq = (self.seq + 1) & 0xffff
+        self.waiting = set()
+        self.errors = {}
+        self.sent_at = time.monotonic()
+        if not self.targets:
+            return
+        sock = self._socket()
+        # Drain old answers.
+        try:
+            while True:
+                sock.recv(2048)
+        except (BlockingIOError, InterruptedError):
+            pass
+        payload = struct.pack('!d', time.time())
+        header = struct.pack('!BBHHH', 8, 0, 0, self.ident, self.seq)
+        packet = struct.pack('!BBHHH', 8, 0, _checksum(header + payload), self.ident, self.seq) + payload
+        for target in self.targets:
+            try:
+                sock.sendto(packet, (target, 0))
+                self.waiting.add(target)
+            except OSError as exc:   # ENETDOWN, ENETUNREACH: the link is down
+                self.errors[target] = errno.errorcode.get(exc.errno, str(exc.errno))
+
+    def collect(self, timeout):
+        """Number of ping nodes that answered within timeout seconds of send()."""
+        answered = set()
+        if not self.waiting:
+            return 0
+        deadline = self.sent_at + timeout
+        while self.waiting - answered:
+            try:
+                data, (source, _port) = self.sock.recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                # Nothing queued: wait for the rest until the deadline. (Answers that came in while Apache
+                # was being checked were queued and are read first.)
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([self.sock], [], [], left)[0]:
+                    break
+                continue
+            header_len = (data[0] & 0x0f) * 4
+            if len(data) < header_len + 8:
+                continue
+            kind, _code, _sum, ident, seq = struct.unpack_from('!BBHHH', data, header_len)
+            if kind == 0 and ident == self.ident and seq == self.seq and source in self.waiting:
+                answered.add(source)
+        for target in self.waiting - answered:
+            self.errors.setdefault(target, 'timeout')
+        return len(answered)
+
+
+# --- the VIP on the wire: who claims it, and gratuitous ARP (vip_check_arp: the same code as vip_check) ----
+
+class Arp:
+    """Watches the VIP's segment for ARP frames in which another MAC address claims the VIP (the peer
+    took it over, or still holds it), and announces the VIP with gratuitous ARP.
+
+    Why: when two nodes held the VIP at once (a node frozen past deadtime and thawed, a healed
+    partition) the engine has one of them release it, but the one that keeps it does not announce it
+    again: clients that learnt the other node's MAC address meanwhile keep sending there until their
+    neighbour entry fails (about 8 s, measured). The holder re-announces once the other node has let go.
+    """
+
+    def __init__(self, interface, vip):
+        self.vip = vip
+        self.mac = interface_mac(interface)
+        self.sock = vip_check_arp.open_socket(interface)
+        self.sock.setblocking(False)
+
+    def claims(self):
+        """MAC addresses (as text) other than ours that claimed the VIP since the last call."""
+        found = set()
+        while True:
+            try:
+                frame, address = self.sock.recvfrom(vip_check_arp.RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                return found
+            mac = vip_check_arp.claimant(frame, address[2] if len(address) > 2 else None, self.vip, self.mac)
+            if mac is not None:
+                found.add(mac)
+
+    def announce(self):
+        """A gratuitous ARP request and reply for the VIP, from this interface's MAC address."""
+        for frame in vip_check_arp.build_announcements(self.mac, self.vip):
+            self.sock.send(frame)
+
+
+# --- HTTP health page ------------------------------------------------------------------------------
+
+def http_get(host, port, path, timeout):
+    """(status, headers, body) of an HTTP/1.0 GET that must complete within timeout seconds in all
+    (connect, request, response); raises OSError (socket.timeout included) on any failure."""
+    deadline = time.monotonic() + timeout
+
+    def left():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout('no complete answer within %s s' % timeout)
+        return remaining
+    with socket.create_connection((host, port), timeout=left()) as sock:
+        sock.settimeout(left())
+        sock.sendall(('GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: hapair-monitor\r\n\r\n'
+                      % (path, host)).encode('ascii'))
+        chunks = []
+        while True:
+            sock.settimeout(left())
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if sum(len(c) for c in chunks) > 1 << 20:
+                raise OSError('answer too long')
+    data = b''.join(chunks)
+    head, dummy, body = data.partition(b'\r\n\r\n')
+    lines = head.decode('iso-8859-1').split('\r\n')
+    parts = lines[0].split(' ', 2)
+    if len(parts) < 2 or not parts[0].startswith('HTTP/') or not parts[1].isdigit():
+        raise OSError('not an HTTP answer: %r' % lines[0][:80])
+    headers = {}
+    for line in lines[1:]:
+        name, dummy, value = line.partition(':')
+        headers[name.strip().lower()] = value.strip()
+    return int(parts[1]), headers, body
+
+
+def page_age(headers):
+    """Age of the peer's health page by the peer's own clock (Date - Last-Modified), or None."""
+    try:
+        date = email.utils.parsedate_to_datetime(headers.get('date'))
+        modified = email.utils.parsedate_to_datetime(headers.get('last-modified'))
+        return (date - modified).total_seconds()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+# --- the monitor -------------------------------------------------------------------------------------
+
+class Monitor:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.pinger = Pinger(cfg['vip_interface'], cfg['ping_nodes'])
+        self.engine = node_engine.adapter(cfg['engine'], cfg['action_timeout'])
+        self.bad = 0                 # unhealthy checks in a row
+        self.good = 0                # healthy checks in a row
+        self.last_giveup = -1e9      # monotonic time this node last gave the VIP up
+        self.last_action = -1e9
+        self.failback_since = None   # since when the conditions for taking back have held
+        self.last_reason = None      # the last reason logged for doing nothing (logged once per change)
+        self.last_local = None
+        self.seq = 0
+        self.stopping = False
+        self.stale_after = cfg['stale_after'] or 3 * cfg['interval'] + cfg['timeout'] + 2
+        self.arp = Arp(cfg['vip_interface'], cfg['vip']) if cfg['reannounce'] else None
+        self.claimed = None          # (monotonic time, MACs) another node last claimed the VIP
+        self.announce_left = 0       # gratuitous ARPs still to send, one a tick
+
+    # one check of this node
+    def check_local(self):
+        started = time.monotonic()
+        try:
+            status, dummy_headers, dummy_body = http_get('127.0.0.1', self.cfg['port'], self.cfg['health_path'],
+                                                         self.cfg['timeout'])
+            apache = 'ok' if status == 200 else 'HTTP %d' % status
+        except OSError as exc:
+            apache = (type(exc).__name__ + ': ' + str(exc)) if str(exc) else type(exc).__name__
+        return apache, round(time.monotonic() - started, 3)
+
+    def publish(self, apache_ok, pings, holds):
+        self.seq += 1
+        doc = {'node': self.cfg['node'], 'apache_ok': apache_ok, 'ping_ok': pings,
+               'ping_total': len(self.cfg['ping_nodes']), 'holds_vip': holds, 'seq': self.seq,
+               'time': round(time.time(), 3)}
+        path = self.cfg['status_file']
+        tmp = path + '.tmp'
+        with open(tmp, 'w', encoding='utf-8') as out:
+            json.dump(doc, out)
+            out.write('\n')
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+
+    def peer(self):
+        """The peer's view, read from its health page over the first link that answers."""
+        errors = []
+        for address in self.cfg['peer_addresses']:
+            try:
+                status, headers, body = http_get(address, self.cfg['port'], self.cfg['health_path'],
+                                                 self.cfg['timeout'])
+            except OSError as exc:
+                errors.append('%s: %s' % (address, exc or type(exc).__name__))
+                continue
+            if status != 200:
+                errors.append('%s: HTTP %d' % (address, status))
+                continue
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                errors.append('%s: not JSON' % address)
+                continue
+            age = page_age(headers)
+            fresh = age is not None and age <= self.stale_after
+            return {'reachable': True, 'via': address, 'apache_ok': bool(doc.get('apache_ok')) and fresh,
+                    'ping_ok': int(doc.get('ping_ok', 0)) if fresh else 0, 'age': age, 'fresh': fresh,
+                    'holds_vip': doc.get('holds_vip')}
+        return {'reachable': False, 'errors': errors, 'apache_ok': False, 'ping_ok': 0}
+
+    def peer_healthy(self, peer, need_pings):
+        """Can the peer serve the site? It must reach at least need_pings ping nodes. (bool, reason)"""
+        if not peer['reachable']:
+            return False, 'peer unreachable (%s)' % '; '.join(peer['errors'])
+        if not peer['fresh']:
+            return False, 'peer health page stale (age %s s): its monitor is not running' % peer['age']
+        if not peer['apache_ok']:
+            return False, "peer's Apache failed its own check"
+        if peer['ping_ok'] < need_pings:
+            return False, 'peer reaches %d ping nodes, needs %d' % (peer['ping_ok'], need_pings)
+        return True, 'peer healthy via %s (reaches %d ping nodes)' % (peer['via'], peer['ping_ok'])
+
+    def idle(self, reason, level='info', **fields):
+        """Log a decision to do nothing, once per distinct reason (counts left out of the comparison)."""
+        key = re.sub(r'\d+', '#', reason)
+        if key != self.last_reason:
+            log(level, 'decision: keep as is: ' + reason, **fields)
+            self.last_reason = key
+
+    def tick(self):
+        cfg = self.cfg
+        self.pinger.send()
+        apache, took = self.check_local()
+        pings = self.pinger.collect(cfg['ping_timeout'])
+        total = len(cfg['ping_nodes'])
+        apache_ok = apache == 'ok'
+        try:
+            holds = holds_vip(cfg['vip'])
+        except (OSError, vip_check_kernel.KernelReadError) as exc:
+            log('error', 'cannot read the addresses of this host', error=str(exc))
+            holds = None
+        self.publish(apache_ok, pings, holds)
+
+        local = (apache, pings)
+        if local != self.last_local:
+            log('info' if apache_ok and pings == total else 'warning', 'local check',
+                apache=apache, seconds=took, ping_nodes_answering='%d/%d' % (pings, total),
+                ping_errors=self.pinger.errors if pings < total else {}, holds_vip=holds)
+            self.last_local = local
+
+        # Unhealthy: Apache failed, or no ping node answers (a lost link). Fewer ping nodes than the peer
+        # (some answer) is judged against the peer's count below.
+        healthy = apache_ok and (total == 0 or pings == total)
+        if healthy:
+            self.good += 1
+            self.bad = 0
+        else:
+            self.bad += 1
+            self.good = 0
+
+        now = time.monotonic()
+        if self.arp is not None:
+            self.watch_claims(holds, now)
+        if holds:
+            self.failback_since = None
+            if self.bad >= cfg['fails']:
+                self.consider_giveup(apache, apache_ok, pings)
+        elif holds is False and cfg['auto_failback'] and cfg['node'] == cfg['preferred']:
+            self.consider_failback(apache_ok, pings, now)
+        else:
+            self.failback_since = None
+
+    def watch_claims(self, holds, now):
+        """Another MAC claimed the VIP: once this node holds it alone again (the peer's page says it
+        holds nothing), announce it three times, one a tick."""
+        try:
+            macs = self.arp.claims()
+        except OSError as exc:
+            macs = set()
+            log('error', 'cannot read ARP frames', error=str(exc))
+        if not holds:
+            self.claimed = None
+            self.announce_left = 0
+            return
+        if macs:
+            if self.claimed is None:
+                log('notice', 'another node claimed the VIP on the wire while this node holds it', macs=sorted(macs))
+            self.claimed = (now, macs)
+        if self.announce_left:
+            self.arp.announce()
+            self.announce_left -= 1
+            return
+        if self.claimed is None:
+            return
+        if now - self.claimed[0] > self.cfg['reannounce_window']:
+            log('warning', 'the other node never showed it let the VIP go; not re-announcing', macs=sorted(self.claimed[1]))
+            self.claimed = None
+            return
+        peer = self.peer()
+        if peer['reachable'] and peer['fresh'] and peer.get('holds_vip') is False:
+            log('notice', 'decision: re-announce the VIP (gratuitous ARP): the peer let it go',
+                claimed_by=sorted(self.claimed[1]), seconds_since_claim=round(now - self.claimed[0], 1))
+            self.arp.announce()
+            self.announce_left = 2
+            self.claimed = None
+        elif peer['reachable'] and peer.get('holds_vip'):
+            self.idle('both nodes hold the VIP; heartbeat must let one go first', level='warning')
+
+    def consider_giveup(self, apache, apache_ok, pings):
+        cfg = self.cfg
+        now = time.monotonic()
+        why = ('Apache failed %d checks in a row (%s)' % (self.bad, apache) if not apache_ok
+               else 'ping nodes answering %d/%d for %d checks' % (pings, len(cfg['ping_nodes']), self.bad))
+        if now - self.last_action < cfg['action_timeout']:
+            return  # a hand-over is under way
+        # Apache failed: any peer that serves and reaches a ping node is better. Link trouble: the peer
+        # must reach more ping nodes than this node.
+        total = len(cfg['ping_nodes'])
+        need = (1 if total else 0) if not apache_ok else pings + 1
+        peer = self.peer()
+        ok, reason = self.peer_healthy(peer, need)
+        if not ok:
+            self.idle('%s, but %s: nothing moves' % (why, reason), level='warning')
+            return
+        engine = self.engine.state(cfg.get('peer'))
+        if not engine['running']:
+            self.idle('%s, but the engine is not running here' % why, level='warning')
+            return
+        if engine['peer'] != 'active':
+            self.idle('%s, but the engine sees the peer %s' % (why, engine['peer']), level='warning')
+            return
+        if engine['transition']:
+            self.idle('%s, but resources are in transition' % why, level='info')
+            return
+        log('warning', 'decision: give up the VIP: %s; %s' % (why, reason), action='give_up',
+            peer_ping_ok=peer['ping_ok'], ping_ok=pings)
+        rc, out = self.engine.give_up()
+        log('notice' if rc == 0 else 'error', 'give_up finished', rc=rc, output=out)
+        self.last_action = now
+        self.last_giveup = now
+        self.last_reason = None
+
+    def consider_failback(self, apache_ok, pings, now):
+        cfg = self.cfg
+        total = len(cfg['ping_nodes'])
+        if not (apache_ok and (total == 0 or pings > 0)) or self.good < cfg['rises']:
+            self.failback_since = None
+            return
+        if now - self.last_action < cfg['action_timeout']:
+            return
+        peer = self.peer()
+        if total and peer['reachable'] and peer['fresh'] and peer['ping_ok'] > pings:
+            self.failback_since = None
+            self.idle('preferred node healthy but reaches fewer ping nodes (%d) than the peer (%d)'
+                      % (pings, peer['ping_ok']))
+            return
+        engine = self.engine.state(cfg.get('peer'))
+        if not engine['running'] or engine['peer'] != 'active' or engine['transition'] \
+                or self.engine.holds_resources(engine) is not False:
+            self.failback_since = None
+            return
+        if self.failback_since is None:
+            self.failback_since = now
+            log('info', 'preferred node healthy and holding nothing; taking the VIP back unless the engine does',
+                after_seconds=max(cfg['failback_delay'], cfg['holddown'] - (now - self.last_giveup)))
+            return
+        if now - self.failback_since < cfg['failback_delay'] or now - self.last_giveup < cfg['holddown']:
+            return
+        log('notice', 'decision: take the VIP back (auto_failback): preferred node healthy for %d checks'
+            % self.good, action='take_back', ping_ok=pings)
+        rc, out = self.engine.take_back()
+        log('notice' if rc == 0 else 'error', 'take_back finished', rc=rc, output=out)
+        self.last_action = now
+        self.failback_since = None
+        self.last_reason = None
+
+    def run(self):
+        cfg = self.cfg
+        log('info', 'hapair-monitor started', node=cfg['node'], preferred=cfg['preferred'], vip=cfg['vip'],
+            interval=cfg['interval'], timeout=cfg['timeout'], fails=cfg['fails'], rises=cfg['rises'],
+            ping_nodes=cfg['ping_nodes'], peer_addresses=cfg['peer_addresses'])
+        os.makedirs(os.path.dirname(cfg['status_file']), mode=0o755, exist_ok=True)
+        self.publish(False, 0, None)
+        sd_notify('READY=1')
+        next_tick = time.monotonic()
+        while not self.stopping:
+            try:
+                self.tick()
+            except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching; systemd restarts on exit
+                log('error', 'check failed', error='%s: %s' % (type(exc).__name__, exc))
+            sd_notify('WATCHDOG=1')
+            next_tick += cfg['interval']
+            delay = next_tick - time.monotonic()
+            if delay < 0:
+                next_tick = time.monotonic()
+            else:
+                time.sleep(delay)
+        log('info', 'hapair-monitor stopped')
+
+
+# --- ExecStopPost of the engine's service: release the VIP after an unclean stop -------------------------------
+
+def release(result, cfg):
+    """The engine's ExecStopPost: after an unclean stop (systemd's $SERVICE_RESULT is not "success": killed by a
+    signal, dumped core, exited non-zero, timed out), release the VIP on this node with the engine's own means
+    (node_engine), so that the peer alone holds it after its detection time. A clean stop released it already."""
+    if result in ('', 'success'):
+        return 0
+    log('warning', 'the engine stopped uncleanly: releasing the VIP on this node', result=result,
+        exit_code=os.environ.get('EXIT_CODE', ''), exit_status=os.environ.get('EXIT_STATUS', ''))
+    node_engine.adapter(cfg['engine'], cfg['action_timeout']).release(log)
+    return 0
+
+
+def load(path):
+    with open(path, encoding='utf-8') as handle:
+        cfg = dict(DEFAULTS, **{key: value for key, value in json.load(handle).items() if not key.startswith('_')})
+    missing = [key for key in ('node', 'peer', 'preferred', 'vip', 'vip_interface') if not cfg.get(key)]
+    if missing:
+        raise SystemExit('%s: missing %s' % (path, ', '.join(missing)))
+    for key in ('interval', 'timeout', 'ping_timeout', 'failback_delay', 'holddown', 'action_timeout'):
+        cfg[key] = float(cfg[key])
+    for key in ('fails', 'rises', 'port'):
+        cfg[key] = int(cfg[key])
+    if cfg['timeout'] <= 0 or cfg['interval'] <= 0 or cfg['fails'] < 1 or cfg['rises'] < 1:
+        raise SystemExit('%s: interval and timeout must be > 0, fails and rises >= 1' % path)
+    return cfg
+
+
+def main():
+    global VERBOSE  # pylint: disable=global-statement
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser.add_argument('--config', default='/etc/hapair/monitor.json')
+    parser.add_argument('--verbose', action='store_true')
+    parser.add_argument('--check-config', action='store_true', help='read the configuration and exit')
+    parser.add_argument('command', nargs='?', choices=['run', 'release'], default='run',
+                        help="run: the monitor (default); release: ExecStopPost of the engine's service")
+    args = parser.parse_args()
+    VERBOSE = args.verbose
+    cfg = load(args.config)
+    if args.command == 'release':
+        return release(os.environ.get('SERVICE_RESULT', 'success'), cfg)
+    if args.check_config:
+        print(json.dumps(cfg, indent=2, sort_keys=True))
+        return 0
+    monitor = Monitor(cfg)
+
+    def stop(_signum, _frame):
+        monitor.stopping = True
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    monitor.run()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every input rule, as data: the cases in cases/*.yml, run by this one runner.
+
+A case names the hosts of the play (default: the pair herring/haddock), what is set for all of them (`every`) and
+for each (`set`), their facts where they differ from the standard ones, and the entry points checked (default:
+every role). The runner types every host (role_input.check_host), builds the pair model (pair_model.build) and
+compares the errors field by field - rule, host, pair, variable and, where the case gives it, the value - with the
+case's `errors`, exactly: an error a case does not expect fails it too. It also checks `warnings`, typed values
+(`typed`), the published pair (`pair`), the deprecated names (`deprecated`), and that no message shows a key.
+
+Special values: '__missing__' removes a variable; {'__template_failure__': reason} stands for one that could not be
+templated. The standard hosts (HOSTS) have a public link on eth0 (/26) and a private one on eth1 (/26).
+"""
+
+from __future__ import annotations
+
+import glob
+import ipaddress
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, pair_model, role_input
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import render
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.role_specs import role_specs
+
+SPECS = role_specs(role_input.ROLES)
+CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'cases')
+KEY = 'unit-test-key-4f2a9c7e1b'
+HOSTS = {
+    'herring': ('pair1', 'loadb1', [('eth0', '198.51.100.11'), ('eth1', '198.51.100.75')]),
+    'haddock': ('pair1', 'loadb2', [('eth0', '198.51.100.12'), ('eth1', '198.51.100.76')]),
+    'cod': ('pair2', 'loadc1', [('eth0', '198.51.100.21'), ('eth1', '198.51.100.85')]),
+    'ling': ('pair2', 'loadc2', [('eth0', '198.51.100.22'), ('eth1', '198.51.100.86')]),
+}
+VIPS = {'pair1': '198.51.100.10', 'pair2': '198.51.100.20'}
+EVERY_ROLE = ['hostnames', 'apt_sources', 'apache_balancer', 'engine', 'monitor', 'verify', 'drill']
+
+
+def facts(interfaces, secondaries=(), gateway=None):
+    """Facts of a host with these (interface, address) pairs, each on a /26, plus secondary addresses."""
+    ipv4 = {}
+    for name, address in interfaces:
+        network = str(ipaddress.IPv4Interface(address + '/26').network)
+        ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': False})
+    for name, address in secondaries:
+        network = str(ipaddress.IPv4Interface(address + '/26').network)
+        ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': True})
+    default = {'interface': interfaces[0][0], 'address': interfaces[0][1], 'gateway': gateway} if gateway else {}
+    return {'interfaces': ['lo'] + sorted(ipv4), 'ipv4': ipv4, 'default_ipv4': default, 'distribution': 'Debian',
+            'distribution_release': 'bookworm'}
+
+
+def standard_raw(host):
+    cluster, name, links = HOSTS[host]
+    return {
+        'hapair_cluster': cluster, 'hapair_node_name': name,
+        'hapair_links': [{'interface': i, 'address': a} for i, a in links],
+        'hapair_vip': VIPS[cluster], 'hapair_vip_prefix': 26,
+        'apache_balancer_members': ['http://198.51.100.51/', 'http://198.51.100.52/'],
+        'hapair_ping_nodes': ['198.51.100.1'],
+        'heartbeat_auth_key': KEY,
+    }
+
+
+def host_facts(host, case):
+    given = (case.get('facts') or {}).get(host)
+    if given is None:
+        return facts(HOSTS[host][2])
+    if given == 'bare':
+        return {'interfaces': [], 'ipv4': {}, 'default_ipv4': {}, 'distribution': '', 'distribution_release': ''}
+    return facts([tuple(i) for i in given.get('interfaces', HOSTS[host][2])],
+                 [tuple(s) for s in given.get('secondaries', [])], given.get('gateway'))
+
+
+def special(value):
+    if isinstance(value, dict) and '__template_failure__' in value:
+        return role_input.TemplateFailure(value['__template_failure__'])
+    return value
+
+
+def run(case):
+    """(model, records) of a case."""
+    hosts = case.get('hosts', ['herring', 'haddock'])
+    entry_points = role_input.parse_entry_points(case.get('entry_points', EVERY_ROLE))
+    records = []
+    for host in hosts:
+        raw = standard_raw(host)
+        raw.update(case.get('every') or {})
+        raw.update((case.get('set') or {}).get(host) or {})
+        raw = dict((name, special(value)) for name, value in raw.items() if value != '__missing__')
+        # Old names are read for their new ones, as the node_input action plugin does.
+        deprecated = []
+        renamed = engines.renamed()
+        for old in [name for name in raw if name in renamed]:
+            deprecated.append((old, renamed[old]))
+            value = raw.pop(old)
+            raw.setdefault(renamed[old], value)
+        the_facts = host_facts(host, case)
+        checked = role_input.check_host(host, SPECS, entry_points, raw, {'facts': the_facts, 'set': sorted(raw)})
+        records.append(pair_model.HostRecord(
+            host=host, entry_points=tuple('%s:%s' % ep if ep[1] != 'main' else ep[0] for ep in checked.entry_points),
+            typed=checked.values, secrets=dict(checked.secrets), errors=tuple(checked.errors),
+            warnings=tuple(checked.warnings), invalid=tuple(sorted(checked.invalid)), facts=the_facts,
+            shared=tuple(shared_names(checked.entry_points)), deprecated=tuple(deprecated)))
+    return pair_model.build(records), records
+
+
+def shared_names(entry_points):
+    """What node_input would return as `shared` (the action plugin's rule, restated: tests/unit/plugins/action
+    checks that both agree)."""
+    names = list(role_input.PAIR_SETTINGS)
+    for role, entry_point in entry_points:
+        if role in role_input.PAIR_LEVEL_ROLES and entry_point == 'main':
+            names += sorted(SPECS[role]['argument_specs']['main']['options'])
+        for engine in engines.ENGINES.values():
+            if engine.role == role and entry_point == 'main':
+                names += engine.pair_variables(SPECS[role]['argument_specs']['main']['options'])
+    return names
+
+
+def _key(item):
+    return (item.get('rule'), item.get('host') or '', '' if item.get('pair') is None else item.get('pair'),
+            item.get('variable'))
+
+
+def _cases():
+    for path in sorted(glob.glob(os.path.join(CASES, '*.yml'))):
+        with open(path, encoding='utf-8') as handle:
+            for case in yaml.safe_load(handle) or []:
+                yield pytest.param(case, id='%s: %s' % (os.path.basename(path)[:-4], case['name']))
+
+
+@pytest.mark.parametrize('case', list(_cases()))
+def test_case(case):
+    model, records = run(case)
+    got = sorted(_key(error._asdict()) for error in model.errors)
+    want = sorted(_key(dict(error, host=error.get('host'), pair=error.get('pair'))) for error in case.get('errors') or [])
+    assert got == want, '\n'.join(render(error) for error in model.errors)
+    for expected in case.get('errors') or []:
+        if 'value' in expected:
+            matching = [e for e in model.errors if _key(e._asdict()) == _key(expected)]
+            assert any(e.value == expected['value'] for e in matching), (expected, matching)
+    secrets = set([KEY] + [r.secrets.get('heartbeat_auth_key') for r in records if r.secrets.get('heartbeat_auth_key')])
+    for error in model.errors:
+        text = render(error)
+        assert not any(secret in text for secret in secrets if secret), text
+        assert not isinstance(error.value, str) or error.value not in secrets
+    if 'warnings' in case:
+        assert sorted(_key(w._asdict()) for w in model.warnings) == sorted(_key(w) for w in case['warnings'] or [])
+    for host, values in (case.get('typed') or {}).items():
+        typed = [r for r in records if r.host == host][0].typed
+        for name, value in values.items():
+            assert typed.get(name) == value and type(typed.get(name)) is type(value), (name, typed.get(name))
+    for host, values in (case.get('pair') or {}).items():
+        published = model.hosts[host]
+        for path, value in values.items():
+            item = published
+            for part in path.split('.'):
+                item = item[int(part)] if isinstance(item, list) else item[part]
+            assert item == value, (path, item)
+    if 'deprecated' in case:
+        assert [[old, new] for old, new, _hosts in model.deprecations] == case['deprecated']
+
+
+def test_every_case_file_is_a_list_of_named_cases():
+    names = set()
+    for path in glob.glob(os.path.join(CASES, '*.yml')):
+        with open(path, encoding='utf-8') as handle:
+            for case in yaml.safe_load(handle):
+                assert set(case) <= {'name', 'hosts', 'every', 'set', 'facts', 'entry_points', 'errors', 'warnings',
+                                     'typed', 'pair', 'deprecated', 'why'}, case
+                assert (path, case['name']) not in names
+                names.add((path, case['name']))

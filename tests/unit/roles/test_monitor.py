@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""hapair-monitor (roles/monitor/files/hapair_monitor.py): its decisions, with the node faked around it.
+
+The program runs on the nodes, next to its library (the collection's vip_check_kernel.py, vip_check_arp.py and
+node_engine.py, which it imports by name: here from plugins/module_utils). Its checks (Apache, ping nodes, the
+kernel's view of the VIP), the peer's page, the engine and the clock are replaced, so that each rule of when to hand
+the VIP over, when to take it back and when to leave it is tested alone. The molecule fault matrix tests it on real
+nodes.
+"""
+
+from __future__ import annotations
+
+import http.server
+import importlib.util
+import json
+import os
+import socket
+import threading
+import time
+
+import sys
+
+import pytest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
+PATH = os.path.join(ROOT, 'roles', 'monitor', 'files', 'hapair_monitor.py')
+# The node library, as the monitor role installs it next to the program.
+sys.path.insert(0, os.path.join(ROOT, 'plugins', 'module_utils'))
+SPEC = importlib.util.spec_from_file_location('hapair_monitor', PATH)
+monitor_module = importlib.util.module_from_spec(SPEC)
+SPEC.loader.exec_module(monitor_module)
+
+HEALTHY_PEER = {'reachable': True, 'via': '198.51.100.76', 'apache_ok': True, 'ping_ok': 1, 'age': 0.5, 'fresh': True,
+                'holds_vip': False}
+
+
+class Node:
+    """The world around one monitor: what its checks find, what heartbeat says, the clock, what it did."""
+
+    def __init__(self, monkeypatch, tmp_path, **cfg):
+        config = dict(monitor_module.DEFAULTS, node='loadb1', peer='loadb2', preferred='loadb1', vip='198.51.100.10',
+                      vip_interface='eth0', peer_addresses=['198.51.100.76'], ping_nodes=['198.51.100.1'],
+                      reannounce=False, status_file=str(tmp_path / 'health.json'))
+        config.update(cfg)
+        self.apache = 'ok'
+        self.pings = len(config['ping_nodes'])
+        self.holds = True
+        self.peer = dict(HEALTHY_PEER)
+        self.hb = {'running': True, 'rsc': 'all', 'peer': 'active'}
+        self.releases = []
+        self.now = 1000.0
+        self.actions = []
+        monkeypatch.setattr(monitor_module.time, 'monotonic', lambda: self.now)
+        monkeypatch.setattr(monitor_module, 'holds_vip', lambda vip: self.holds)
+        self.monitor = monitor_module.Monitor(config)
+        monkeypatch.setattr(self.monitor, 'check_local', lambda: (self.apache, 0.001))
+        monkeypatch.setattr(self.monitor.pinger, 'send', lambda: None)
+        monkeypatch.setattr(self.monitor.pinger, 'collect', lambda timeout: self.pings)
+        monkeypatch.setattr(self.monitor, 'peer', lambda: dict(self.peer))
+        monkeypatch.setattr(self.monitor.engine, 'state', self.engine_state)
+        monkeypatch.setattr(self.monitor.engine, 'give_up', lambda: self.act('hb_standby all'))
+        monkeypatch.setattr(self.monitor.engine, 'take_back', lambda: self.act('hb_takeover local'))
+
+    def engine_state(self, peer):
+        """What the heartbeat adapter's state() makes of cl_status's answers (self.hb)."""
+        return monitor_module.node_engine.EngineState(running=self.hb['running'], peer=self.hb['peer'],
+                                                      transition=self.hb['rsc'] == 'transition', resources=self.hb['rsc'])
+
+    def act(self, what):
+        self.actions.append(what)
+        return 0, ''
+
+    def ticks(self, count, seconds=1.0):
+        for _tick in range(count):
+            self.monitor.tick()
+            self.now += seconds
+
+
+@pytest.fixture
+def node(monkeypatch, tmp_path):
+    return lambda **cfg: Node(monkeypatch, tmp_path, **cfg)
+
+
+def test_a_healthy_holder_keeps_the_vip_and_publishes_its_state(node):
+    n = node()
+    n.ticks(10)
+    assert n.actions == []
+    page = json.loads(open(n.monitor.cfg['status_file'], encoding='utf-8').read())
+    assert page['apache_ok'] is True and page['ping_ok'] == 1 and page['holds_vip'] is True and page['node'] == 'loadb1'
+
+
+def test_the_holder_gives_up_after_fails_checks_when_the_peer_is_healthy(node):
+    n = node()
+    n.apache = 'ConnectionRefusedError: refused'
+    n.ticks(2)
+    assert n.actions == []
+    n.ticks(1)
+    assert n.actions == ['hb_standby all']
+
+
+@pytest.mark.parametrize('peer, hb', [
+    (dict(HEALTHY_PEER, apache_ok=False), None),           # both unhealthy: nothing moves
+    (dict(HEALTHY_PEER, fresh=False), None),               # the peer's monitor is not running
+    ({'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0}, None),
+    (dict(HEALTHY_PEER, ping_ok=0), None),                 # the peer reaches no ping node either
+    (HEALTHY_PEER, {'running': False, 'rsc': None, 'peer': None}),
+    (HEALTHY_PEER, {'running': True, 'rsc': 'all', 'peer': 'dead'}),
+    (HEALTHY_PEER, {'running': True, 'rsc': 'transition', 'peer': 'active'}),
+])
+def test_nothing_moves_unless_the_peer_can_take_over(node, peer, hb):
+    n = node()
+    n.apache = 'timeout'
+    n.peer = peer
+    if hb:
+        n.hb = hb
+    n.ticks(10)
+    assert n.actions == []
+
+
+def test_a_lost_link_moves_the_vip_to_a_peer_that_reaches_more_ping_nodes(node):
+    n = node()
+    n.pings = 0
+    n.ticks(3)
+    assert n.actions == ['hb_standby all']
+
+
+def test_a_lost_link_moves_nothing_when_the_peer_reaches_no_more(node):
+    n = node()
+    n.pings = 0
+    n.peer = dict(HEALTHY_PEER, ping_ok=0)
+    n.ticks(10)
+    assert n.actions == []
+
+
+def test_without_ping_nodes_only_apache_counts(node):
+    n = node(ping_nodes=[])
+    n.peer = dict(HEALTHY_PEER, ping_ok=0)
+    n.ticks(5)
+    assert n.actions == []
+    n.apache = 'HTTP 503'
+    n.ticks(3)
+    assert n.actions == ['hb_standby all']
+
+
+def test_one_hand_over_at_a_time(node):
+    n = node()
+    n.apache = 'refused'
+    n.ticks(3)
+    # heartbeat has not moved the VIP yet: no second hb_standby within the action timeout
+    n.ticks(5)
+    assert n.actions == ['hb_standby all']
+
+
+def test_the_preferred_node_takes_the_vip_back_after_rises_delay_and_holddown(node):
+    n = node(failback_delay=5, holddown=10)
+    n.apache = 'refused'
+    n.ticks(3)
+    assert n.actions == ['hb_standby all']
+    n.holds = False
+    n.hb = {'running': True, 'rsc': 'none', 'peer': 'active'}
+    n.apache = 'ok'
+    # Given up at t=1002. Healthy from 1003: rises (3) checks, but no action within action_timeout (10 s) of the
+    # last one; from 1012 the conditions hold, and failback_delay (5 s) later, at 1017, it takes the VIP back.
+    n.ticks(14)
+    assert n.actions == ['hb_standby all']
+    n.ticks(1)
+    assert n.actions == ['hb_standby all', 'hb_takeover local']
+
+
+@pytest.mark.parametrize('cfg', [{'preferred': 'loadb2'}, {'auto_failback': False}])
+def test_only_the_preferred_node_with_auto_failback_takes_it_back(node, cfg):
+    n = node(**cfg)
+    n.holds = False
+    n.hb = {'running': True, 'rsc': 'none', 'peer': 'active'}
+    n.ticks(30)
+    assert n.actions == []
+
+
+def test_no_take_back_while_the_peer_reaches_more_ping_nodes(node):
+    n = node(ping_nodes=['198.51.100.1', '198.51.100.2'])
+    n.holds = False
+    n.pings = 1
+    n.peer = dict(HEALTHY_PEER, ping_ok=2)
+    n.hb = {'running': True, 'rsc': 'none', 'peer': 'active'}
+    n.ticks(30)
+    assert n.actions == []
+
+
+def test_no_take_back_while_heartbeat_holds_something_or_the_peer_is_away(node):
+    n = node()
+    n.holds = False
+    for state in ({'running': True, 'rsc': 'local', 'peer': 'active'}, {'running': True, 'rsc': 'none', 'peer': 'dead'}):
+        n.hb = state
+        n.ticks(30)
+    assert n.actions == []
+
+
+def test_release_after_a_clean_stop_does_nothing(monkeypatch):
+    released = []
+    monkeypatch.setattr(monitor_module.node_engine.HeartbeatNode, 'release', lambda self, log: released.append(True))
+    cfg = dict(monitor_module.DEFAULTS, engine={'engine': 'heartbeat'})
+    assert monitor_module.release('success', cfg) == 0 and released == []
+    assert monitor_module.release('signal', cfg) == 0 and released == [True]
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802  # pylint: disable=invalid-name
+        if self.path == '/slow':
+            time.sleep(2)
+        body = b'{"apache_ok": true}'
+        self.send_response(200)
+        self.send_header('Last-Modified', self.date_time_string(time.time() - 3))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+
+
+def test_http_get_reads_status_headers_body_and_the_page_age(server):
+    status, headers, body = monitor_module.http_get('127.0.0.1', server, '/hapair-health', 1.0)
+    assert status == 200 and json.loads(body) == {'apache_ok': True}
+    assert 2 <= monitor_module.page_age(headers) <= 4
+
+
+def test_http_get_counts_a_hung_server_as_failed_within_its_deadline(server):
+    started = time.monotonic()
+    with pytest.raises(OSError):
+        monitor_module.http_get('127.0.0.1', server, '/slow', 0.3)
+    assert time.monotonic() - started < 1.0
+
+
+def test_http_get_refused():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(OSError):
+        monitor_module.http_get('127.0.0.1', port, '/', 0.5)
+
+
+def test_the_configuration_is_checked_and_underscore_keys_are_notes(tmp_path):
+    path = tmp_path / 'monitor.json'
+    path.write_text(json.dumps({'_managed': 'Ansible managed', 'node': 'loadb1', 'peer': 'loadb2', 'preferred': 'loadb1',
+                                'vip': '198.51.100.10', 'vip_interface': 'eth0', 'interval': 2, 'fails': '4'}))
+    cfg = monitor_module.load(str(path))
+    assert cfg['interval'] == 2.0 and cfg['fails'] == 4 and '_managed' not in cfg and cfg['rises'] == 3
+    path.write_text(json.dumps({'node': 'loadb1'}))
+    with pytest.raises(SystemExit, match='missing peer, preferred, vip, vip_interface'):
+        monitor_module.load(str(path))
