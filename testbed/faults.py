@@ -1,126 +1,103 @@
-#!/usr/bin/env python
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fault injection against a hapair pair in the podman test bed, with a client polling the VIP.
+#!/usr/bin/env python3
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fault injection against a pair of the podman test bed, measured with instruments that are not the product's.
 
-For one pair of an inventory (testbed/inventory/*.yml: testbed_container per host, a `clients` group),
-each fault is injected on the VIP holder, held, undone, and the pair is left to settle. Meanwhile
+For one pair of an inventory (testbed/inventory/*.yml: testbed_container per host, `backends`), each fault of
+FAULTS is injected on the VIP holder, held, undone (always: in a `finally`), and the pair is left to settle.
+Meanwhile three independent instruments record what happens:
 
-  * the client asks http://VIP/ every 100 ms (like testbed/poll_site.py, and it also keeps every outage);
-  * a watcher on each node reads the node kernel's addresses every 20 ms (rtnetlink, in the node) and
-    reports when the node gains or loses the VIP, by the node's clock (containers share the host's);
-  * the same watcher asks systemd on its node whether heartbeat is active every 0.25 s and reports it (a node
-    whose reports stop, frozen or dead, counts as not active): the harness samples those reports, with no
-    process started per sample (a `podman exec` costs about 0.23 s of CPU, which the pair under test would
-    feel).
+  * the client: `hey` (Debian's package, a Go HTTP load tool) on this machine asks http://VIP/ every 100 ms, a
+    new connection each time, one request at a time with a 1 s timeout, and writes one CSV line per answered request
+    (its start and its duration); the gaps between good answers are the outages;
+  * an address watcher per node: `ip -ts -o monitor address` inside the node (iproute2), which prints every address
+    the node's kernel gains or loses, with the time it saw it;
+  * a service watcher per node: `systemctl is-active` of the engine, apache2 and hapair-monitor every 0.25 s in
+    the node (a frozen or dead node's silence counts as nothing active).
 
-Every fault returns a dict:
-  site_back_s        seconds from the injection until the site answered again (0.0: it never failed;
-                     None: still failing when the fault was undone)
-  failed, requests   failed and made requests over the whole run (fault, undo and settling)
-  outages_fault, outages_undo   the client's outages before / after the undo
-  longest_gap_s      the longest time without an answer
-  two_holders_max_s  the longest time both nodes' kernels held the VIP at once (two_holders_total_s: sum)
-  moved_s            seconds from the injection until the peer held the VIP (None: it never did)
-  pair_ok_s          seconds from the injection until exactly one holder and heartbeat active on both
-                     again, for the rest of the fault (sampled about every 0.5 s; 0.0: never otherwise;
-                     None: not before the undo)
-  back_s             seconds from the undo until the preferred node alone held the VIP again
-  holders_end, heartbeat_active_end, steady_end   the state at the end
-Plus `events` (VIP gains/losses, injection, undo) with verbose=True.
+The figures come from module_utils/measure.py (the one place that turns records into figures, which the failover
+drill and the benchmarks use too); what the pair runs (its engine, timers and monitor settings) comes from the
+inventory and the engine contract (module_utils/engines.py). Nothing here asks the product's own modules what
+happened.
 
-Python API (pytest, benchmarks):
-    from faults import Pair, FAULTS
-    pair = Pair('testbed/inventory/one-pair.yml')
-    result = FAULTS['apache_stop'](pair)          # or faults.apache_stop(pair)
+Python API (molecule tests, benchmarks):
+    from faults import Bed, FAULTS, run_fault
+    bed = Bed('testbed/inventory/one-pair.yml')
+    bed.repair()                                   # the pair as it should be, whatever the last test left
+    figures = run_fault(bed, 'apache_stop')
 CLI:
     CONTAINERS_CONF=testbed/containers.conf testbed/faults.py -i INVENTORY [--repeat N] [--json FILE] [FAULT ...]
-Needs ansible-inventory (to read the inventory) and podman on PATH; stdlib only. The client is the test bed's
-(testbed/poll_site.py with the collection's plugins/module_utils/drill.py), the watchers read the kernel with the
-collection's plugins/module_utils/vip_check_kernel.py: all three are copied into the containers.
+Needs ansible-inventory, podman, nft and hey on PATH, and root (podman, nft).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime
+import io
+import ipaddress
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import threading
 import time
-import uuid
+import urllib.request
+
+import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
-# Copied into the containers: the test bed's client and the collection's own client and netlink reader.
-POLL_SITE = os.path.join(ROOT, 'testbed', 'poll_site.py')
-CLIENT_LIB = os.path.join(ROOT, 'plugins', 'module_utils', 'drill.py')
-KERNEL_LIB = os.path.join(ROOT, 'plugins', 'module_utils', 'vip_check_kernel.py')
+COLLECTIONS = os.path.join(ROOT, 'playbooks', 'collections')
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
 
-# ------------------------------------------------------------------------------------------------
-# Code run inside the containers (python3 -c)
+# pylint: disable=wrong-import-position
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, measure  # noqa: E402
 
-WATCHER = r'''
-import select, subprocess, sys, threading, time
-import vip_check_kernel  # the collection's own reader (plugins/module_utils/vip_check_kernel.py), copied next to it
-vip = sys.argv[1]
-lock = threading.Lock()
+# The client asks every INTERVAL seconds; a request gets TIMEOUT seconds (hey's -t takes whole seconds).
+INTERVAL = 0.1
+TIMEOUT = 1
+# A node whose service watcher has not reported for this long counts as running nothing (frozen, or gone).
+SERVICE_REPORT_STALE = 2.0
+# The nftables table that splits the pair's links (family bridge, on this machine: the nodes' links are bridges).
+SPLIT_TABLE = 'hapair_split'
+# How the engines' own tools say that a node sees its peer and nothing moves (the test bed's knowledge of the
+# engines, not the product's code): a shell snippet with PEER for the peer's node name, exit 0 when whole.
+ENGINE_WHOLE = {
+    'heartbeat': "[ \"$(cl_status nodestatus PEER 2>/dev/null)\" = active ] && "
+                 "[ \"$(cl_status rscstatus 2>/dev/null)\" != transition ]",
+}
 
-
-def say(line):
-    with lock:
-        sys.stdout.write(line); sys.stdout.flush()
-
-
-def units():
-    # In a thread of its own, so that the 20 ms VIP loop never waits for systemctl.
-    while True:
-        active = subprocess.run(['systemctl', 'is-active', '--quiet', 'heartbeat']).returncode == 0
-        say('%.3f heartbeat %d\n' % (time.time(), int(active)))
-        time.sleep(0.25)
-
-
-threading.Thread(target=units, daemon=True).start()
-held = None
-while True:
-    now = any(a['address'] == vip for i in vip_check_kernel.read_interfaces() for a in i['addresses'])
-    if now != held:
-        held = now
-        say('%.3f %d\n' % (time.time(), int(now)))
-    ready = select.select([sys.stdin], [], [], 0.02)[0]
-    if ready and not sys.stdin.read(1):
-        break
-'''
-# Between the VIP part and the heartbeat part of Pair.view()'s output.
-VIEW_SEPARATOR = '--hapair-view--'
-# A node whose watcher has not reported heartbeat's state for this long counts as not active (frozen, or gone).
-HEARTBEAT_REPORT_STALE_S = 2.0
-
-
-# ------------------------------------------------------------------------------------------------
 
 def podman(*args, check=True, timeout=60):
     return subprocess.run(['podman', *args], capture_output=True, text=True, check=check, timeout=timeout)
 
 
-def timer_ms(value):
-    """heartbeat time ('10', 10, '1500ms') in milliseconds."""
-    text = str(value).strip()
-    if text.endswith('ms'):
-        return float(text[:-2])
-    if text.endswith('s'):
-        text = text[:-1]
-    return float(text) * 1000
+def monitor_defaults():
+    """The monitor's settings as its argument spec defaults them (roles/monitor/meta/argument_specs.yml)."""
+    with open(os.path.join(ROOT, 'roles', 'monitor', 'meta', 'argument_specs.yml'), encoding='utf-8') as handle:
+        options = yaml.safe_load(handle)['argument_specs']['main']['options']
+    return dict((name, option['default']) for name, option in options.items() if 'default' in option)
 
 
-PROFILES = {'standard': {'keepalive': 2, 'deadtime': 10, 'warntime': 5, 'initdead': 20},
-            'fast': {'keepalive': '200ms', 'deadtime': '1500ms', 'warntime': '800ms', 'initdead': 10}}
+def loadavg():
+    try:
+        with open('/proc/loadavg', encoding='ascii') as handle:
+            return float(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
-class Pair:
-    """One pair of the test bed: its containers, VIP, links, client, backends and heartbeat timers."""
+# -- the test bed -----------------------------------------------------------------------------------------------
 
-    def __init__(self, inventory, cluster=None, timers=None, log=None):
+class Bed:
+    """One pair of the test bed: its containers, links, VIP, backends, engine, timers and monitor settings."""
+
+    def __init__(self, inventory, cluster=None, profile=None, log=None):
         out = subprocess.run(['ansible-inventory', '-i', inventory, '--list'], check=True, capture_output=True,
                              text=True).stdout
         inv = json.loads(out)
@@ -131,161 +108,240 @@ class Pair:
             for child in inv.get(name, {}).get('children', []):
                 hosts.extend(group(child))
             return hosts
-        nodes = [h for h in group('loadbalancers') if cluster is None
-                 or hostvars[h].get('hapair_cluster', 'default') == cluster]
+        nodes = [h for h in group('loadbalancers')
+                 if cluster is None or hostvars[h].get('hapair_cluster', 'default') == cluster]
         self.cluster = hostvars[nodes[0]].get('hapair_cluster', 'default')
         nodes = [h for h in nodes if hostvars[h].get('hapair_cluster', 'default') == self.cluster]
         if len(nodes) != 2:
             raise ValueError('pair %s has %d nodes' % (self.cluster, len(nodes)))
+        self.inventory = inventory
         self.hostvars = hostvars
-        self.names = {h: hostvars[h].get('hapair_node_name', h) for h in nodes}
-        preferred_name = hostvars[nodes[0]].get('hapair_preferred_node') or self.names[nodes[0]]
+        self.names = dict((h, hostvars[h].get('hapair_node_name', h)) for h in nodes)
+        first = hostvars[nodes[0]]
+        preferred_name = first.get('hapair_preferred_node') or self.names[nodes[0]]
         self.preferred = next(h for h in nodes if self.names[h] == preferred_name)
         self.standby = next(h for h in nodes if h != self.preferred)
         self.nodes = [self.preferred, self.standby]
-        self.container = {h: hostvars[h]['testbed_container'] for h in nodes}
-        self.links = {h: hostvars[h]['hapair_links'] for h in nodes}
-        first = hostvars[nodes[0]]
+        self.container = dict((h, hostvars[h]['testbed_container']) for h in nodes)
+        self.links = dict((h, hostvars[h]['hapair_links']) for h in nodes)
         self.vip = first['hapair_vip']
         self.vip_interface = first.get('hapair_vip_interface', self.links[nodes[0]][0]['interface'])
-        self.client = hostvars[group('clients')[0]]['testbed_container']
-        self.backends = [hostvars[h]['testbed_container'] for h in group('backends')]
-        profile = dict(PROFILES[first.get('heartbeat_timers', 'standard')])
-        for key in profile:
-            if 'heartbeat_' + key in first:
-                profile[key] = first['heartbeat_' + key]
-        profile.update(timers or {})
-        self.timers = {key: timer_ms(value) / 1000 for key, value in profile.items()}
+        self.backends = dict((hostvars[h]['testbed_container'], hostvars[h]['testbed_address'])
+                             for h in group('backends'))
         self.url = 'http://%s/' % self.vip
         self.log = log or (lambda message: None)
-        podman('cp', POLL_SITE, '%s:/tmp/poll_site.py' % self.client)
-        podman('cp', CLIENT_LIB, '%s:/tmp/hapair_drill.py' % self.client)
-        for host in nodes:
-            podman('cp', KERNEL_LIB, '%s:/var/tmp/vip_check_kernel.py' % self.container[host])
+        self.engine = engines.get(first.get('hapair_engine', engines.DEFAULT))
+        self.profile = profile or first.get('hapair_timers', 'standard')
+        values = dict(self.engine.profile(self.profile))
+        values.update((name, first[name]) for name in self.engine.timer_variables if name in first)
+        self.timers = self.engine.timers(values)
+        monitor = monitor_defaults()
+        monitor.update((name, first[name]) for name in monitor if name in first)
+        self.monitor = monitor
+        self.services = (self.engine.service, 'apache2', 'hapair-monitor')
 
-    # -- helpers ---------------------------------------------------------------------------------
+    def peer_of(self, host):
+        return self.standby if host == self.preferred else self.preferred
+
+    # -- reading the pair ----------------------------------------------------------------------------------------
+
     def sh(self, host, command, check=False, timeout=60):
         return podman('exec', self.container[host], 'sh', '-c', command, check=check, timeout=timeout)
 
-    def running(self, host):
+    def state(self, host):
+        """The container's state: running, paused, exited, ..., or missing."""
         out = podman('inspect', '--format', '{{.State.Status}}', self.container[host], check=False)
-        return out.stdout.strip() == 'running'
+        return out.stdout.strip() if out.returncode == 0 else 'missing'
 
     def holds(self, host):
-        if not self.running(host):
+        if self.state(host) != 'running':
             return False
-        out = self.sh(host, 'ip -4 -o addr show to %s/32' % self.vip)
-        return bool(out.stdout.strip())
+        return bool(self.sh(host, 'ip -4 -o addr show to %s/32' % self.vip).stdout.strip())
 
     def holders(self):
         return [h for h in self.nodes if self.holds(h)]
 
-    def active(self, host, unit='heartbeat'):
-        if not self.running(host):
+    def active(self, host, unit):
+        if self.state(host) != 'running':
             return False
         return self.sh(host, 'systemctl is-active %s' % unit).stdout.strip() == 'active'
 
-    def site_ok(self):
-        out = podman('exec', self.client, 'python3', '-c',
-                     'import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1).read()', self.url,
-                     check=False)
-        return out.returncode == 0
+    def answers(self, url=None, timeout=1.0):
+        """The first line of an answer from url (the VIP by default), or None."""
+        try:
+            with urllib.request.urlopen(url or self.url, timeout=timeout) as response:
+                return response.read(200).decode(errors='replace').strip()
+        except OSError:
+            return None
 
-    def view(self, host):
-        """(whether the node holds the VIP, whether heartbeat is active there and sees its peer active with no
-        resource in transition), with one podman exec; (False, False) when the container is not running."""
-        peer = self.names[self.standby if host == self.preferred else self.preferred]
-        out = self.sh(host, 'ip -4 -o addr show to %s/32; echo %s; systemctl is-active heartbeat >/dev/null && '
-                            'cl_status nodestatus %s && cl_status rscstatus' % (self.vip, VIEW_SEPARATOR, peer))
-        addresses, separator, status = out.stdout.partition(VIEW_SEPARATOR)
-        if not separator:
-            return False, False
-        return bool(addresses.strip()), out.returncode == 0 and 'active' in status and 'transition' not in status
+    def problems(self):
+        """What keeps the pair from being whole: [] when the preferred node alone holds the VIP, both nodes run the
+        engine, Apache and the monitor, the engine sees its peer and nothing moves, both have their default route,
+        the site answers through the VIP and every backend answers. One podman exec per node."""
+        found = []
+        states = dict((h, self.state(h)) for h in self.nodes)
+        for host, state in states.items():
+            if state != 'running':
+                found.append('%s is %s' % (host, state))
+        if found:
+            return found
+        holders = []
+        for host in self.nodes:
+            peer = self.names[self.peer_of(host)]
+            script = ('ip -4 -o addr show to %s/32 | grep -q . && echo holds; echo "services $(systemctl is-active %s '
+                      '| tr "\\n" " ")"; ip -4 route show default | grep -q . && echo route; %s && echo whole; true') % (
+                          self.vip, ' '.join(self.services), ENGINE_WHOLE[self.engine.name].replace('PEER', peer))
+            lines = self.sh(host, script).stdout.split('\n')
+            if 'holds' in lines:
+                holders.append(host)
+            status = next((line for line in lines if line.startswith('services ')), 'services')
+            for unit, value in zip(self.services, status.split()[1:]):
+                if value != 'active':
+                    found.append('%s: %s is %s' % (host, unit, value))
+            if 'route' not in lines:
+                found.append('%s has no default route' % host)
+            if 'whole' not in lines:
+                found.append("%s: the engine does not see its peer, or something moves" % host)
+        if holders != [self.preferred]:
+            found.append('the VIP is on %s, not on %s alone' % (holders or 'no node', self.preferred))
+        if self.answers() is None:
+            found.append('the site does not answer through the VIP')
+        for container, address in self.backends.items():
+            if self.answers('http://%s/' % address) is None:
+                found.append('backend %s does not answer' % container)
+        return found
 
-    def steady(self):
-        """The pair as it should be: preferred node alone holds the VIP, heartbeat active on both and each
-        sees the other active, the site answers (three podman execs)."""
-        views = {host: self.view(host) for host in self.nodes}
-        if [host for host in self.nodes if views[host][0]] != [self.preferred]:
-            return False
-        if not all(ok for _holds, ok in views.values()):
-            return False
-        return self.site_ok()
-
-    def wait_steady(self, timeout=None, quiet=3.0):
-        """Seconds until steady() held for `quiet` seconds, checked every second; raises TimeoutError."""
-        timeout = timeout or self.timers['initdead'] + self.timers['deadtime'] + 60
+    def wait_whole(self, timeout=None, quiet=2.0):
+        """Seconds until problems() was empty for `quiet` seconds; TimeoutError naming the problems."""
+        timeout = timeout or self.timers.startup + self.timers.detect + 60
         start = time.monotonic()
         since = None
+        problems = []
         while time.monotonic() - start < timeout:
-            if self.steady():
+            problems = self.problems()
+            if not problems:
                 since = since or time.monotonic()
                 if time.monotonic() - since >= quiet:
                     return time.monotonic() - start
             else:
                 since = None
-            time.sleep(1.0)
-        raise TimeoutError('pair %s not steady within %s s: holders %s' % (self.cluster, timeout, self.holders()))
+            time.sleep(0.5)
+        raise TimeoutError('pair %s not whole within %s s: %s' % (self.cluster, timeout, '; '.join(problems)))
+
+    # -- putting it right --------------------------------------------------------------------------------------
 
     def default_routes(self, host):
         return [line.strip() for line in self.sh(host, 'ip -4 route show default').stdout.splitlines() if line.strip()]
 
-    def restore_routes(self, host, routes):
-        have = self.default_routes(host)
-        for route in routes:
-            if route not in have:
-                self.sh(host, 'ip route append %s' % route.replace(' linkdown', ''))
+    def gateway(self, host):
+        """The address of the bridge of the host's first link (podman's gateway, .1 of its network)."""
+        address = self.links[host][0]['address']
+        return re.sub(r'\.\d+$', '.1', address)
+
+    def repair(self):
+        """Put right whatever a fault or an earlier test left, then wait until the pair is whole; returns what was
+        done. Used before every test: no test depends on the state another left."""
+        done = []
+        if subprocess.run(['nft', 'list', 'table', 'bridge', SPLIT_TABLE], capture_output=True).returncode == 0:
+            subprocess.run(['nft', 'delete', 'table', 'bridge', SPLIT_TABLE], check=True)
+            done.append('removed the split')
+        for host in self.nodes:
+            state = self.state(host)
+            if state == 'paused':
+                podman('unpause', self.container[host])
+                done.append('unpaused %s' % host)
+            elif state != 'running':
+                podman('start', self.container[host])
+                done.append('started %s' % host)
+                self.sh(host, 'systemctl is-system-running --wait', timeout=120)
+        for container, address in self.backends.items():
+            if podman('inspect', '--format', '{{.State.Status}}', container, check=False).stdout.strip() != 'running':
+                podman('start', container)
+                done.append('started %s' % container)
+            networks = json.loads(podman('inspect', container).stdout)[0]['NetworkSettings']['Networks']
+            if not any(n.get('IPAddress') == address for n in networks.values()):
+                network = self.hostvars_network(address)
+                podman('network', 'connect', '--ip', address, network, container)
+                done.append('reconnected %s' % container)
+        for host in self.nodes:
+            for link in self.links[host]:
+                if 'state DOWN' in self.sh(host, 'ip -o link show %s' % link['interface']).stdout:
+                    self.sh(host, 'ip link set %s up' % link['interface'])
+                    done.append('%s: %s up' % (host, link['interface']))
+            if not self.default_routes(host):
+                self.sh(host, 'ip route replace default via %s dev %s' % (self.gateway(host), self.links[host][0]['interface']))
+                done.append('%s: default route' % host)
+            self.sh(host, 'pkill -CONT -x apache2')
+            for unit in self.services:
+                if not self.active(host, unit):
+                    self.sh(host, 'systemctl reset-failed %s; systemctl start %s' % (unit, unit), timeout=120)
+                    done.append('%s: started %s' % (host, unit))
+        if done:
+            self.log('repaired: %s' % '; '.join(done))
+        self.wait_whole()
+        return done
+
+    def hostvars_network(self, address):
+        """The test bed network whose subnet holds an address (the backends' network)."""
+        for host in self.hostvars.values():
+            for network in host.get('testbed_networks', []):
+                if ipaddress.IPv4Address(address) in ipaddress.IPv4Network(network['subnet']):
+                    return network['name']
+        raise ValueError('no test bed network holds %s' % address)
 
 
-class VipWatcher:
-    """Streams a node's VIP gains and losses (node clock) from a watcher process inside the node, and whether
-    heartbeat is active there (heartbeat_active())."""
+# -- the instruments ---------------------------------------------------------------------------------------------
 
-    def __init__(self, pair, host):
-        self.pair, self.host = pair, host
-        self.events = []          # (time, held)
-        self.heartbeat = None     # (time, active): the latest report
+_MONITOR_LINE = re.compile(r'^\[(?P<ts>[0-9T:.-]+)\]\s+(?P<deleted>Deleted\s+)?\d+:\s+\S+\s+inet\s+(?P<address>[0-9.]+)/')
+
+
+def _node_time(text):
+    """`ip -ts` prints the node's local time (UTC in the test bed) with microseconds."""
+    return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%S.%f').replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
+class AddressWatcher:
+    """Every moment a node's kernel gains or loses the VIP, from `ip -ts -o monitor address` in the node."""
+
+    def __init__(self, bed, host):
+        self.bed, self.host = bed, host
+        self.events = []          # [{'at', 'holds'}], the state at the start first
         self.proc = None
         self.thread = None
         self.expect_end = False
 
     def start(self):
         self.expect_end = False
-        self.proc = subprocess.Popen(['podman', 'exec', '-i', '--workdir', '/var/tmp', self.pair.container[self.host], 'python3',
-                                      '-u', '-c', WATCHER, self.pair.vip], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
+        script = 'ip -4 -o addr show to %s/32; echo ---; exec ip -ts -o monitor address' % self.bed.vip
+        self.proc = subprocess.Popen(['podman', 'exec', '-i', self.bed.container[self.host], 'sh', '-c', script],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, bufsize=1)
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self):
+        started = time.time()
+        initial = []
         for line in self.proc.stdout:
-            try:
-                fields = line.split()
-                if len(fields) == 3 and fields[1] == 'heartbeat':
-                    self.heartbeat = (float(fields[0]), fields[2] == '1')
-                else:
-                    stamp, held = fields
-                    self.events.append((float(stamp), bool(int(held))))
-            except ValueError:
-                pass
-        # The stream ended: the container died (crash) or we stopped it. A dead container holds nothing and runs
-        # nothing.
-        self.heartbeat = None
-        if not self.expect_end:
-            self.events.append((time.time(), False))
+            if line.strip() == '---':
+                self.events.append({'at': started, 'holds': bool(initial)})
+                break
+            initial.append(line)
+        for line in self.proc.stdout:
+            match = _MONITOR_LINE.match(line)
+            if match and match.group('address') == self.bed.vip:
+                self.events.append({'at': _node_time(match.group('ts')), 'holds': not match.group('deleted')})
+        # The stream ended: the container died (a crash) or was stopped. A dead node holds nothing.
+        if not self.expect_end and self.events and self.events[-1]['holds']:
+            self.events.append({'at': time.time(), 'holds': False})
 
-    def heartbeat_active(self):
-        """Whether the node's latest report, at most HEARTBEAT_REPORT_STALE_S old, says heartbeat is active."""
-        report = self.heartbeat
-        return bool(report and report[1] and time.time() - report[0] <= HEARTBEAT_REPORT_STALE_S)
+    def holds(self):
+        return bool(self.events and self.events[-1]['holds'])
 
     def stop(self):
         self.expect_end = True
         if self.proc and self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
+            self.proc.terminate()
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
@@ -293,377 +349,417 @@ class VipWatcher:
         if self.thread:
             self.thread.join(5)
 
+    def restart(self):
+        """After the container came back (a crash, a reboot): a new watcher process, the record goes on."""
+        self.stop()
+        self.start()
 
-class Poller:
-    """The client asks the VIP every interval seconds while active (stop() returns its result)."""
 
-    def __init__(self, pair, interval=0.1):
-        self.pair, self.interval = pair, interval
-        tag = uuid.uuid4().hex[:8]
-        self.result_path, self.stop_path = '/tmp/poll-%s.json' % tag, '/tmp/poll-%s.stop' % tag
+class ServiceWatcher:
+    """The node's services (engine, Apache, monitor) every 0.25 s, from systemctl in the node."""
+
+    def __init__(self, bed, host):
+        self.bed, self.host = bed, host
+        self.latest = None        # (time, {unit: state})
+        self.proc = None
 
     def start(self):
-        podman('exec', '--detach', '--workdir', '/tmp', self.pair.client, 'python3', '/tmp/poll_site.py', self.pair.url,
-               self.result_path, self.stop_path, str(self.interval))
+        units = ' '.join(self.bed.services)
+        script = 'while :; do echo "$(date +%%s.%%N) $(systemctl is-active %s | tr "\\n" " ")"; sleep 0.25; done' % units
+        self.proc = subprocess.Popen(['podman', 'exec', '-i', self.bed.container[self.host], 'sh', '-c', script],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, bufsize=1)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            fields = line.split()
+            try:
+                self.latest = (float(fields[0]), dict(zip(self.bed.services, fields[1:])))
+            except (ValueError, IndexError):
+                continue
+        self.latest = None
+
+    def active(self, unit):
+        latest = self.latest
+        return bool(latest and latest[1].get(unit) == 'active' and time.time() - latest[0] <= SERVICE_REPORT_STALE)
 
     def stop(self):
-        podman('exec', self.pair.client, 'touch', self.stop_path)
-        deadline = time.monotonic() + 15
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+
+class Client:
+    """hey on this machine: a request to the site every INTERVAL seconds, one at a time, a new connection each;
+    its CSV (written when it ends) has one line per answered request: its duration, status and start offset."""
+
+    def __init__(self, url, interval=INTERVAL, timeout=TIMEOUT):
+        self.url, self.interval, self.timeout = url, interval, timeout
+        self.proc = None
+        self.started = self.stopped = None
+        self.answers = []
+
+    def start(self, max_seconds=3600):
+        self.started = time.time()
+        self.proc = subprocess.Popen(['hey', '-z', '%ds' % max_seconds, '-q', str(int(round(1 / self.interval))),
+                                      '-c', '1', '-t', str(self.timeout), '-disable-keepalive', '-o', 'csv', self.url],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+    def stop(self):
+        """End hey (SIGINT: it writes its CSV) and read what it saw: [(sent, answered, ok)]."""
+        self.stopped = time.time()
+        self.proc.send_signal(signal.SIGINT)
+        out, dummy = self.proc.communicate(timeout=30)
+        rows = csv.DictReader(io.StringIO(out))
+        self.answers = []
+        for row in rows:
+            try:
+                sent = self.started + float(row['offset'])
+                self.answers.append((sent, sent + float(row['response-time']), row['status-code'] == '200'))
+            except (KeyError, TypeError, ValueError):
+                continue
+        return self.answers
+
+    def outages(self):
+        return measure.outages_from_answers(self.answers, self.started, self.stopped, self.interval)
+
+
+# -- a fault and its figures ---------------------------------------------------------------------------------------
+
+class Context:
+    """What a fault's inject, hold and undo act on."""
+
+    def __init__(self, bed, holder, watchers, services):
+        self.bed, self.holder, self.peer = bed, holder, bed.peer_of(holder)
+        self.watchers, self.services = watchers, services
+        self.samples = []          # (time, [holders], engine active on both)
+        self.state = {}
+
+    def sample(self):
+        holders = [h for h in self.bed.nodes if self.watchers[h].holds()]
+        engine = all(self.services[h].active(self.bed.engine.service) for h in self.bed.nodes)
+        self.samples.append((time.time(), holders, engine))
+        return holders, engine
+
+    def moved(self, after):
+        """Whether the peer has held the VIP since `after`."""
+        events = self.watchers[self.peer].events
+        return bool(events and events[-1]['holds'] and events[-1]['at'] >= after)
+
+    def restart_instruments(self, host):
+        self.watchers[host].restart()
+        self.services[host].restart()
+
+
+def run_fault(bed, name, verbose=False, settle_timeout=None):
+    """Inject one fault on the VIP holder, hold it, undo it (whatever happens), let the pair settle; the figures."""
+    fault = FAULTS[name]
+    bed.log('%s: waiting for a whole pair' % name)
+    bed.wait_whole()
+    holder = bed.holders()[0]
+    watchers = dict((h, AddressWatcher(bed, h)) for h in bed.nodes)
+    services = dict((h, ServiceWatcher(bed, h)) for h in bed.nodes)
+    client = Client(bed.url)
+    context = Context(bed, holder, watchers, services)
+    load_before = loadavg()
+    for instrument in list(watchers.values()) + list(services.values()):
+        instrument.start()
+    client.start()
+    try:
+        time.sleep(2)
+        bed.log('%s: injecting on %s' % (name, holder))
+        t_inject = time.time()
+        try:
+            fault.inject(context)
+            fault.hold(context, t_inject)
+        finally:
+            bed.log('%s: undoing' % name)
+            t_undo = time.time()
+            fault.undo(context)
+        settle_timeout = settle_timeout or bed.timers.startup + bed.timers.detect + 60
+        deadline = time.monotonic() + settle_timeout
         while time.monotonic() < deadline:
-            out = podman('exec', self.pair.client, 'cat', self.result_path, check=False)
-            if out.returncode == 0:
-                podman('exec', self.pair.client, 'rm', '-f', self.result_path, self.stop_path, check=False)
-                return json.loads(out.stdout)
-            time.sleep(0.2)
-        raise TimeoutError('poller gave no result')
+            holders, engine = context.sample()
+            if holders == [bed.preferred] and engine and all(services[h].active(u) for h in bed.nodes for u in bed.services):
+                break
+            time.sleep(0.25)
+        problems = []
+        try:
+            bed.wait_whole(timeout=settle_timeout, quiet=1.0)
+        except TimeoutError as exc:
+            problems = [str(exc)]
+        time.sleep(1)
+    finally:
+        client.stop()
+        t_end = time.time()
+        for instrument in list(watchers.values()) + list(services.values()):
+            instrument.stop()
+    return figures(bed, name, context, client, t_inject, t_undo, t_end, problems, load_before, verbose)
 
 
-# ------------------------------------------------------------------------------------------------
-
-def _loadavg():
-    try:
-        with open('/proc/loadavg', encoding='ascii') as handle:
-            return float(handle.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _intervals_both(pair, watchers, t_end):
-    """[(start, end)] where both nodes held the VIP, from the watchers' events."""
-    events = sorted((t, host, held) for host in pair.nodes for t, held in watchers[host].events)
-    state = {host: False for host in pair.nodes}
-    spans, since = [], None
-    for t, host, held in events:
-        state[host] = held
-        both = all(state.values())
-        if both and since is None:
-            since = t
-        elif not both and since is not None:
-            spans.append((since, t))
-            since = None
-    if since is not None:
-        spans.append((since, t_end))
-    return spans
-
-
-def run_fault(pair, name, inject, hold, undo, after_undo=None, verbose=False, settle_timeout=None):
-    """Inject a fault on the VIP holder, hold it, undo it, let the pair settle; return the figures."""
-    pair.log('%s: waiting for a steady pair' % name)
-    pair.wait_steady()
-    holder = pair.holders()[0]
-    peer = pair.standby if holder == pair.preferred else pair.preferred
-    watchers = {host: VipWatcher(pair, host) for host in pair.nodes}
-    for watcher in watchers.values():
-        watcher.start()
-    poller = Poller(pair)
-    poller.start()
-    time.sleep(2)
-    samples = []                       # (time, holders, heartbeat active on both)
-
-    def sample():
-        holders = [h for h in pair.nodes if watchers[h].events and watchers[h].events[-1][1]]
-        actives = {h: watchers[h].heartbeat_active() for h in pair.nodes}
-        samples.append((time.time(), holders, actives))
-        return holders, actives
-
-    context = {'pair': pair, 'holder': holder, 'peer': peer, 'watchers': watchers, 'sample': sample}
-    pair.log('%s: injecting on %s' % (name, holder))
-    load_before = _loadavg()
-    t_inject = time.time()
-    inject(context)
-    hold(context, t_inject)
-    pair.log('%s: undoing' % name)
-    t_undo = time.time()
-    undo(context)
-    if after_undo:
-        after_undo(context)
-    settle_timeout = settle_timeout or pair.timers['initdead'] + pair.timers['deadtime'] + 60
-    steady = True
-    deadline = time.monotonic() + settle_timeout
-    while time.monotonic() < deadline:
-        holders, actives = sample()
-        if holders == [pair.preferred] and all(actives.values()):
-            break
-        time.sleep(0.5)
-    try:
-        pair.wait_steady(timeout=settle_timeout)
-    except TimeoutError:
-        steady = False
-    sample()
-    time.sleep(1)
-    result = poller.stop()
-    t_end = time.time()
-    for watcher in watchers.values():
-        watcher.stop()
-
-    # Every outage the client saw: (first failed request, first answer after it or None).
-    outages = [(o['first_failure'], o['to']) for o in result['outages']]
-    fault_outages = [o for o in outages if t_inject - 0.2 <= o[0] < t_undo]
-    if not fault_outages:
-        site_back = 0.0
-    elif any(o[1] is None for o in fault_outages):
-        site_back = None
-    else:
-        site_back = round(max(o[1] for o in fault_outages) - t_inject, 2)
-    spans = _intervals_both(pair, watchers, t_end)
-    moved = next((t for t, held in watchers[peer].events if held and t >= t_inject), None)
-    pref = sorted(watchers[pair.preferred].events)
-    lost = [t for t, held in pref if not held and t >= t_inject]
-    gained = [t for t, held in pref if held and t >= t_inject]
-    if holder == pair.preferred and not lost:
-        back = 0.0       # never left
-    elif gained and pair.preferred in pair.holders():
-        back = round(max(0.0, gained[-1] - t_undo), 2)
-    else:
-        back = None
-    # Recovery during the fault: the first sample after the last one (before the undo) that did not show
-    # exactly one holder with heartbeat active on both nodes.
-    during = [(t, len(holders) == 1 and all(actives.values())) for t, holders, actives in samples if t < t_undo]
+def _pair_ok(context, t_inject, t_undo):
+    """Seconds from the fault until exactly one holder and the engine active on both, for the rest of the fault
+    (0.0: never otherwise; None: not before the undo)."""
+    during = [(t, len(holders) == 1 and engine) for t, holders, engine in context.samples if t < t_undo]
     bad = [t for t, ok in during if not ok]
     if not bad:
-        pair_ok = 0.0
-    else:
-        after = [t for t, ok in during if ok and t > bad[-1]]
-        pair_ok = round(after[0] - t_inject, 2) if after else None
-    figures = {
+        return 0.0
+    after = [t for t, ok in during if ok and t > bad[-1]]
+    return round(after[0] - t_inject, 2) if after else None
+
+
+def figures(bed, name, context, client, t_inject, t_undo, t_end, problems, load_before, verbose):
+    events = dict((h, context.watchers[h].events) for h in bed.nodes)
+    vip = measure.vip_figures(events, dict((h, t_end) for h in bed.nodes), context.holder, bed.preferred, t_inject,
+                              t_undo)
+    outages = client.outages()
+    seen = measure.client_figures(outages, t_inject, t_undo, client.started, client.stopped, interval=client.interval)
+    result = {
         'fault': name,
-        'site_back_s': site_back,
-        'site_back_during_fault': site_back is not None and t_inject + site_back <= t_undo,
-        'failed': result['failed'],
-        'requests': result['requests'],
-        'outages_fault': sum(1 for o in outages if o[0] < t_undo),
-        'outages_undo': sum(1 for o in outages if o[0] >= t_undo),
-        'longest_gap_s': result['longest_gap_seconds'],
-        'two_holders_max_s': round(max((e - s for s, e in spans), default=0.0), 2),
-        'two_holders_total_s': round(sum(e - s for s, e in spans), 2),
-        'moved_s': None if moved is None else round(moved - t_inject, 2),
-        'pair_ok_s': pair_ok,
-        'back_s': back,
+        'engine': bed.engine.name,
+        'profile': bed.profile,
+        'holder': bed.names[context.holder],
+        'site_back_s': seen.site_back,
+        'failed_fault': seen.failed_fault,
+        'failed_undo': seen.failed_undo,
+        'outages_fault': seen.outages_fault,
+        'outages_undo': seen.outages_undo,
+        'longest_gap_s': seen.longest_gap,
+        'longest_gap_fault_s': seen.longest_gap_fault,
+        'longest_gap_undo_s': seen.longest_gap_undo,
+        'answers': len([a for a in client.answers if a[2]]),
+        'two_holders_max_s': vip.two_holders_longest,
+        'two_holders_total_s': vip.two_holders,
+        'moved_s': vip.failover,
+        'released_s': vip.released,
+        'back_s': vip.failback,
+        'pair_ok_s': _pair_ok(context, t_inject, t_undo),
         'fault_held_s': round(t_undo - t_inject, 2),
-        'holders_end': [pair.names[h] for h in pair.holders()],
-        'heartbeat_active_end': {pair.names[h]: pair.active(h) for h in pair.nodes},
-        'steady_end': steady,
-        'backends': result['backends'],
-        # The host's 1-minute load average before and after: figures taken under contention are noisy.
-        'loadavg': [load_before, _loadavg()],
+        'whole_end': not problems,
+        'problems_end': problems,
+        'loadavg': [load_before, loadavg()],
     }
+    result.update(context.state.get('figures', {}))
     if verbose:
-        events = [(t, pair.names[h], 'gains VIP' if held else 'loses VIP') for h in pair.nodes
-                  for t, held in watchers[h].events]
-        events += [(t_inject, '-', 'inject'), (t_undo, '-', 'undo')]
-        events += [(o[0], 'client', 'outage, back at %s' % o[1]) for o in outages]
-        figures['events'] = [(round(t - t_inject, 2), who, what) for t, who, what in sorted(events)]
-    pair.log('%s: %s' % (name, json.dumps({k: v for k, v in figures.items() if k != 'events'})))
-    return figures
+        timeline = [(e['at'], bed.names[h], 'gains VIP' if e['holds'] else 'loses VIP') for h in bed.nodes
+                    for e in events[h]]
+        timeline += [(t_inject, '-', 'inject'), (t_undo, '-', 'undo')]
+        timeline += [(o['from'], 'client', 'no answer until %s' % (o['to'] and round(o['to'] - t_inject, 2)))
+                     for o in outages]
+        result['events'] = [(round(t - t_inject, 2), who, what) for t, who, what in sorted(timeline)]
+    bed.log('%s: %s' % (name, json.dumps(dict((k, v) for k, v in result.items() if k != 'events'))))
+    return result
 
 
-# -- hold strategies -------------------------------------------------------------------------------
+# -- how long a fault is held -------------------------------------------------------------------------------------
 
-def _hold_until_moved(extra=3.0, limit=None):
+def until_moved(extra=3.0, limit=None):
     """Hold until the peer holds the VIP, then `extra` seconds more (at most `limit` seconds in all)."""
-    def hold(ctx, t_inject):
-        pair = ctx['pair']
-        end = t_inject + (limit or pair.timers['deadtime'] + 15)
+    def hold(context, t_inject):
+        end = t_inject + (limit or context.bed.timers.detect + 15)
         while time.time() < end:
-            ctx['sample']()
-            events = ctx['watchers'][ctx['peer']].events
-            if events and events[-1][1] and events[-1][0] >= t_inject:
+            context.sample()
+            if context.moved(t_inject):
                 end = min(end, time.time() + extra)
             time.sleep(0.25)
     return hold
 
 
-def _hold_for(seconds_of_timers):
-    def hold(ctx, t_inject):
-        end = t_inject + seconds_of_timers(ctx['pair'])
+def for_seconds(seconds):
+    """Hold for seconds(bed) seconds."""
+    def hold(context, t_inject):
+        end = t_inject + seconds(context.bed)
         while time.time() < end:
-            ctx['sample']()
+            context.sample()
             time.sleep(0.25)
     return hold
 
 
-def _restart_watcher(ctx, host):
-    ctx['watchers'][host].stop()
-    ctx['watchers'][host].expect_end = False
-    ctx['watchers'][host].start()
+# -- the faults ------------------------------------------------------------------------------------------------------
+
+class Fault:
+    """A fault: what it does to the holder (inject), how long it lasts (hold), how it is undone (undo)."""
+
+    def __init__(self, name, doc, inject, hold, undo):
+        self.name, self.__doc__ = name, doc
+        self.inject, self.hold, self.undo = inject, hold, undo
 
 
-# -- the faults -------------------------------------------------------------------------------------
-
-def crash(pair, **kw):
-    """podman kill of the holder, podman start after the peer took over."""
-    def undo(ctx):
-        podman('start', pair.container[ctx['holder']])
-        _restart_watcher(ctx, ctx['holder'])
-    return run_fault(pair, 'crash', lambda ctx: podman('kill', pair.container[ctx['holder']]),
-                     _hold_until_moved(), undo, **kw)
+def _crash_undo(context):
+    podman('start', context.bed.container[context.holder])
+    context.restart_instruments(context.holder)
 
 
-def reboot(pair, limit=180.0, **kw):
-    """shutdown -r now on the holder (graceful: heartbeat hands the VIP over on the way down); the
-    container's restart policy brings it back, and the pair must fail back by itself."""
-    state = {}
-
-    def inject(ctx):
-        state['started'] = podman('inspect', '--format', '{{.State.StartedAt}}', pair.container[ctx['holder']]).stdout
-        pair.sh(ctx['holder'], 'shutdown -r now')
-
-    def hold(ctx, t_inject):
-        host = ctx['holder']
-        end = t_inject + limit
-        while time.time() < end:
-            ctx['sample']()
-            out = podman('inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', pair.container[host],
-                         check=False).stdout
-            if out.startswith('running') and out.split(' ', 1)[1] != state['started']:
-                _restart_watcher(ctx, host)
-                return
-            time.sleep(0.5)
-    return run_fault(pair, 'reboot', inject, hold, lambda ctx: None, **kw)
+def _reboot_inject(context):
+    context.state['started'] = podman('inspect', '--format', '{{.State.StartedAt}}',
+                                      context.bed.container[context.holder]).stdout
+    context.bed.sh(context.holder, 'shutdown -r now')
 
 
-def freeze(pair, extra=3.0, **kw):
-    """podman pause of the holder for deadtime + extra seconds, then unpause."""
-    return run_fault(pair, 'freeze', lambda ctx: podman('pause', pair.container[ctx['holder']]),
-                     _hold_for(lambda p: p.timers['deadtime'] + extra),
-                     lambda ctx: podman('unpause', pair.container[ctx['holder']]), **kw)
+def _reboot_hold(context, t_inject, limit=180.0):
+    host = context.holder
+    end = t_inject + limit
+    while time.time() < end:
+        context.sample()
+        out = podman('inspect', '--format', '{{.State.Status}} {{.State.StartedAt}}', context.bed.container[host],
+                     check=False).stdout
+        if out.startswith('running') and out.split(' ', 1)[1] != context.state['started']:
+            context.restart_instruments(host)
+            return
+        time.sleep(0.5)
 
 
-def heartbeat_stop(pair, **kw):
-    """systemctl stop heartbeat on the holder, start again after the peer took over."""
-    return run_fault(pair, 'heartbeat_stop', lambda ctx: pair.sh(ctx['holder'], 'systemctl stop heartbeat'),
-                     _hold_until_moved(limit=30), lambda ctx: pair.sh(ctx['holder'], 'systemctl start heartbeat'),
-                     **kw)
+def _kill_undo(context):
+    """Nothing to undo: the engine must come back by itself. If it did not, start it, so the next fault finds a whole
+    pair (and the figures say it did not: engine_came_back)."""
+    back = context.bed.active(context.holder, context.bed.engine.service)
+    context.state['figures'] = {'engine_came_back': back}
+    if not back:
+        unit = context.bed.engine.service
+        context.bed.sh(context.holder, 'systemctl reset-failed %s; systemctl start %s' % (unit, unit))
 
 
-def heartbeat_kill(pair, extra=5.0, **kw):
-    """pkill -KILL -x heartbeat on the holder; nothing is undone (it must come back by itself). If it did
-    not, the harness starts it after deadtime + extra s, so that the next fault finds a whole pair."""
-    state = {}
+def _link(index):
+    def inject(context):
+        interface = context.bed.links[context.holder][index]['interface']
+        context.state['interface'] = interface
+        context.state['routes'] = context.bed.default_routes(context.holder)
+        context.bed.sh(context.holder, 'ip link set %s down' % interface)
 
-    def undo(ctx):
-        state['came_back'] = pair.active(ctx['holder'])
-        if not state['came_back']:
-            pair.sh(ctx['holder'], 'systemctl reset-failed heartbeat; systemctl start heartbeat')
-    result = run_fault(pair, 'heartbeat_kill', lambda ctx: pair.sh(ctx['holder'], 'pkill -KILL -x heartbeat'),
-                       _hold_for(lambda p: p.timers['deadtime'] + extra), undo, **kw)
-    result['heartbeat_came_back'] = state.get('came_back')
-    return result
-
-
-def apache_stop(pair, **kw):
-    """systemctl stop apache2 on the holder; start it again once the site answers from the peer."""
-    return run_fault(pair, 'apache_stop', lambda ctx: pair.sh(ctx['holder'], 'systemctl stop apache2'),
-                     _hold_until_moved(limit=20), lambda ctx: pair.sh(ctx['holder'], 'systemctl start apache2'),
-                     **kw)
+    def undo(context):
+        context.bed.sh(context.holder, 'ip link set %s up' % context.state['interface'])
+        time.sleep(0.2)
+        have = context.bed.default_routes(context.holder)
+        for route in context.state['routes']:
+            if route not in have:
+                context.bed.sh(context.holder, 'ip route append %s' % route.replace(' linkdown', ''))
+    return inject, undo
 
 
-def apache_hang(pair, **kw):
-    """kill -STOP of every apache2 process of the holder (hung, port still open); -CONT later."""
-    return run_fault(pair, 'apache_hang', lambda ctx: pair.sh(ctx['holder'], 'pkill -STOP -x apache2'),
-                     _hold_until_moved(limit=20), lambda ctx: pair.sh(ctx['holder'], 'pkill -CONT -x apache2'),
-                     **kw)
+def host_ports(bed, host):
+    """The names of this machine's ends (veth) of a node's links: the bridge ports its frames come in by."""
+    names = []
+    links = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True, text=True, check=True).stdout
+    for link in bed.links[host]:
+        index = bed.sh(host, 'cat /sys/class/net/%s/iflink' % link['interface'], check=True).stdout.strip()
+        match = re.search(r'^%s: ([^:@]+)[@:]' % re.escape(index), links, re.M)
+        if not match:
+            raise RuntimeError('no port of %s %s on this machine' % (host, link['interface']))
+        names.append(match.group(1))
+    return names
 
 
-def apache_kill(pair, **kw):
-    """kill -KILL of every apache2 process of the holder: systemd restarts it (Restart=on-abort)."""
-    def undo(ctx):
-        if not pair.active(ctx['holder'], 'apache2'):
-            pair.sh(ctx['holder'], 'systemctl start apache2')
-    return run_fault(pair, 'apache_kill', lambda ctx: pair.sh(ctx['holder'], 'pkill -KILL -x apache2'),
-                     _hold_for(lambda p: 10), undo, **kw)
+def _split_inject(context):
+    """Every frame between the two nodes dropped on this machine's bridges (nftables, family bridge, by bridge
+    port: IP and ARP, on every link), as when the switch between them fails: both still reach the clients (this
+    machine), the backends and the router, not each other."""
+    one, other = (', '.join(host_ports(context.bed, h)) for h in context.bed.nodes)
+    rules = ('table bridge %s {\n chain forward {\n  type filter hook forward priority 0; policy accept;\n'
+             '  iifname { %s } oifname { %s } drop\n  iifname { %s } oifname { %s } drop\n }\n}\n') % (
+                 SPLIT_TABLE, one, other, other, one)
+    subprocess.run(['nft', '-f', '-'], input=rules, text=True, check=True)
 
 
-def apache_stop_both(pair, seconds=12.0, **kw):
-    """systemctl stop apache2 on both nodes for `seconds`: the site is down whatever happens, and the VIP
-    must not move (no node is better than the other)."""
-    both = 'systemctl %s apache2'
-    return run_fault(pair, 'apache_stop_both',
-                     lambda ctx: [pair.sh(h, both % 'stop') for h in (ctx['holder'], ctx['peer'])],
-                     _hold_for(lambda p: seconds),
-                     lambda ctx: [pair.sh(h, both % 'start') for h in (ctx['peer'], ctx['holder'])], **kw)
+def _split_undo(context):
+    subprocess.run(['nft', 'delete', 'table', 'bridge', SPLIT_TABLE], check=False)
 
 
-def _link(index, hold_kind):
-    def fault(pair, **kw):
-        state = {}
-
-        def inject(ctx):
-            iface = pair.links[ctx['holder']][index]['interface']
-            state['iface'] = iface
-            state['routes'] = pair.default_routes(ctx['holder'])
-            pair.sh(ctx['holder'], 'ip link set %s down' % iface)
-
-        def undo(ctx):
-            pair.sh(ctx['holder'], 'ip link set %s up' % state['iface'])
-            time.sleep(0.2)
-            pair.restore_routes(ctx['holder'], state['routes'])
-        hold = (_hold_until_moved(limit=pair.timers['deadtime'] + 15) if hold_kind == 'moved'
-                else _hold_for(lambda p: p.timers['deadtime'] + 5))
-        return run_fault(pair, fault.__name__, inject, hold, undo, **kw)
-    return fault
-
-
-public_link = _link(0, 'moved')
-public_link.__name__ = 'public_link'
-public_link.__doc__ = 'ip link set <first link> down on the holder; up again (default routes restored).'
-private_link = _link(-1, 'fixed')
-private_link.__name__ = 'private_link'
-private_link.__doc__ = 'ip link set <last link> down on the holder for deadtime + 5 s; must move nothing.'
-
-
-def _announce(pair, backend):
-    """podman gives a reconnected or restarted container a new MAC address, which the nodes' neighbour
-    caches do not know yet (a real server keeps its MAC): have the backend talk to every node first."""
+def _announce(bed, backend):
+    """podman gives a reconnected or restarted container a new MAC address, which the nodes' neighbour caches do not
+    know yet (a real server keeps its MAC): have the backend talk to every node first."""
     podman('exec', backend, 'python3', '-c', 'import socket, sys\nfor a in sys.argv[1:]:\n'
            '    socket.create_connection((a, 80), 2).close()',
-           *[pair.links[host][0]['address'] for host in pair.nodes], check=False)
+           *[bed.links[host][0]['address'] for host in bed.nodes], check=False)
 
 
-def backend_down(pair, seconds=10.0, **kw):
-    """The first backend unreachable for `seconds` (its network unplugged: podman network disconnect, as
-    a crashed host or a pulled cable: connects to it hang); must move nothing and lose nothing."""
-    backend = pair.backends[0]
-    info = json.loads(podman('inspect', backend).stdout)[0]['NetworkSettings']['Networks']
-    network, settings = next(iter(info.items()))
-
-    def undo(ctx):
-        podman('network', 'connect', '--ip', settings['IPAddress'], network, backend)
-        _announce(pair, backend)
-    return run_fault(pair, 'backend_down', lambda ctx: podman('network', 'disconnect', network, backend),
-                     _hold_for(lambda p: seconds), undo, **kw)
+def _backend_down_inject(context):
+    backend = sorted(context.bed.backends)[0]
+    networks = json.loads(podman('inspect', backend).stdout)[0]['NetworkSettings']['Networks']
+    context.state['backend'] = (backend, next(iter(networks)), context.bed.backends[backend])
+    podman('network', 'disconnect', context.state['backend'][1], backend)
 
 
-def backend_stop(pair, seconds=10.0, **kw):
-    """podman stop of the first backend for `seconds` (its port refuses, then its address is gone); must
-    move nothing and lose nothing."""
-    backend = pair.backends[0]
-
-    def undo(ctx):
-        podman('start', backend)
-        _announce(pair, backend)
-    return run_fault(pair, 'backend_stop', lambda ctx: podman('stop', '-t', '1', backend),
-                     _hold_for(lambda p: seconds), undo, **kw)
+def _backend_down_undo(context):
+    backend, network, address = context.state['backend']
+    podman('network', 'connect', '--ip', address, network, backend)
+    _announce(context.bed, backend)
 
 
-FAULTS = {f.__name__: f for f in (crash, reboot, freeze, heartbeat_stop, heartbeat_kill, apache_stop, apache_hang,
-                                  apache_kill, apache_stop_both, public_link, private_link, backend_down, backend_stop)}
+def _backend_stop_inject(context):
+    context.state['backend'] = sorted(context.bed.backends)[0]
+    podman('stop', '-t', '1', context.state['backend'])
 
-COLUMNS = [('fault', 15), ('site_back_s', 11), ('failed', 6), ('longest_gap_s', 13), ('two_holders_max_s', 17),
-           ('moved_s', 7), ('pair_ok_s', 9), ('back_s', 6), ('holders_end', 11), ('heartbeat_active_end', 20)]
+
+def _backend_stop_undo(context):
+    podman('start', context.state['backend'])
+    _announce(context.bed, context.state['backend'])
+
+
+def _on_holder(command):
+    return lambda context: context.bed.sh(context.holder, command.replace('ENGINE', context.bed.engine.service)
+                                          .replace('PROCESS', context.bed.engine.process))
+
+
+def _on_both(command):
+    return lambda context: [context.bed.sh(h, command) for h in (context.holder, context.peer)]
+
+
+_public = _link(0)
+_private = _link(-1)
+
+# Every fault of the matrix, once: the molecule tests, the benchmarks and the CLI pick from here.
+FAULTS = dict((fault.name, fault) for fault in (
+    Fault('crash', 'podman kill of the holder; podman start after the peer took over.',
+          lambda c: podman('kill', c.bed.container[c.holder]), until_moved(), _crash_undo),
+    Fault('reboot', 'shutdown -r now on the holder (graceful); its restart policy brings it back.',
+          _reboot_inject, _reboot_hold, lambda c: None),
+    Fault('freeze', 'podman pause of the holder for the detection time + 3 s, then unpause (a stalled VM).',
+          lambda c: podman('pause', c.bed.container[c.holder]), for_seconds(lambda b: b.timers.detect + 3),
+          lambda c: podman('unpause', c.bed.container[c.holder])),
+    Fault('split', 'every packet between the nodes dropped (nftables on the bridges) for the detection time + 3 s, '
+                   'both still reaching the clients; then healed.',
+          _split_inject, for_seconds(lambda b: b.timers.detect + 3), _split_undo),
+    Fault('engine_stop', 'systemctl stop of the engine on the holder; started again after the peer took over.',
+          _on_holder('systemctl stop ENGINE'), until_moved(limit=30), _on_holder('systemctl start ENGINE')),
+    Fault('engine_kill', 'pkill -KILL of the engine on the holder; it must come back by itself.',
+          _on_holder('pkill -KILL -x PROCESS'), for_seconds(lambda b: b.timers.detect + 5), _kill_undo),
+    Fault('apache_stop', 'systemctl stop apache2 on the holder; started again once the peer serves.',
+          _on_holder('systemctl stop apache2'), until_moved(limit=20), _on_holder('systemctl start apache2')),
+    Fault('apache_hang', 'kill -STOP of every apache2 process of the holder (hung, port open); -CONT later.',
+          _on_holder('pkill -STOP -x apache2'), until_moved(limit=20), _on_holder('pkill -CONT -x apache2')),
+    Fault('apache_kill', 'kill -KILL of every apache2 process of the holder: systemd restarts it.',
+          _on_holder('pkill -KILL -x apache2'), for_seconds(lambda b: 10),
+          _on_holder('systemctl is-active -q apache2 || systemctl start apache2')),
+    Fault('apache_stop_both', 'systemctl stop apache2 on both nodes for 12 s: nothing may move.',
+          _on_both('systemctl stop apache2'), for_seconds(lambda b: 12), _on_both('systemctl start apache2')),
+    Fault('public_link', 'ip link set <first link> down on the holder; up again, default routes restored.',
+          _public[0], until_moved(limit=30), _public[1]),
+    Fault('private_link', 'ip link set <last link> down on the holder for the detection time + 5 s: nothing moves.',
+          _private[0], for_seconds(lambda b: b.timers.detect + 5), _private[1]),
+    Fault('backend_down', 'the first backend unplugged (podman network disconnect) for 10 s: nothing moves.',
+          _backend_down_inject, for_seconds(lambda b: 10), _backend_down_undo),
+    Fault('backend_stop', 'podman stop of the first backend for 10 s: nothing moves.',
+          _backend_stop_inject, for_seconds(lambda b: 10), _backend_stop_undo),
+))
+
+COLUMNS = ('fault', 'site_back_s', 'failed_fault', 'failed_undo', 'longest_gap_s', 'longest_gap_undo_s',
+           'two_holders_max_s', 'moved_s', 'back_s', 'pair_ok_s', 'whole_end')
 
 
 def table(results):
     def cell(value):
-        if isinstance(value, dict):
-            return ','.join('%s' % ('y' if v else 'n') for v in value.values())
-        if isinstance(value, list):
-            return ','.join(value) or '-'
         return '-' if value is None else str(value)
-    names = [name for name, dummy_width in COLUMNS]
-    lines = ['| ' + ' | '.join(names) + ' |', '|' + '---|' * len(COLUMNS)]
+    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
     for result in results:
-        lines.append('| ' + ' | '.join(cell(result.get(name)) for name in names) + ' |')
+        lines.append('| ' + ' | '.join(cell(result.get(name)) for name in COLUMNS) + ' |')
     return '\n'.join(lines)
 
 
@@ -671,12 +767,12 @@ def main():
     parser = argparse.ArgumentParser(description='Inject faults into a hapair test-bed pair and measure.')
     parser.add_argument('-i', '--inventory', required=True)
     parser.add_argument('--cluster')
-    parser.add_argument('--timers', choices=sorted(PROFILES),
-                        help="heartbeat's timer profile, when the inventory does not say what the pair runs with")
+    parser.add_argument('--profile', choices=['standard', 'fast'],
+                        help='the timer profile the pair runs with, when the inventory does not say it')
     parser.add_argument('--repeat', type=int, default=1)
     parser.add_argument('--json', help='append one JSON line per fault to this file')
-    parser.add_argument('--label', default='', help='a label stored with every result (e.g. the timer profile)')
-    parser.add_argument('--verbose', action='store_true', help='keep the event timeline in the results')
+    parser.add_argument('--label', default='', help='a label stored with every result')
+    parser.add_argument('--verbose', action='store_true', help='keep the timeline in the results')
     parser.add_argument('faults', nargs='*', help='default: all of %s' % ', '.join(FAULTS))
     args = parser.parse_args()
     names = args.faults or list(FAULTS)
@@ -686,17 +782,19 @@ def main():
 
     def log(message):
         print('[%s] %s' % (time.strftime('%H:%M:%S'), message), file=sys.stderr, flush=True)
-    pair = Pair(args.inventory, args.cluster, timers=PROFILES[args.timers] if args.timers else None, log=log)
-    log('pair %s: preferred %s, VIP %s, timers %s' % (pair.cluster, pair.preferred, pair.vip, pair.timers))
+    bed = Bed(args.inventory, args.cluster, profile=args.profile, log=log)
+    log('pair %s: preferred %s, VIP %s, %s %s timers %s' % (bed.cluster, bed.preferred, bed.vip, bed.engine.name,
+                                                            bed.profile, dict(bed.timers._asdict())))
     results = []
     for run in range(args.repeat):
         for name in names:
+            bed.repair()
             try:
-                result = FAULTS[name](pair, verbose=args.verbose)
+                result = run_fault(bed, name, verbose=args.verbose)
             except Exception as exc:  # pylint: disable=broad-exception-caught  # report and go on
                 result = {'fault': name, 'error': '%s: %s' % (type(exc).__name__, exc)}
                 log('%s failed: %s' % (name, result['error']))
-            result.update(run=run + 1, label=args.label, timers=pair.timers)
+            result.update(run=run + 1, label=args.label)
             results.append(result)
             if args.json:
                 with open(args.json, 'a', encoding='utf-8') as out:

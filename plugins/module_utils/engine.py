@@ -87,6 +87,8 @@ class Engine(ABC):
     # Old variable names of this engine's role that moved to an engine-neutral one: {old: new}. They keep working
     # for this major version, with a deprecation warning.
     renamed = {}
+    # The variables of its role that hold its timers (what the `engine:timers` entry point checks).
+    timer_variables = ()
 
     @property
     def fault_methods(self):

@@ -120,6 +120,9 @@ class Heartbeat(Engine):
             'cl_status': '/usr/bin/cl_status',
             'hb_standby': '/usr/share/heartbeat/hb_standby',
             'hb_takeover': '/usr/share/heartbeat/hb_takeover',
+            # Where heartbeat logs (its syslog identifier in the journal): the monitor follows it for healed
+            # partitions (node_engine.HeartbeatNode.heal_event).
+            'log_identifier': 'heartbeat',
             # For hapair-monitor's unit: what it writes to, and why it runs as root.
             'writes': ['/var/lib/heartbeat'],
             'why_root': "hb_standby and hb_takeover write to heartbeat's FIFO (/var/lib/heartbeat/fifo, root, 0600) and "

@@ -152,21 +152,39 @@ def vip_figures(events, ends, holder, preferred, fault_at, restored_at=None, aut
 
 
 def outages_from_answers(answers, started, stopped, interval):
-    """Outages [{from, first_failure, to, answer_seconds}] of a client that records only its answered requests
-    (an HTTP tool's per-request log, such as hey's CSV): answers [(sent_at, answered_at, ok)]. An outage is a time
-    longer than 1.5 intervals without a good answer; it runs from the last good answer (`from`; the record's start
-    if none came yet) to the next one (`to`; None when none came before the record stopped), and its first failure
-    is the request the client sent one interval after `from`."""
-    good = sorted((done, sent) for sent, done, ok in answers if ok)
+    """Outages [{from, first_failure, to, answer_seconds}] of a client that logs only its answered requests (an HTTP
+    tool's per-request log, such as hey's CSV, which leaves out the requests that got no answer): answers
+    [(sent_at, answered_at, ok)], ok false for an answer that is not a success (HTTP 503).
+
+    Such a client sends a request every `interval` seconds, or at once when the last one took longer: a request that
+    got no answer leaves a hole in that schedule (the next request comes later than max(last sent + interval, last
+    answered) by more than half an interval). An outage starts at such a hole or at a bad answer, from the last good
+    answer, and ends with the next good answer (None when none came before the record stopped). A slow answer is no
+    outage: the next request follows it at once.
+    """
     outages = []
-    last = started
-    for done, sent in good:
-        if done - last > 1.5 * interval:
-            outages.append({'from': last, 'first_failure': last + interval, 'to': done,
-                            'answer_seconds': round(done - sent, 3)})
-        last = max(last, done)
-    if stopped - last > 1.5 * interval:
-        outages.append({'from': last, 'first_failure': last + interval, 'to': None, 'answer_seconds': None})
+    current = None
+    last_good = started
+    previous = None            # (sent, answered) of the request before
+    for sent, done, ok in sorted(answers):
+        expected = started + interval if previous is None else max(previous[0] + interval, previous[1])
+        hole = sent - expected > (1.5 if previous is None else 0.5) * interval
+        if (hole or not ok) and current is None:
+            current = {'from': last_good, 'first_failure': expected if hole else sent, 'to': None,
+                       'answer_seconds': None}
+        if ok:
+            if current is not None:
+                current['to'] = done
+                current['answer_seconds'] = round(done - sent, 3)
+                outages.append(current)
+                current = None
+            last_good = done
+        previous = (sent, done)
+    expected = started + interval if previous is None else max(previous[0] + interval, previous[1])
+    if current is not None:
+        outages.append(current)
+    elif stopped - expected > 1.5 * interval:
+        outages.append({'from': last_good, 'first_failure': expected, 'to': None, 'answer_seconds': None})
     return outages
 
 

@@ -38,13 +38,60 @@ class EngineState(dict):
         return bool(self.get('running')) and self.get('peer') == 'active' and not self.get('transition')
 
 
+def add_vip(vip, prefix, interface, label=None, timeout=5.0):
+    """Put the VIP on an interface (iproute2), with an `eth0:0` style label by default (as heartbeat's IPaddr
+    agent does, so that the agent finds it running). (returncode, output)."""
+    argv = ['ip', '-4', 'addr', 'add', '%s/%s' % (vip, prefix), 'dev', interface]
+    if label is not False:
+        argv += ['label', label or '%s:0' % interface]
+    return run(argv, timeout)
+
+
+def delete_vip(vip, prefix, interface, timeout=5.0):
+    """Take the VIP off an interface (iproute2). (returncode, output)."""
+    return run(['ip', '-4', 'addr', 'del', '%s/%s' % (vip, prefix), 'dev', interface], timeout)
+
+
+def unit_state(unit, timeout=5.0):
+    """What systemd says of a unit: active, activating, deactivating, inactive, failed ... or None."""
+    dummy, out = run(['systemctl', 'is-active', unit], timeout)
+    return out.split('\n', 1)[0].strip() or None
+
+
 class HeartbeatNode:
     """heartbeat v1: cl_status for the state, hb_standby and hb_takeover for the hand-over (they write to
-    heartbeat's FIFO, which blocks while heartbeat is down: every command has a timeout)."""
+    heartbeat's FIFO, which blocks while heartbeat is down: every command has a timeout).
+
+    A healed partition (a node frozen past deadtime and thawed, a network split that heals): heartbeat logs
+    "Cluster node X returning after partition", then both nodes give their resources up and restart heartbeat
+    (by exec: the unit stays active while its API is down, for about deadtime). heal_event() recognises the line in
+    heartbeat's log (log_command() follows it), status() the restart."""
+
+    # heartbeat 3.0's message (heartbeat.c, healed_cluster_partition), its last release: it does not change.
+    HEAL = 'returning after partition'
+    # A node whose heartbeat declared its peer dead gives everything up and restarts when it hears the peer again.
+    restarts_after_partition = True
 
     def __init__(self, settings, timeout=10.0):
         self.settings = settings
         self.timeout = timeout
+
+    def status(self):
+        """'running' (its API answers), 'restarting' (its unit is active but its API does not answer: heartbeat
+        restarting itself) or 'stopped'."""
+        if unit_state(self.settings.get('service', 'heartbeat')) != 'active':
+            return 'stopped'
+        rc, dummy = self._cl('hbstatus')
+        return 'running' if rc == 0 else 'restarting'
+
+    def log_command(self):
+        """A command that prints heartbeat's log lines as they come (the journal: heartbeat's syslog identifier)."""
+        return ['journalctl', '--follow', '--lines=0', '--output=cat',
+                '--identifier=%s' % self.settings.get('log_identifier', 'heartbeat')]
+
+    def heal_event(self, line):
+        """Whether a line of heartbeat's log says a partition healed."""
+        return self.HEAL in line
 
     def _cl(self, *args):
         return run([self.settings.get('cl_status', '/usr/bin/cl_status')] + list(args), self.timeout / 2)

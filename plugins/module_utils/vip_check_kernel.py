@@ -29,7 +29,11 @@ NLM_F_DUMP = 0x300
 RTM_NEWLINK = 16
 RTM_GETLINK = 18
 RTM_NEWADDR = 20
+RTM_DELADDR = 21
 RTM_GETADDR = 22
+
+# The multicast group of IPv4 address changes (RTMGRP_IPV4_IFADDR).
+RTMGRP_IPV4_IFADDR = 0x10
 
 IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
@@ -199,3 +203,31 @@ def read_interfaces():
             del entry['index']
             by_index[addr['index']]['addresses'].append(entry)
     return list(by_index.values())
+
+
+def open_address_events():
+    """A non-blocking netlink socket that receives every change of an IPv4 address (RTMGRP_IPV4_IFADDR), for a
+    program that wants to know at once when an address comes or goes (select() on it, then address_events())."""
+    try:
+        sock = _netlink_socket()
+        sock.bind((0, RTMGRP_IPV4_IFADDR))
+        sock.setblocking(False)
+    except (AttributeError, OSError) as exc:
+        raise KernelReadError('cannot listen to address changes over netlink: %s' % exc) from exc
+    return sock
+
+
+def address_events(sock):
+    """[('add' | 'del', address dict as parse_address gives it)] of the changes queued on an open_address_events()
+    socket."""
+    events = []
+    while True:
+        try:
+            data = sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return events
+        for kind, dummy_flags, dummy_seq, payload in parse_messages(data):
+            if kind in (RTM_NEWADDR, RTM_DELADDR):
+                address = parse_address(payload)
+                if address is not None:
+                    events.append(('add' if kind == RTM_NEWADDR else 'del', address))

@@ -48,6 +48,7 @@ import select
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -85,6 +86,8 @@ DEFAULTS = {
     'action_timeout': 10.0,
     'vip_prefix': 32,
     'engine': {'engine': 'heartbeat'},  # the engine contract's monitor settings (engine.py: monitor_settings)
+    'heal_window': 60.0,           # how long after a healed partition one holder is kept through the engine's restart
+    'release_drain': 0.5,          # seconds the other node keeps serving after a heal before it lets the VIP go
 }
 
 LEVELS = {'debug': 7, 'info': 6, 'notice': 5, 'warning': 4, 'error': 3}
@@ -300,6 +303,8 @@ def page_age(headers):
 # --- the monitor -------------------------------------------------------------------------------------
 
 class Monitor:
+    """The judge of one node. tick() every `interval` seconds; between ticks, events wake it at once (see run())."""
+
     def __init__(self, cfg):
         self.cfg = cfg
         self.pinger = Pinger(cfg['vip_interface'], cfg['ping_nodes'])
@@ -314,9 +319,27 @@ class Monitor:
         self.seq = 0
         self.stopping = False
         self.stale_after = cfg['stale_after'] or 3 * cfg['interval'] + cfg['timeout'] + 2
+        # A peer page this recent tells what the peer holds now: the peer publishes at once when it changes.
+        self.recent = cfg['interval'] + 2
         self.arp = Arp(cfg['vip_interface'], cfg['vip']) if cfg['reannounce'] else None
         self.claimed = None          # (monotonic time, MACs) another node last claimed the VIP
-        self.announce_left = 0       # gratuitous ARPs still to send, one a tick
+        self.announce_left = 0       # gratuitous ARPs still to send
+        self.next_announce = 0.0     # monotonic time of the next one
+        self.healing_until = None    # monotonic deadline of a healed partition's window (None: none)
+        self.release_at = None       # monotonic time this node lets the VIP go (a healed partition; None: not)
+        self.last_claim_announce = -1e9
+        self.next_claim_check = 0.0
+        self.apache_ok = False
+        self.pings = 0
+        self.holds = None
+        self.engine_status = None
+
+    @property
+    def preferred(self):
+        return self.cfg['node'] == self.cfg['preferred']
+
+    def healing(self, now=None):
+        return self.healing_until is not None and (now or time.monotonic()) < self.healing_until
 
     # one check of this node
     def check_local(self):
@@ -329,11 +352,22 @@ class Monitor:
             apache = (type(exc).__name__ + ': ' + str(exc)) if str(exc) else type(exc).__name__
         return apache, round(time.monotonic() - started, 3)
 
-    def publish(self, apache_ok, pings, holds):
+    def read_holds(self):
+        try:
+            return holds_vip(self.cfg['vip'])
+        except (OSError, vip_check_kernel.KernelReadError) as exc:
+            log('error', 'cannot read the addresses of this host', error=str(exc))
+            return None
+
+    def publish(self):
+        """The health page the peer reads: what this node found at its last check, what it holds now, how its
+        engine runs, and whether it saw a partition heal."""
         self.seq += 1
-        doc = {'node': self.cfg['node'], 'apache_ok': apache_ok, 'ping_ok': pings,
-               'ping_total': len(self.cfg['ping_nodes']), 'holds_vip': holds, 'seq': self.seq,
-               'time': round(time.time(), 3)}
+        total = len(self.cfg['ping_nodes'])
+        doc = {'node': self.cfg['node'], 'apache_ok': self.apache_ok, 'ping_ok': self.pings, 'ping_total': total,
+               'healthy': self.apache_ok and (total == 0 or self.pings == total),
+               'holds_vip': self.holds, 'engine': self.engine_status, 'healing': self.healing(),
+               'seq': self.seq, 'time': round(time.time(), 3)}
         path = self.cfg['status_file']
         tmp = path + '.tmp'
         with open(tmp, 'w', encoding='utf-8') as out:
@@ -364,8 +398,10 @@ class Monitor:
             fresh = age is not None and age <= self.stale_after
             return {'reachable': True, 'via': address, 'apache_ok': bool(doc.get('apache_ok')) and fresh,
                     'ping_ok': int(doc.get('ping_ok', 0)) if fresh else 0, 'age': age, 'fresh': fresh,
-                    'holds_vip': doc.get('holds_vip')}
-        return {'reachable': False, 'errors': errors, 'apache_ok': False, 'ping_ok': 0}
+                    'recent': age is not None and age <= self.recent, 'holds_vip': doc.get('holds_vip'),
+                    'engine': doc.get('engine'), 'healing': bool(doc.get('healing'))}
+        return {'reachable': False, 'errors': errors, 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+                'recent': False}
 
     def peer_healthy(self, peer, need_pings):
         """Can the peer serve the site? It must reach at least need_pings ping nodes. (bool, reason)"""
@@ -386,6 +422,10 @@ class Monitor:
             log(level, 'decision: keep as is: ' + reason, **fields)
             self.last_reason = key
 
+    def healthy(self):
+        total = len(self.cfg['ping_nodes'])
+        return self.apache_ok and (total == 0 or self.pings == total)
+
     def tick(self):
         cfg = self.cfg
         self.pinger.send()
@@ -393,12 +433,10 @@ class Monitor:
         pings = self.pinger.collect(cfg['ping_timeout'])
         total = len(cfg['ping_nodes'])
         apache_ok = apache == 'ok'
-        try:
-            holds = holds_vip(cfg['vip'])
-        except (OSError, vip_check_kernel.KernelReadError) as exc:
-            log('error', 'cannot read the addresses of this host', error=str(exc))
-            holds = None
-        self.publish(apache_ok, pings, holds)
+        self.apache_ok, self.pings = apache_ok, pings
+        holds = self.holds = self.read_holds()
+        self.engine_status = self.engine.status()
+        self.publish()
 
         local = (apache, pings)
         if local != self.last_local:
@@ -409,8 +447,7 @@ class Monitor:
 
         # Unhealthy: Apache failed, or no ping node answers (a lost link). Fewer ping nodes than the peer
         # (some answer) is judged against the peer's count below.
-        healthy = apache_ok and (total == 0 or pings == total)
-        if healthy:
+        if self.healthy():
             self.good += 1
             self.bad = 0
         else:
@@ -418,20 +455,142 @@ class Monitor:
             self.good = 0
 
         now = time.monotonic()
+        if self.healing_until is not None and now >= self.healing_until:
+            log('info', 'the healed partition has settled')
+            self.healing_until = None
         if self.arp is not None:
             self.watch_claims(holds, now)
+        if self.healing(now):
+            self.reconcile_heal('check')
+            return
+        if holds and self.engine.restarts_after_partition:
+            self.two_holders(now)
         if holds:
             self.failback_since = None
             if self.bad >= cfg['fails']:
                 self.consider_giveup(apache, apache_ok, pings)
-        elif holds is False and cfg['auto_failback'] and cfg['node'] == cfg['preferred']:
+        elif holds is False and cfg['auto_failback'] and self.preferred:
             self.consider_failback(apache_ok, pings, now)
         else:
             self.failback_since = None
 
+    # -- a healed partition ---------------------------------------------------------------------------------
+
+    def on_heal(self):
+        """The engine says a partition healed (heartbeat: "returning after partition"): both nodes are about to give
+        the VIP up and restart the engine. For the window of that restart, the preferred node keeps the VIP (or
+        claims it back the moment the engine drops it) and announces it, and the other node lets go at once."""
+        window = self.cfg['heal_window']
+        log('notice', 'the engine reports a healed partition: keeping one holder through its restart',
+            window_seconds=window, preferred=self.preferred)
+        self.healing_until = time.monotonic() + window
+        self.reconcile_heal('heal')
+
+    def reconcile_heal(self, why):
+        """One holder through a healed partition's engine restart (see on_heal)."""
+        holds = self.holds = self.read_holds()
+        peer = self.peer()
+        peer_recent = peer['reachable'] and peer['recent']
+        if self.preferred and self.apache_ok:
+            if holds:
+                if self.announce_left == 0 and (peer_recent and peer.get('holds_vip') or why == 'heal'):
+                    self.announce(3, 'the peer may still hold it after the partition')
+            elif peer_recent and peer.get('holds_vip') is False and (peer.get('healing') or peer.get('engine') != 'running'):
+                self.claim(why)
+            elif why != 'check':
+                self.idle('healed partition: the VIP is not here, but the peer %s' % (
+                    'holds it' if peer_recent and peer.get('holds_vip') else 'cannot be read' if not peer_recent
+                    else 'runs its engine and may take it'), level='warning')
+        elif holds and peer_recent and peer.get('holds_vip') and peer['apache_ok']:
+            if self.release_at is None:
+                # The preferred node announces the VIP on the same heal; the requests this node is answering finish
+                # meanwhile, and new ones already go to the preferred node.
+                self.release_at = time.monotonic() + self.cfg['release_drain']
+                log('notice', 'decision: let the VIP go in %s s: a healed partition left it on both nodes, and the '
+                    'preferred node holds it and is healthy' % self.cfg['release_drain'], action='release', reason=why)
+        self.publish()
+
+    def release_due(self, now):
+        """Let the VIP go when its time came, if the preferred node still holds it and serves."""
+        if self.release_at is None or now < self.release_at:
+            return
+        self.release_at = None
+        peer = self.peer()
+        if not (self.read_holds() and peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']):
+            log('info', 'not letting the VIP go after all: the preferred node no longer holds it or serves')
+            return
+        rc, out = node_engine.delete_vip(self.cfg['vip'], self.cfg['vip_prefix'], self.cfg['vip_interface'])
+        log('notice' if rc == 0 else 'error', 'release finished', rc=rc, output=out)
+        self.holds = self.read_holds()
+        self.publish()
+
+    def two_holders(self, now):
+        """This node holds the VIP: does the peer too (a frozen node thawed, a split healed, before the engine
+        noticed)? Then the other node, whose engine declared the peer dead and so restarts once it hears it again, lets
+        go as soon as the preferred node is seen holding and serving - within a check, not when the engine notices."""
+        if self.release_at is not None:
+            return
+        peer = self.peer()
+        if self.preferred:
+            # The one that stays: clients learn its MAC again at once.
+            if peer['reachable'] and peer['recent'] and peer.get('holds_vip') and self.healthy() \
+                    and now - self.last_claim_announce >= 2.0:
+                self.last_claim_announce = now
+                self.announce(3, 'the peer holds the VIP too; the preferred node keeps it')
+            return
+        if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']):
+            return
+        engine = self.engine.state(self.cfg.get('peer'))
+        if engine.get('peer') != 'dead':
+            self.idle('both nodes hold the VIP, but the engine sees the peer %s: it decides' % engine.get('peer'),
+                      level='warning')
+            return
+        self.release_at = now + self.cfg['release_drain']
+        log('notice', 'decision: let the VIP go in %s s: the preferred node holds it and serves, and the engine, '
+            'which declared it dead, restarts once it hears it again' % self.cfg['release_drain'], action='release',
+            reason='two holders')
+
+    def claim(self, why):
+        log('notice', 'decision: take the VIP: a healed partition made the engine give it up on both nodes; the '
+            'preferred node keeps it through the engine\'s restart', action='claim', reason=why)
+        rc, out = node_engine.add_vip(self.cfg['vip'], self.cfg['vip_prefix'], self.cfg['vip_interface'])
+        log('notice' if rc == 0 else 'error', 'claim finished', rc=rc, output=out)
+        self.holds = self.read_holds()
+        if self.holds:
+            self.announce(3, 'claimed')
+
+    def on_address(self, kind, address):
+        """The kernel added or removed an address; only the VIP matters."""
+        if address.get('address') != self.cfg['vip']:
+            return
+        log('info', 'the VIP %s this node' % ('came to' if kind == 'add' else 'left'))
+        self.holds = kind == 'add'
+        if self.healing():
+            self.reconcile_heal('address')
+        else:
+            self.publish()
+
+    # -- gratuitous ARP -------------------------------------------------------------------------------------
+
+    def announce(self, count, why):
+        """Announce the VIP now, and count - 1 more times, every half second."""
+        if self.arp is None:
+            return
+        log('info', 'announcing the VIP (gratuitous ARP)', reason=why, times=count)
+        self.arp.announce()
+        self.announce_left = count - 1
+        self.next_announce = time.monotonic() + 0.5
+
+    def announce_due(self, now):
+        if self.announce_left > 0 and now >= self.next_announce:
+            if self.read_holds():
+                self.arp.announce()
+            self.announce_left -= 1
+            self.next_announce = now + 0.5
+
     def watch_claims(self, holds, now):
-        """Another MAC claimed the VIP: once this node holds it alone again (the peer's page says it
-        holds nothing), announce it three times, one a tick."""
+        """Another MAC claimed the VIP: once this node holds it alone again (the peer's page says it holds
+        nothing), announce it three times."""
         try:
             macs = self.arp.claims()
         except OSError as exc:
@@ -439,31 +598,37 @@ class Monitor:
             log('error', 'cannot read ARP frames', error=str(exc))
         if not holds:
             self.claimed = None
-            self.announce_left = 0
             return
         if macs:
             if self.claimed is None:
                 log('notice', 'another node claimed the VIP on the wire while this node holds it', macs=sorted(macs))
             self.claimed = (now, macs)
-        if self.announce_left:
-            self.arp.announce()
-            self.announce_left -= 1
-            return
+            if self.preferred and self.healthy() and now - self.last_claim_announce >= 2.0:
+                # Two holders (a thawed node, a healed partition): the preferred node, healthy, is the one that stays;
+                # clients learn its MAC again at once instead of when the other lets go.
+                self.last_claim_announce = now
+                self.announce(3, 'another node claims the VIP; the preferred node keeps it')
+                return
         if self.claimed is None:
             return
         if now - self.claimed[0] > self.cfg['reannounce_window']:
             log('warning', 'the other node never showed it let the VIP go; not re-announcing', macs=sorted(self.claimed[1]))
             self.claimed = None
             return
+        if now < self.next_claim_check:
+            return
+        # The peer's page at most five times a second while a claim is open (ARP frames wake this often).
+        self.next_claim_check = now + 0.2
         peer = self.peer()
         if peer['reachable'] and peer['fresh'] and peer.get('holds_vip') is False:
             log('notice', 'decision: re-announce the VIP (gratuitous ARP): the peer let it go',
                 claimed_by=sorted(self.claimed[1]), seconds_since_claim=round(now - self.claimed[0], 1))
-            self.arp.announce()
-            self.announce_left = 2
+            self.announce(3, 'the peer let it go')
             self.claimed = None
         elif peer['reachable'] and peer.get('holds_vip'):
-            self.idle('both nodes hold the VIP; heartbeat must let one go first', level='warning')
+            self.idle('both nodes hold the VIP; the engine must let one go first', level='warning')
+
+    # -- the hand-over and the take-back ------------------------------------------------------------------
 
     def consider_giveup(self, apache, apache_ok, pings):
         cfg = self.cfg
@@ -533,28 +698,111 @@ class Monitor:
         self.failback_since = None
         self.last_reason = None
 
+    # -- the loop -------------------------------------------------------------------------------------------
+
+    def watchdog_seconds(self):
+        """The longest a loop turn can take (pings, the local check, the peer's page over every link, the engine's
+        commands), three times, and at least a minute: the systemd watchdog's timeout (sent as WATCHDOG_USEC)."""
+        cfg = self.cfg
+        turn = (cfg['interval'] + cfg['ping_timeout'] + cfg['timeout'] * (1 + len(cfg['peer_addresses']))
+                + 3 * cfg['action_timeout'] / 2)
+        return max(60.0, 3 * turn)
+
     def run(self):
         cfg = self.cfg
         log('info', 'hapair-monitor started', node=cfg['node'], preferred=cfg['preferred'], vip=cfg['vip'],
-            interval=cfg['interval'], timeout=cfg['timeout'], fails=cfg['fails'], rises=cfg['rises'],
-            ping_nodes=cfg['ping_nodes'], peer_addresses=cfg['peer_addresses'])
+            engine=cfg['engine'].get('engine'), interval=cfg['interval'], timeout=cfg['timeout'], fails=cfg['fails'],
+            rises=cfg['rises'], ping_nodes=cfg['ping_nodes'], peer_addresses=cfg['peer_addresses'])
         os.makedirs(os.path.dirname(cfg['status_file']), mode=0o755, exist_ok=True)
-        self.publish(False, 0, None)
-        sd_notify('READY=1')
+        self.publish()
+        sd_notify('READY=1\nWATCHDOG_USEC=%d' % int(self.watchdog_seconds() * 1e6))
+        sources = Sources(self)
         next_tick = time.monotonic()
-        while not self.stopping:
-            try:
-                self.tick()
-            except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching; systemd restarts on exit
-                log('error', 'check failed', error='%s: %s' % (type(exc).__name__, exc))
-            sd_notify('WATCHDOG=1')
-            next_tick += cfg['interval']
-            delay = next_tick - time.monotonic()
-            if delay < 0:
-                next_tick = time.monotonic()
-            else:
-                time.sleep(delay)
+        try:
+            while not self.stopping:
+                now = time.monotonic()
+                if now >= next_tick:
+                    try:
+                        self.tick()
+                    except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching
+                        log('error', 'check failed', error='%s: %s' % (type(exc).__name__, exc))
+                    sd_notify('WATCHDOG=1')
+                    next_tick += cfg['interval']
+                    if next_tick < time.monotonic():
+                        next_tick = time.monotonic()
+                    continue
+                wake = next_tick
+                if self.announce_left > 0:
+                    wake = min(wake, self.next_announce)
+                if self.release_at is not None:
+                    wake = min(wake, self.release_at)
+                try:
+                    sources.wait(max(0.0, wake - now))
+                    self.announce_due(time.monotonic())
+                    self.release_due(time.monotonic())
+                except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching
+                    log('error', 'event failed', error='%s: %s' % (type(exc).__name__, exc))
+        finally:
+            sources.close()
         log('info', 'hapair-monitor stopped')
+
+
+class Sources:
+    """What wakes the monitor between its checks: the engine's log (a healed partition), the kernel's address
+    changes (the VIP came or went). Each source that cannot be opened is logged and left out: the checks go on."""
+
+    def __init__(self, monitor):
+        self.monitor = monitor
+        self.log_proc = None
+        self.buffer = b''
+        self.addresses = None
+        command = getattr(monitor.engine, 'log_command', lambda: None)()
+        if command:
+            try:
+                self.log_proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                                 stdin=subprocess.DEVNULL)
+                os.set_blocking(self.log_proc.stdout.fileno(), False)
+            except OSError as exc:
+                log('error', "cannot follow the engine's log", error=str(exc))
+        try:
+            self.addresses = vip_check_kernel.open_address_events()
+        except vip_check_kernel.KernelReadError as exc:
+            log('error', 'cannot listen to address changes', error=str(exc))
+        self.arp = monitor.arp.sock if monitor.arp is not None else None
+
+    def wait(self, timeout):
+        readable = [s for s in (self.log_proc and self.log_proc.stdout, self.addresses, self.arp) if s is not None]
+        if not readable:
+            time.sleep(timeout)
+            return
+        ready = select.select(readable, [], [], timeout)[0]
+        if self.arp is not None and self.arp in ready:
+            self.monitor.watch_claims(self.monitor.holds, time.monotonic())
+        if self.addresses in ready:
+            for kind, address in vip_check_kernel.address_events(self.addresses):
+                self.monitor.on_address(kind, address)
+        if self.log_proc and self.log_proc.stdout in ready:
+            chunk = os.read(self.log_proc.stdout.fileno(), 65536)
+            if not chunk:
+                log('error', "the engine's log ended; restarting its reader")
+                self.close_log()
+                return
+            self.buffer += chunk
+            while b'\n' in self.buffer:
+                line, self.buffer = self.buffer.split(b'\n', 1)
+                if self.monitor.engine.heal_event(line.decode('utf-8', 'replace')):
+                    self.monitor.on_heal()
+
+    def close_log(self):
+        if self.log_proc is not None:
+            self.log_proc.kill()
+            self.log_proc.wait()
+            self.log_proc = None
+
+    def close(self):
+        self.close_log()
+        if self.addresses is not None:
+            self.addresses.close()
 
 
 # --- ExecStopPost of the engine's service: release the VIP after an unclean stop -------------------------------

@@ -34,7 +34,22 @@ monitor_module = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(monitor_module)
 
 HEALTHY_PEER = {'reachable': True, 'via': '198.51.100.76', 'apache_ok': True, 'ping_ok': 1, 'age': 0.5, 'fresh': True,
-                'holds_vip': False}
+                'recent': True, 'holds_vip': False, 'engine': 'running', 'healing': False}
+
+
+class FakeArp:
+    """Records the gratuitous ARPs; claims() returns what the test queued."""
+
+    def __init__(self, node):
+        self.node = node
+        self.queued = set()
+
+    def claims(self):
+        found, self.queued = self.queued, set()
+        return found
+
+    def announce(self):
+        self.node.actions.append('announce')
 
 
 class Node:
@@ -43,7 +58,7 @@ class Node:
     def __init__(self, monkeypatch, tmp_path, **cfg):
         config = dict(monitor_module.DEFAULTS, node='loadb1', peer='loadb2', preferred='loadb1', vip='198.51.100.10',
                       vip_interface='eth0', peer_addresses=['198.51.100.76'], ping_nodes=['198.51.100.1'],
-                      reannounce=False, status_file=str(tmp_path / 'health.json'))
+                      status_file=str(tmp_path / 'health.json'), heal_window=40.0)
         config.update(cfg)
         self.apache = 'ok'
         self.pings = len(config['ping_nodes'])
@@ -61,6 +76,10 @@ class Node:
         monkeypatch.setattr(self.monitor.pinger, 'collect', lambda timeout: self.pings)
         monkeypatch.setattr(self.monitor, 'peer', lambda: dict(self.peer))
         monkeypatch.setattr(self.monitor.engine, 'state', self.engine_state)
+        monkeypatch.setattr(self.monitor.engine, 'status', lambda: 'running' if self.hb['running'] else 'stopped')
+        monkeypatch.setattr(monitor_module.node_engine, 'add_vip', lambda *a, **k: self.vip('add'))
+        monkeypatch.setattr(monitor_module.node_engine, 'delete_vip', lambda *a, **k: self.vip('delete'))
+        self.monitor.arp = FakeArp(self)
         monkeypatch.setattr(self.monitor.engine, 'give_up', lambda: self.act('hb_standby all'))
         monkeypatch.setattr(self.monitor.engine, 'take_back', lambda: self.act('hb_takeover local'))
 
@@ -71,6 +90,11 @@ class Node:
 
     def act(self, what):
         self.actions.append(what)
+        return 0, ''
+
+    def vip(self, what):
+        self.actions.append(what + ' VIP')
+        self.holds = what == 'add'
         return 0, ''
 
     def ticks(self, count, seconds=1.0):
@@ -259,3 +283,202 @@ def test_the_configuration_is_checked_and_underscore_keys_are_notes(tmp_path):
     path.write_text(json.dumps({'node': 'loadb1'}))
     with pytest.raises(SystemExit, match='missing peer, preferred, vip, vip_interface'):
         monitor_module.load(str(path))
+
+
+# --- a healed partition (issue 20): one holder through heartbeat's restart ------------------------------------
+
+def announcements(n):
+    return [a for a in n.actions if a == 'announce']
+
+
+def test_on_a_heal_the_preferred_holder_keeps_the_vip_and_announces_it(node):
+    n = node()
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.ticks(1)
+    n.monitor.on_heal()
+    assert n.actions == ['announce'] and n.monitor.healing()
+    # Two more, half a second apart.
+    for _turn in range(4):
+        n.now += 0.5
+        n.monitor.announce_due(n.now)
+    assert n.actions == ['announce'] * 3
+
+
+def test_on_a_heal_the_other_node_lets_go_after_the_drain_when_the_preferred_holds_it(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.5)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.on_heal()
+    # Not at once: the requests it is answering finish, the preferred node's announcement moves the clients.
+    assert n.actions == [] and n.holds is True
+    n.now += 0.5
+    n.monitor.release_due(n.now)
+    assert n.actions == ['delete VIP'] and n.holds is False
+
+
+def test_the_other_node_keeps_the_vip_if_the_preferred_lost_it_during_the_drain(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.5)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.on_heal()
+    n.peer = dict(HEALTHY_PEER, holds_vip=False)
+    n.now += 0.5
+    n.monitor.release_due(n.now)
+    assert n.actions == [] and n.holds is True
+
+
+@pytest.mark.parametrize('peer', [
+    dict(HEALTHY_PEER, holds_vip=True, apache_ok=False),       # the preferred node cannot serve: keep it
+    dict(HEALTHY_PEER, holds_vip=True, recent=False),          # its page is old (its monitor was frozen too)
+    dict(HEALTHY_PEER, holds_vip=False),                       # it does not hold it: this node is the one left
+    {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False, 'recent': False},
+])
+def test_on_a_heal_the_other_node_keeps_the_vip_unless_the_preferred_one_holds_it_and_serves(node, peer):
+    n = node(node='loadb2', peer='loadb1')
+    n.peer = peer
+    n.monitor.on_heal()
+    n.now += 1.0
+    n.monitor.release_due(n.now)
+    assert 'delete VIP' not in n.actions and n.holds is True
+
+
+def test_when_the_engine_drops_the_vip_in_the_heal_window_the_preferred_node_claims_it_back(node):
+    n = node()
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='running')
+    n.holds = False
+    n.monitor.on_address('del', {'address': '198.51.100.10'})
+    # Announced on the heal, then claimed and announced again.
+    assert n.actions == ['announce', 'add VIP', 'announce'] and n.holds is True
+
+
+@pytest.mark.parametrize('peer', [
+    dict(HEALTHY_PEER, holds_vip=True, healing=True),                        # the peer has it
+    dict(HEALTHY_PEER, holds_vip=False, healing=False, engine='running'),   # its engine runs and may take it over
+    dict(HEALTHY_PEER, holds_vip=False, healing=True, recent=False),         # its page is too old to trust
+])
+def test_the_preferred_node_claims_nothing_the_peer_might_hold(node, peer):
+    n = node()
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.peer = peer
+    n.holds = False
+    n.monitor.on_address('del', {'address': '198.51.100.10'})
+    assert 'add VIP' not in n.actions
+
+
+def test_the_preferred_node_claims_when_the_peer_s_engine_restarts_too(node):
+    n = node()
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, healing=False, engine='restarting')
+    n.holds = False
+    n.monitor.on_address('del', {'address': '198.51.100.10'})
+    assert 'add VIP' in n.actions
+
+
+def test_without_a_heal_a_vip_that_leaves_is_the_engine_s_business(node):
+    n = node()
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='restarting')
+    n.holds = False
+    n.monitor.on_address('del', {'address': '198.51.100.10'})
+    n.ticks(5)
+    assert 'add VIP' not in n.actions
+
+
+def test_an_unhealthy_preferred_node_claims_nothing(node):
+    n = node()
+    n.apache = 'refused'
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='restarting')
+    n.holds = False
+    n.monitor.on_address('del', {'address': '198.51.100.10'})
+    assert 'add VIP' not in n.actions
+
+
+def test_the_heal_window_ends_and_the_usual_rules_come_back(node):
+    n = node(heal_window=5.0)
+    n.monitor.on_heal()
+    n.ticks(6)
+    assert not n.monitor.healing()
+    n.apache = 'refused'
+    n.ticks(3)
+    assert n.actions[-1] == 'hb_standby all'
+
+
+def test_the_page_says_what_the_peer_needs_to_know(node):
+    n = node()
+    n.ticks(1)
+    n.monitor.on_heal()
+    page = json.loads(open(n.monitor.cfg['status_file'], encoding='utf-8').read())
+    assert page['healing'] is True and page['engine'] == 'running' and page['holds_vip'] is True and page['healthy']
+
+
+def test_the_watchdog_covers_the_slowest_turn():
+    cfg = dict(monitor_module.DEFAULTS, interval=60.0, timeout=30.0, peer_addresses=['a', 'b'])
+    monitor = monitor_module.Monitor.__new__(monitor_module.Monitor)
+    monitor.cfg = cfg
+    # 60 + 0.5 + 30 * 3 + 3 * 10 / 2 = 165.5, three times
+    assert monitor.watchdog_seconds() == 3 * 165.5
+    monitor.cfg = dict(monitor_module.DEFAULTS, peer_addresses=['a'])
+    assert monitor.watchdog_seconds() == 60.0
+
+
+def test_a_preferred_healthy_holder_announces_at_once_when_another_node_claims_the_vip(node):
+    n = node()
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.arp.queued = {'ee:e5:7f:2a:ac:45'}
+    n.monitor.watch_claims(True, n.now)
+    assert n.actions == ['announce']
+    # Not again within two seconds.
+    n.monitor.arp.queued = {'ee:e5:7f:2a:ac:45'}
+    n.monitor.watch_claims(True, n.now + 1.0)
+    assert n.actions == ['announce']
+
+
+def test_the_other_node_does_not_announce_what_it_should_give_up(node):
+    n = node(node='loadb2', peer='loadb1')
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.ticks(1)
+    n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
+    n.monitor.watch_claims(True, n.now)
+    assert n.actions == []
+
+
+def test_the_other_node_lets_go_of_a_second_holding_when_its_engine_declared_the_preferred_dead(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.2)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.ticks(1, seconds=0.25)
+    assert n.actions == []
+    n.monitor.release_due(n.now)
+    assert n.actions == ['delete VIP']
+
+
+def test_the_preferred_node_announces_when_the_peer_holds_the_vip_too(node):
+    n = node()
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.ticks(2)
+    assert n.actions == ['announce']
+    # Again every two seconds while the peer holds it.
+    n.ticks(1)
+    assert n.actions == ['announce', 'announce']
+
+
+@pytest.mark.parametrize('cfg, peer, hb', [
+    ({}, dict(HEALTHY_PEER, holds_vip=True), {'running': True, 'rsc': 'all', 'peer': 'dead'}),    # it is preferred
+    ({'node': 'loadb2', 'peer': 'loadb1'}, dict(HEALTHY_PEER, holds_vip=True),
+     {'running': True, 'rsc': 'all', 'peer': 'active'}),                                       # the engine decides
+    ({'node': 'loadb2', 'peer': 'loadb1'}, dict(HEALTHY_PEER, holds_vip=True, apache_ok=False),
+     {'running': True, 'rsc': 'all', 'peer': 'dead'}),                                          # it cannot serve
+    ({'node': 'loadb2', 'peer': 'loadb1'}, dict(HEALTHY_PEER, holds_vip=False),
+     {'running': True, 'rsc': 'all', 'peer': 'dead'}),                                          # one holder
+])
+def test_a_second_holding_is_left_alone_otherwise(node, cfg, peer, hb):
+    n = node(release_drain=0.2, **cfg)
+    n.peer, n.hb = peer, hb
+    n.ticks(3, seconds=0.25)
+    n.monitor.release_due(n.now + 1)
+    assert 'delete VIP' not in n.actions

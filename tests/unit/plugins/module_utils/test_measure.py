@@ -84,9 +84,23 @@ def test_the_last_outage_of_the_fault_is_when_the_site_is_back_for_good():
 
 
 def test_outages_from_an_answer_log():
-    # Answers every 0.1 s, none from 10.0 to 12.3, then a bad answer (HTTP 503) at 12.4 and good ones from 12.5.
+    # Requests every 0.1 s from 9.5; none answered from 10.0 to 12.3 (holes), a bad answer (HTTP 503) at 12.4, good
+    # ones from 12.5; nothing after 12.9 until the record stops at 13.5.
     answers = [(t / 10.0, t / 10.0 + 0.01, True) for t in range(95, 100)]
     answers += [(12.3, 12.31, True), (12.4, 12.41, False)] + [(t / 10.0, t / 10.0 + 0.01, True) for t in range(125, 130)]
-    outages = measure.outages_from_answers(answers, started=9.5, stopped=13.5, interval=0.1)
+    outages = measure.outages_from_answers(answers, started=9.4, stopped=13.5, interval=0.1)
     assert [(round(o['from'], 2), round(o['first_failure'], 2), o['to'] and round(o['to'], 2)) for o in outages] == [
-        (9.91, 10.01, 12.31), (12.31, 12.41, 12.51), (12.91, 13.01, None)]
+        (9.91, 10.0, 12.31), (12.31, 12.4, 12.51), (12.91, 13.0, None)]
+
+
+def test_a_slow_answer_is_no_outage():
+    # The answer to 10.0 takes 0.6 s; the next request follows it at once.
+    answers = [(9.9, 9.91, True), (10.0, 10.6, True), (10.6, 10.61, True), (10.7, 10.71, True)]
+    assert measure.outages_from_answers(answers, started=9.8, stopped=10.75, interval=0.1) == []
+
+
+def test_a_request_that_timed_out_is_a_hole_in_the_schedule():
+    # 10.0 timed out after 1 s (no line); the next request at 11.0 answered.
+    answers = [(9.9, 9.91, True), (11.0, 11.01, True), (11.1, 11.11, True)]
+    outages = measure.outages_from_answers(answers, started=9.8, stopped=11.15, interval=0.1)
+    assert outages == [{'from': 9.91, 'first_failure': 10.0, 'to': 11.01, 'answer_seconds': 0.01}]
