@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: hapair.loadbalancer developers
+# Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of plugins/module_utils/apt_sources.py against real and variant sources files.
 
 Each directory in fixtures/ is a case: input/ is an apt configuration directory
