@@ -26,12 +26,10 @@ component without duplicating it; for that case a small stanza with just the
 missing suites and components is added right after it.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 import os
 import re
-
-__metaclass__ = type
 
 #: Where apt looks for sources, relative to the apt configuration directory.
 SOURCES_LIST = "sources.list"

@@ -55,7 +55,7 @@ def python_files():
     runs the unit tests on a copy without .git; the pytest stage of scripts/test-controller.sh runs this test)."""
     try:
         top = subprocess.run(['git', 'rev-parse', '--show-toplevel'], cwd=REPO, check=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, universal_newlines=True).stdout.strip()
+                             stderr=subprocess.DEVNULL, text=True).stdout.strip()
         listed = subprocess.run(['git', 'ls-files', '-z', '-co', '--exclude-standard', '--', '*.py'], cwd=REPO,
                                 check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     except (OSError, subprocess.CalledProcessError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.hapair.loadbalancer.plugins.filter.vip_pair import FilterModule, vip_pair
 
 VIP = '198.51.100.10'
