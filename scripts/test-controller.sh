@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The controller-only part of the test suite: everything that needs no test bed. scripts/test.sh runs it in the
 # background while molecule's pairs run; it can be run on its own too (after scripts/setup.sh).
-#   yamllint, ansible-lint (production profile), antsibull-docs lint-collection-docs;
+#   ruff (ruff.toml), yamllint, ansible-lint (production profile), antsibull-docs lint-collection-docs;
 #   pytest: the unit and role tests (all but tests/integration/test_testbed_down.py, which needs podman's networks
 #     of the test bed and so never runs beside molecule);
 #   scripts/ansible-test.sh matrix: ansible-test sanity and units, and the validation suite and the typed values in
@@ -30,6 +30,7 @@ controller_stage() {
   timing "$name" "$(($(date +%s) - start))" | tee -a "$timings_file"
 }
 
+controller_stage "ruff" ruff check .
 controller_stage "yamllint" yamllint --strict .
 controller_stage "ansible-lint (production profile)" ansible-lint --strict
 controller_stage "antsibull-docs lint-collection-docs" env ANSIBLE_COLLECTIONS_PATH="$HAPAIR_ROOT/playbooks/collections" \

@@ -3,8 +3,8 @@
 # at once:
 #   - molecule test for every scenario: real pairs in containers, timing-sensitive, mostly waiting for heartbeat's
 #     timers;
-#   - scripts/test-controller.sh, everything that needs no test bed: yamllint, ansible-lint, antsibull-docs, the
-#     pytest unit and role tests, then ansible-test sanity and units and the validation suite with every supported
+#   - scripts/test-controller.sh, everything that needs no test bed: ruff, yamllint, ansible-lint, antsibull-docs,
+#     the pytest unit and role tests, then ansible-test sanity and units and the validation suite with every supported
 #     ansible-core (2.16 to 2.21). It takes the CPU, so it runs at the lowest priority, in a session of its own:
 #     the kernel schedules each session as a group (autogroup), and a niced process only yields to processes of
 #     its own group, so a plain `nice 19` would still take an equal share from the nodes' processes (each

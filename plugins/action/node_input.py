@@ -119,12 +119,12 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         result['changed'] = False
         try:
             entry_points = role_input.parse_entry_points(self._task.args.get('roles') or [])
         except ValueError as exc:
-            raise AnsibleError('hapair.loadbalancer.node_input: roles: %s' % exc)
+            raise AnsibleError('hapair.loadbalancer.node_input: roles: %s' % exc) from exc
         specs = load_specs(role_input.ROLES)
         options = {}
         for role, entry_point in entry_points:
@@ -132,7 +132,8 @@ class ActionModule(ActionBase):
                 try:
                     options.update(role_input.entry_point_options(specs, actual, entry_point))
                 except KeyError:
-                    raise AnsibleError('hapair.loadbalancer.node_input: the role %s has no entry point %s' % (actual, entry_point))
+                    raise AnsibleError('hapair.loadbalancer.node_input: the role %s has no entry point %s'
+                                       % (actual, entry_point)) from None
         options.update(specs['hapair']['argument_specs']['main']['options'])
         raw, deprecated = {}, []
         renamed = role_input.renames(options)

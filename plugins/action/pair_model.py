@@ -41,7 +41,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         result['changed'] = False
         name = self._task.args.get('input')
         if not isinstance(name, str) or not name:

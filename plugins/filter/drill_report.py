@@ -33,7 +33,7 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
         holder = fault['host']
         fault_at = float(fault['at'])
     except (KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError('drill_report: pair and fault must name the nodes and the holder: %s' % exc)
+        raise AnsibleFilterError('drill_report: pair and fault must name the nodes and the holder: %s' % exc) from exc
     if holder not in nodes or len(nodes) != 2:
         raise AnsibleFilterError('drill_report: the holder %r is not a node of the pair' % holder)
     taker = next(host for host in nodes if host != holder)
@@ -147,13 +147,13 @@ def drill_bounds(method, pair, settings):
     try:
         engine = engines.get(pair['engine']['name'])
         kind = engine.fault_methods[method].moved_by
-    except (KeyError, TypeError):
-        raise AnsibleFilterError('drill_bounds: unknown method %r for the pair\'s engine' % (method,))
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError('drill_bounds: unknown method %r for the pair\'s engine' % (method,)) from exc
     try:
         return design.drill_bounds(kind, pair['timers'], design.monitor_settings(settings),
                                    float(settings['hapair_drill_margin']), bool(pair.get('auto_failback', True)))
     except (KeyError, TypeError, ValueError) as exc:
-        raise AnsibleFilterError('drill_bounds: the pair or the settings lack %s' % exc)
+        raise AnsibleFilterError('drill_bounds: the pair or the settings lack %s' % exc) from exc
 
 
 class FilterModule:

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: hapair.loadbalancer developers
+# Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Enable apt components for one release of the Ubuntu archive, in place.
 
 This is the logic behind the ``hapair.loadbalancer.apt_components`` module. It
@@ -25,12 +26,10 @@ component without duplicating it; for that case a small stanza with just the
 missing suites and components is added right after it.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 import os
 import re
-
-__metaclass__ = type
 
 #: Where apt looks for sources, relative to the apt configuration directory.
 SOURCES_LIST = "sources.list"

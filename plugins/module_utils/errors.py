@@ -16,7 +16,7 @@ Pure Python and the standard library (Python 3.8 and later).
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 
 def show(value):
@@ -46,8 +46,8 @@ class InputError(NamedTuple):
     rule: str
     variable: str
     message: str
-    host: Optional[str] = None
-    pair: Optional[str] = None
+    host: str | None = None
+    pair: str | None = None
     value: Any = None
     secret: bool = False
     level: str = 'error'

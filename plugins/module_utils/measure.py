@@ -26,7 +26,7 @@ Pure Python and the standard library (Python 3.8 and later).
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple
 
 # An outage that began this long before the fault is the fault's (the clocks of the holder and the client differ
 # by scheduling, not by more).
@@ -34,27 +34,27 @@ FAULT_SLACK = 0.2
 
 
 class VipFigures(NamedTuple):
-    failover: Optional[float]
-    released: Optional[float]
-    vip_back: Optional[float]
-    failback: Optional[float]
-    two_holders: Optional[float]
-    two_holders_longest: Optional[float]
-    holders_at_end: Tuple[str, ...]
+    failover: float | None
+    released: float | None
+    vip_back: float | None
+    failback: float | None
+    two_holders: float | None
+    two_holders_longest: float | None
+    holders_at_end: tuple[str, ...]
 
 
 class ClientFigures(NamedTuple):
-    requests: Optional[int]
-    failed: Optional[int]
-    failed_fault: Optional[int]
-    failed_undo: Optional[int]
+    requests: int | None
+    failed: int | None
+    failed_fault: int | None
+    failed_undo: int | None
     outages_fault: int
     outages_undo: int
-    site_back: Optional[float]
+    site_back: float | None
     longest_gap: float
     longest_gap_fault: float
     longest_gap_undo: float
-    site_back_answer: Optional[float]
+    site_back_answer: float | None
 
 
 def intervals(events, until):

@@ -20,8 +20,8 @@ import subprocess
 def run(argv, timeout):
     """(returncode, output) of a command, killed after timeout; (None, reason) if it could not run or timed out."""
     try:
-        out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                             timeout=timeout, check=False, stdin=subprocess.DEVNULL)
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
+                             stdin=subprocess.DEVNULL)
         return out.returncode, (out.stdout.strip() or out.stderr.strip())
     except subprocess.TimeoutExpired:
         return None, 'timed out after %s s' % timeout
@@ -160,6 +160,8 @@ ADAPTERS = {'heartbeat': HeartbeatNode}
 def adapter(settings, timeout=10.0):
     """The node-side adapter of the engine that settings['engine'] names; ValueError for an unknown one."""
     try:
-        return ADAPTERS[settings['engine']](settings, timeout)
+        factory = ADAPTERS[settings['engine']]
     except KeyError:
-        raise ValueError('unknown engine %r; expected one of %s' % (settings.get('engine'), ', '.join(sorted(ADAPTERS))))
+        raise ValueError('unknown engine %r; expected one of %s'
+                         % (settings.get('engine'), ', '.join(sorted(ADAPTERS)))) from None
+    return factory(settings, timeout)

@@ -18,7 +18,7 @@ Pure Python and the standard library; tests/unit/plugins/module_utils/cases/pair
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, NamedTuple, Tuple
+from typing import Any, NamedTuple
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, show
@@ -34,7 +34,7 @@ class Node(NamedTuple):
     host: str
     name: str
     cluster: str
-    links: Tuple[Link, ...]
+    links: tuple[Link, ...]
 
 
 class Pair(NamedTuple):
@@ -42,15 +42,15 @@ class Pair(NamedTuple):
     settle bound), VIP, preferred node and nodes (sorted by node name)."""
 
     name: str
-    engine: Dict[str, Any]
-    timers: Dict[str, float]
+    engine: dict[str, Any]
+    timers: dict[str, float]
     vip: str
     vip_prefix: int
     vip_interface: str
     preferred_node: str
     preferred_host: str
     auto_failback: bool
-    nodes: Tuple[Node, ...]
+    nodes: tuple[Node, ...]
 
 
 class HostRecord(NamedTuple):
@@ -59,15 +59,15 @@ class HostRecord(NamedTuple):
     variables), else to None."""
 
     host: str
-    entry_points: Tuple[str, ...]
-    typed: Dict[str, Any]
-    secrets: Dict[str, str]
-    errors: Tuple[InputError, ...]
-    warnings: Tuple[InputError, ...]
-    invalid: Tuple[str, ...]
-    facts: Dict[str, Any]
-    shared: Tuple[str, ...]
-    deprecated: Tuple[Tuple[str, str], ...] = ()
+    entry_points: tuple[str, ...]
+    typed: dict[str, Any]
+    secrets: dict[str, str]
+    errors: tuple[InputError, ...]
+    warnings: tuple[InputError, ...]
+    invalid: tuple[str, ...]
+    facts: dict[str, Any]
+    shared: tuple[str, ...]
+    deprecated: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_result(cls, data):
@@ -83,10 +83,10 @@ class HostRecord(NamedTuple):
 
 
 class Model(NamedTuple):
-    hosts: Dict[str, Dict[str, Any]]
-    errors: Tuple[InputError, ...]
-    warnings: Tuple[InputError, ...]
-    deprecations: Tuple[Tuple[str, str, Tuple[str, ...]], ...]
+    hosts: dict[str, dict[str, Any]]
+    errors: tuple[InputError, ...]
+    warnings: tuple[InputError, ...]
+    deprecations: tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
 def as_data(value):

@@ -21,7 +21,11 @@ import re
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, grammar, timers
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.host_input import (
-    MISSING, HostInput, TemplateFailure, type_options)
+    MISSING,
+    HostInput,
+    TemplateFailure,
+    type_options,
+)
 
 __all__ = ['MISSING', 'TemplateFailure', 'ROLES', 'check_host', 'parse_entry_points', 'members', 'renames']
 

@@ -1,11 +1,10 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright: hapair.loadbalancer developers
+# Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
+from __future__ import annotations
 
 DOCUMENTATION = r"""
 ---
@@ -187,6 +186,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
+
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.apt_sources import (
     DEFAULT_ARCHIVE_URIS,
     DEFAULT_POCKETS,
@@ -237,7 +237,7 @@ def run_module():
         outcome = plan(sources, params["release"], params["components"], params["pockets"], params["archive_uris"])
     except AptSourcesError as exc:
         module.fail_json(msg=to_native(exc), **result)
-    except (IOError, OSError) as exc:
+    except OSError as exc:
         module.fail_json(msg="cannot read the apt sources in %s: %s" % (params["apt_dir"], to_native(exc)), **result)
 
     for warning in outcome.warnings:
@@ -260,7 +260,7 @@ def run_module():
             if params["backup"]:
                 backups[path] = module.backup_local(path)
             _write(module, path, after)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             module.fail_json(msg="cannot write %s: %s" % (path, to_native(exc)), **result)
     if params["backup"] and backups:
         result["backup_files"] = backups

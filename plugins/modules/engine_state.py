@@ -69,6 +69,7 @@ whole:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import node_engine
 
 

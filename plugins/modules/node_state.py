@@ -135,6 +135,7 @@ blocks:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import node_state
 
 

@@ -111,6 +111,7 @@ import ssl
 import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import drill
 
 

@@ -246,6 +246,7 @@ msg:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.vip_check import check
 
 

@@ -78,9 +78,13 @@ ntp_synchronized:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import drill
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.vip_check import find_vip
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.vip_check_kernel import KernelReadError, read_interfaces
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.vip_check_kernel import (
+    KernelReadError,
+    read_interfaces,
+)
 
 
 def main():

@@ -121,7 +121,7 @@ class FakePacketSocket:
             self.clock.now = max(self.clock.now, at)
             return frame[:size], (self.interface, 0x0806, pkttype, 1, frame[6:12])
         self.clock.now = limit
-        raise socket.timeout('timed out')
+        raise TimeoutError('timed out')
 
     def close(self):
         self.closed = True

@@ -18,10 +18,9 @@ import importlib.util
 import json
 import os
 import socket
+import sys
 import threading
 import time
-
-import sys
 
 import pytest
 

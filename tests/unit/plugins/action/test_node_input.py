@@ -9,7 +9,12 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.hapair.loadbalancer.plugins.action.node_input import (
-    PUBLISHED, interface_facts, load_specs, refused_extra_vars, template_failure)
+    PUBLISHED,
+    interface_facts,
+    load_specs,
+    refused_extra_vars,
+    template_failure,
+)
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.role_input import ROLES
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.role_specs import role_specs
 

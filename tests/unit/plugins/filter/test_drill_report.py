@@ -9,8 +9,14 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.hapair.loadbalancer.plugins.filter.drill_report import (
-    FilterModule, drill_bounds, drill_report, drill_summary, drill_verdict)
+    FilterModule,
+    drill_bounds,
+    drill_report,
+    drill_summary,
+    drill_verdict,
+)
 
 PAIR = {'name': 'pair1', 'vip': '198.51.100.10', 'preferred_host': 'herring',
         'nodes': [{'host': 'herring', 'name': 'loadb1'}, {'host': 'haddock', 'name': 'loadb2'}]}

@@ -7,7 +7,12 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.hapair.loadbalancer.plugins.filter.stale_files import FilterModule, missing_apache_modules, stale_files
+
+from ansible_collections.hapair.loadbalancer.plugins.filter.stale_files import (
+    FilterModule,
+    missing_apache_modules,
+    stale_files,
+)
 
 GOOD = {'exists': True, 'type': 'file', 'mode': '0644', 'owner': 'root', 'group': 'root', 'sha1': 'a' * 40}
 WANT = {'sha1': 'a' * 40, 'mode': '0644', 'owner': 'root', 'group': 'root'}

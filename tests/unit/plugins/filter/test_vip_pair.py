@@ -1,10 +1,12 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 from __future__ import annotations
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.hapair.loadbalancer.plugins.filter.vip_pair import FilterModule, vip_pair
 
 VIP = '198.51.100.10'

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: hapair.loadbalancer developers
+# Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of plugins/module_utils/apt_sources.py against real and variant sources files.
 
 Each directory in fixtures/ is a case: input/ is an apt configuration directory
@@ -9,7 +10,7 @@ components are enabled. The release is the case name's first word (jammy-...,
 noble-...). fixtures/README.md says where each file comes from.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 import os
 import shutil
@@ -17,8 +18,6 @@ import shutil
 import pytest
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import apt_sources as aps
-
-__metaclass__ = type
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 CASES = sorted(name for name in os.listdir(FIXTURES) if os.path.isdir(os.path.join(FIXTURES, name, "input")))
@@ -157,7 +156,7 @@ def test_only_component_lists_of_archive_entries_change(case):
             continue
         old_lines, new_lines = before.splitlines(True), after.splitlines(True)
         assert len(old_lines) == len(new_lines)
-        for old, new in zip(old_lines, new_lines):
+        for old, new in zip(old_lines, new_lines, strict=True):
             if old == new:
                 continue
             assert not old.lstrip().startswith("#")

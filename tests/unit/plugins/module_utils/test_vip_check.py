@@ -15,8 +15,24 @@ from ansible_collections.hapair.loadbalancer.plugins.module_utils import vip_che
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import vip_check_arp as arp
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import vip_check_kernel as kernel
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.vip_check_fakes import (
-    CLIENT_MAC, OWN_MAC, PEER_MAC, THIRD_MAC, VIP, PACKET_BROADCAST, PACKET_HOST, PACKET_OUTGOING,
-    PacketNetwork, addr, arp_frame, gratuitous, install_kernel, link, loopback, node, probe_from, reply,
+    CLIENT_MAC,
+    OWN_MAC,
+    PACKET_BROADCAST,
+    PACKET_HOST,
+    PACKET_OUTGOING,
+    PEER_MAC,
+    THIRD_MAC,
+    VIP,
+    PacketNetwork,
+    addr,
+    arp_frame,
+    gratuitous,
+    install_kernel,
+    link,
+    loopback,
+    node,
+    probe_from,
+    reply,
 )
 
 RESULT_KEYS = {'changed', 'vip', 'expect', 'holds_vip', 'interface', 'label', 'prefixlen', 'local_mac', 'responders',

@@ -13,8 +13,19 @@ import pytest
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import vip_check_arp as arp
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.vip_check_fakes import (
-    CLIENT_MAC, OWN_MAC, PEER_MAC, THIRD_MAC, VIP, PACKET_BROADCAST, PACKET_HOST, PACKET_OUTGOING,
-    PacketNetwork, arp_frame, gratuitous, probe_from, reply,
+    CLIENT_MAC,
+    OWN_MAC,
+    PACKET_BROADCAST,
+    PACKET_HOST,
+    PACKET_OUTGOING,
+    PEER_MAC,
+    THIRD_MAC,
+    VIP,
+    PacketNetwork,
+    arp_frame,
+    gratuitous,
+    probe_from,
+    reply,
 )
 
 

@@ -14,7 +14,17 @@ import pytest
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import vip_check_kernel as kernel
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.vip_check_fakes import (
-    OWN_MAC, VIP, FakeNetlinkSocket, addr, addr_payload, link, link_payload, loopback, nlmsg, node, rtattr,
+    OWN_MAC,
+    VIP,
+    FakeNetlinkSocket,
+    addr,
+    addr_payload,
+    link,
+    link_payload,
+    loopback,
+    nlmsg,
+    node,
+    rtattr,
 )
 
 
@@ -62,7 +72,7 @@ def test_socket_errors(monkeypatch):
 
     class Silent(FakeNetlinkSocket):
         def recv(self, size):
-            raise socket.timeout('timed out')
+            raise TimeoutError('timed out')
 
     fake = install(monkeypatch, Silent(node()))
     with pytest.raises(kernel.KernelReadError, match='^reading the interfaces over netlink failed: timed out$'):

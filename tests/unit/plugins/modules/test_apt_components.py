@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: hapair.loadbalancer developers
+# Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Unit tests of plugins/modules/apt_components.py: the module around the logic.
 
 Runs the module's main() on copies of the fixtures in
@@ -8,7 +9,7 @@ tests/unit/plugins/module_utils/fixtures/: results, check mode, diff, writing,
 idempotence, backups and failures.
 """
 
-from __future__ import absolute_import, division, print_function
+from __future__ import annotations
 
 import glob
 import os
@@ -18,17 +19,16 @@ import stat
 import pytest
 
 from ansible.module_utils import basic
+
 from ansible_collections.hapair.loadbalancer.plugins.modules import apt_components
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.module_harness import patch_module_args
-
-__metaclass__ = type
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils", "fixtures")
 
 
 class ModuleExit(Exception):
     def __init__(self, result, failed):
-        super(ModuleExit, self).__init__(result)
+        super().__init__(result)
         self.result = result
         self.failed = failed
 

@@ -14,10 +14,21 @@ import pytest
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import vip_check_kernel as kernel
 from ansible_collections.hapair.loadbalancer.plugins.modules import vip_check
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.module_harness import (
-    ASK_FOR_INVOCATION, STR_TYPE_IN_MESSAGES, as_managed_node, patch_module_args,
+    ASK_FOR_INVOCATION,
+    STR_TYPE_IN_MESSAGES,
+    as_managed_node,
+    patch_module_args,
 )
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.vip_check_fakes import (
-    OWN_MAC, PEER_MAC, THIRD_MAC, VIP, PACKET_HOST, FakeNetlinkSocket, PacketNetwork, node, reply,
+    OWN_MAC,
+    PACKET_HOST,
+    PEER_MAC,
+    THIRD_MAC,
+    VIP,
+    FakeNetlinkSocket,
+    PacketNetwork,
+    node,
+    reply,
 )
 
 
