@@ -195,7 +195,7 @@ class Bed:
             if 'holds' in lines:
                 holders.append(host)
             status = next((line for line in lines if line.startswith('services ')), 'services')
-            for unit, value in zip(self.services, status.split()[1:]):
+            for unit, value in zip(self.services, status.split()[1:], strict=False):
                 if value != 'active':
                     found.append('%s: %s is %s' % (host, unit, value))
             if 'route' not in lines:
@@ -375,7 +375,7 @@ class ServiceWatcher:
         for line in self.proc.stdout:
             fields = line.split()
             try:
-                self.latest = (float(fields[0]), dict(zip(self.bed.services, fields[1:])))
+                self.latest = (float(fields[0]), dict(zip(self.bed.services, fields[1:], strict=False)))
             except (ValueError, IndexError):
                 continue
         self.latest = None

@@ -42,7 +42,6 @@ BEING_REWRITTEN = (
     'molecule/default/tests/test_50_failover.py',
     'molecule/default/tests/test_60_faults.py',
     'roles/monitor/files/hapair_monitor.py',
-    'testbed/faults.py',
     'testbed/poll_site.py',
     'tests/integration/playbook_server.py',
     'tests/integration/test_apt_sources_role.py',

@@ -87,7 +87,8 @@ DEFAULTS = {
     'vip_prefix': 32,
     'engine': {'engine': 'heartbeat'},  # the engine contract's monitor settings (engine.py: monitor_settings)
     'heal_window': 60.0,           # how long after a healed partition one holder is kept through the engine's restart
-    'release_drain': 0.5,          # seconds the other node keeps serving after a heal before it lets the VIP go
+    'release_drain': 0.3,          # seconds the other node keeps serving after the preferred node's announcement
+    'release_wait': 3.0,           # the longest it waits for that announcement before it lets the VIP go anyway
 }
 
 LEVELS = {'debug': 7, 'info': 6, 'notice': 5, 'warning': 4, 'error': 3}
@@ -327,6 +328,8 @@ class Monitor:
         self.next_announce = 0.0     # monotonic time of the next one
         self.healing_until = None    # monotonic deadline of a healed partition's window (None: none)
         self.release_at = None       # monotonic time this node lets the VIP go (a healed partition; None: not)
+        self.release_requested = None
+        self.preferred_announced = None
         self.last_claim_announce = -1e9
         self.next_claim_check = 0.0
         self.apache_ok = False
@@ -502,13 +505,20 @@ class Monitor:
                     'holds it' if peer_recent and peer.get('holds_vip') else 'cannot be read' if not peer_recent
                     else 'runs its engine and may take it'), level='warning')
         elif holds and peer_recent and peer.get('holds_vip') and peer['apache_ok']:
-            if self.release_at is None:
-                # The preferred node announces the VIP on the same heal; the requests this node is answering finish
-                # meanwhile, and new ones already go to the preferred node.
-                self.release_at = time.monotonic() + self.cfg['release_drain']
-                log('notice', 'decision: let the VIP go in %s s: a healed partition left it on both nodes, and the '
-                    'preferred node holds it and is healthy' % self.cfg['release_drain'], action='release', reason=why)
+            self.schedule_release(time.monotonic(), 'a healed partition left it on both nodes, and the preferred node '
+                                                    'holds it and is healthy (%s)' % why)
         self.publish()
+
+    def schedule_release(self, now, why):
+        """Let the VIP go once the preferred node has announced it (its gratuitous ARP seen here: clients then send
+        to it) and a drain later (the requests this node is answering finish), or after release_wait at the latest."""
+        if self.release_at is not None:
+            return
+        self.release_requested = now
+        self.preferred_announced = None
+        self.release_at = now + self.cfg['release_wait']
+        log('notice', 'decision: let the VIP go once the preferred node announced it (at most %s s): %s'
+            % (self.cfg['release_wait'], why), action='release')
 
     def release_due(self, now):
         """Let the VIP go when its time came, if the preferred node still holds it and serves."""
@@ -545,10 +555,8 @@ class Monitor:
             self.idle('both nodes hold the VIP, but the engine sees the peer %s: it decides' % engine.get('peer'),
                       level='warning')
             return
-        self.release_at = now + self.cfg['release_drain']
-        log('notice', 'decision: let the VIP go in %s s: the preferred node holds it and serves, and the engine, '
-            'which declared it dead, restarts once it hears it again' % self.cfg['release_drain'], action='release',
-            reason='two holders')
+        self.schedule_release(now, 'the preferred node holds it and serves, and the engine, which declared it dead, '
+                                   'restarts once it hears it again')
 
     def claim(self, why):
         log('notice', 'decision: take the VIP: a healed partition made the engine give it up on both nodes; the '
@@ -598,6 +606,12 @@ class Monitor:
             log('error', 'cannot read ARP frames', error=str(exc))
         if not holds:
             self.claimed = None
+            return
+        if macs and self.release_at is not None and self.preferred_announced is None:
+            # The preferred node announced the VIP: clients now send to it; let go after the drain.
+            self.preferred_announced = now
+            self.release_at = min(self.release_at, now + self.cfg['release_drain'])
+            log('info', 'the preferred node announced the VIP; letting it go in %s s' % self.cfg['release_drain'])
             return
         if macs:
             if self.claimed is None:

@@ -303,23 +303,39 @@ def test_on_a_heal_the_preferred_holder_keeps_the_vip_and_announces_it(node):
     assert n.actions == ['announce'] * 3
 
 
-def test_on_a_heal_the_other_node_lets_go_after_the_drain_when_the_preferred_holds_it(node):
-    n = node(node='loadb2', peer='loadb1', release_drain=0.5)
+def test_on_a_heal_the_other_node_lets_go_after_the_preferred_announced_and_a_drain(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.3, release_wait=3.0)
     n.peer = dict(HEALTHY_PEER, holds_vip=True)
     n.monitor.on_heal()
-    # Not at once: the requests it is answering finish, the preferred node's announcement moves the clients.
+    # Not at once: clients still send here until the preferred node's announcement moves them.
+    n.now += 1.0
+    n.monitor.release_due(n.now)
     assert n.actions == [] and n.holds is True
-    n.now += 0.5
+    n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
+    n.monitor.watch_claims(True, n.now)
+    n.now += 0.2
+    n.monitor.release_due(n.now)
+    assert n.actions == []
+    n.now += 0.1
     n.monitor.release_due(n.now)
     assert n.actions == ['delete VIP'] and n.holds is False
 
 
-def test_the_other_node_keeps_the_vip_if_the_preferred_lost_it_during_the_drain(node):
-    n = node(node='loadb2', peer='loadb1', release_drain=0.5)
+def test_without_the_preferred_node_s_announcement_the_other_lets_go_after_the_wait(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.3, release_wait=3.0)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.on_heal()
+    n.now += 3.0
+    n.monitor.release_due(n.now)
+    assert n.actions == ['delete VIP']
+
+
+def test_the_other_node_keeps_the_vip_if_the_preferred_lost_it_during_the_wait(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.3, release_wait=3.0)
     n.peer = dict(HEALTHY_PEER, holds_vip=True)
     n.monitor.on_heal()
     n.peer = dict(HEALTHY_PEER, holds_vip=False)
-    n.now += 0.5
+    n.now += 3.0
     n.monitor.release_due(n.now)
     assert n.actions == [] and n.holds is True
 
@@ -334,7 +350,7 @@ def test_on_a_heal_the_other_node_keeps_the_vip_unless_the_preferred_one_holds_i
     n = node(node='loadb2', peer='loadb1')
     n.peer = peer
     n.monitor.on_heal()
-    n.now += 1.0
+    n.now += 4.0
     n.monitor.release_due(n.now)
     assert 'delete VIP' not in n.actions and n.holds is True
 
@@ -447,12 +463,14 @@ def test_the_other_node_does_not_announce_what_it_should_give_up(node):
 
 
 def test_the_other_node_lets_go_of_a_second_holding_when_its_engine_declared_the_preferred_dead(node):
-    n = node(node='loadb2', peer='loadb1', release_drain=0.2)
+    n = node(node='loadb2', peer='loadb1', release_drain=0.2, release_wait=3.0)
     n.peer = dict(HEALTHY_PEER, holds_vip=True)
     n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
     n.ticks(1, seconds=0.25)
     assert n.actions == []
-    n.monitor.release_due(n.now)
+    n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
+    n.monitor.watch_claims(True, n.now)
+    n.monitor.release_due(n.now + 0.2)
     assert n.actions == ['delete VIP']
 
 
@@ -476,8 +494,8 @@ def test_the_preferred_node_announces_when_the_peer_holds_the_vip_too(node):
      {'running': True, 'rsc': 'all', 'peer': 'dead'}),                                          # one holder
 ])
 def test_a_second_holding_is_left_alone_otherwise(node, cfg, peer, hb):
-    n = node(release_drain=0.2, **cfg)
+    n = node(release_drain=0.2, release_wait=3.0, **cfg)
     n.peer, n.hb = peer, hb
     n.ticks(3, seconds=0.25)
-    n.monitor.release_due(n.now + 1)
+    n.monitor.release_due(n.now + 4)
     assert 'delete VIP' not in n.actions
