@@ -12,7 +12,10 @@ case's `errors`, exactly: an error a case does not expect fails it too. It also 
 (`typed`), the published pair (`pair`), the deprecated names (`deprecated`), and that no message shows a key.
 
 Special values: '__missing__' removes a variable; {'__template_failure__': reason} stands for one that could not be
-templated. The standard hosts (HOSTS) have a public link on eth0 (/26) and a private one on eth1 (/26).
+templated; {'__repeat__': [before, text, times, after]} is the string before + text * times + after (a 10,000-character
+path without 10,000 characters in the file); {'__power_of_ten__': n} is the whole number 10 ** n (a YAML file cannot
+hold one of more than 4300 digits). They may stand anywhere in a value, also inside lists and mappings. The standard
+hosts (HOSTS) have a public link on eth0 (/26) and a private one on eth1 (/26).
 """
 
 from __future__ import annotations
@@ -80,6 +83,15 @@ def host_facts(host, case):
 def special(value):
     if isinstance(value, dict) and '__template_failure__' in value:
         return role_input.TemplateFailure(value['__template_failure__'])
+    if isinstance(value, dict) and '__repeat__' in value:
+        before, text, times, after = value['__repeat__']
+        return before + text * times + after
+    if isinstance(value, dict) and '__power_of_ten__' in value:
+        return 10 ** value['__power_of_ten__']
+    if isinstance(value, list):
+        return [special(item) for item in value]
+    if isinstance(value, dict):
+        return dict((key, special(item)) for key, item in value.items())
     return value
 
 
