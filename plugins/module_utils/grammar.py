@@ -36,6 +36,21 @@ SYSLOG_FACILITIES = ('auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr',
 _APACHE_TOKEN = re.compile(r'^[A-Za-z0-9._-]+\Z')
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*\Z")
 _PERCENT = re.compile(r'%(?![0-9A-Fa-f]{2})')
+# %-escapes that decode to a control character (%00 is NUL) or to a '.' (an escaped '..' segment).
+_PERCENT_CONTROL = re.compile(r'%(?:[01][0-9A-Fa-f]|7[Ff])')
+_PERCENT_DOT = re.compile(r'%2[Ee]')
+
+# A path component of a file the collection writes or reads by name: ASCII letters and digits and ._+@,=~- (the POSIX
+# portable file name characters and a few more that no shell, Apache or apt line reads specially). ASCII only, so that
+# no letter of another alphabet that looks like a Latin one (a Cyrillic 'а' in /etc/аpt) hides where a path goes.
+_PATH_COMPONENT = re.compile(r'^[A-Za-z0-9._+@,=~-]+\Z')
+# Linux's NAME_MAX: no file name is longer.
+NAME_MAX = 255
+# Pseudo file systems: nothing the collection writes or reads by a configured path lives there.
+PSEUDO_TREES = ('/proc', '/sys', '/dev')
+# The system's own trees: a file written there by a path from the inventory could replace a program, a library or a
+# configuration file (/etc/passwd) when the run has the rights to.
+SYSTEM_TREES = PSEUDO_TREES + ('/bin', '/boot', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/sbin', '/usr')
 
 
 def control_characters(value):
@@ -97,6 +112,41 @@ def usable_ipv4_address(value):
     return None
 
 
+def _under(value, trees):
+    """The first of `trees` that value is or lies under, or None."""
+    for tree in trees:
+        if value == tree or value.startswith(tree + '/'):
+            return tree
+    return None
+
+
+def safe_path(value, directory=False, refused_trees=PSEUDO_TREES):
+    """An absolute path the collection may write or read by name: '/', then components of ASCII letters, digits and
+    ._+@,=~- (at most 255 characters each), no empty, '.' or '..' component; a file's path does not end in '/', a
+    directory's may; not `/` itself and not in one of `refused_trees` (by default /proc, /sys and /dev)."""
+    if not value.startswith('/'):
+        return "expected an absolute path starting with '/'"
+    body = value[:-1] if directory and value.endswith('/') and value != '/' else value
+    if body == '/':
+        return "expected a path below '/'"
+    if body.endswith('/'):
+        return "expected the path of a file, not ending in '/'"
+    parts = body.split('/')[1:]
+    if any(part in ('', '.', '..') for part in parts):
+        return "expected a path without empty ('//'), '.' or '..' components"
+    if not all(_PATH_COMPONENT.match(part) for part in parts):
+        return "expected a path of ASCII letters, digits and ._+@,=~- between its '/'s (no spaces, quotes or " \
+               'backslashes; no letters of other alphabets, which can look like Latin ones)'
+    longest = max(len(part) for part in parts)
+    if longest > NAME_MAX:
+        return 'it has a component of %d characters; a file name has at most %d' % (longest, NAME_MAX)
+    tree = _under(body, refused_trees)
+    if tree:
+        return 'it lies in %s, %s' % (tree, 'a pseudo file system' if tree in PSEUDO_TREES else
+                                      "the system's own files, which no setting of this collection may write")
+    return None
+
+
 def absolute_path(value, allow_empty=False):
     """An absolute path without whitespace, '#', quotes, backslashes or '..' components, not a directory."""
     if value == '' and allow_empty:
@@ -147,14 +197,21 @@ def apache_token(value):
     return None
 
 
-def url_path(value, allow_root=True):
-    """An absolute URL path: '/' then RFC 3986 path characters, well-formed %-escapes, no query or fragment,
-    no quotes, backslashes, spaces or '..' segments."""
+def url_path(value, allow_root=True, escapes=True):
+    """An absolute URL path: '/' then RFC 3986 path characters (ASCII), well-formed %-escapes, no query or fragment,
+    no quotes, backslashes, spaces or '..' segments; no %-escape of a control character (%00 is NUL) or of a '.'
+    (an escaped '..' segment). With escapes=False, no %-escape at all (the role's own pages need none)."""
     if not _URL_PATH.match(value) or _PERCENT.search(value):
-        return "expected a URL path such as /health: '/' followed by letters, digits and -._~!$&'()*+,;=:@%/ " \
+        return "expected a URL path such as /health: '/' followed by ASCII letters, digits and -._~!$&'()*+,;=:@%/ " \
                "(with %XX escapes), without query, fragment, quotes, backslashes or spaces"
     if '..' in value.split('/'):
         return "expected a URL path without '..' segments"
+    if not escapes and '%' in value:
+        return "expected a URL path without %-escapes (letters, digits and -._~!$&'()*+,;=:@/ need none)"
+    if _PERCENT_CONTROL.search(value):
+        return 'expected a URL path without %-escapes of control characters (%00 to %1F, %7F)'
+    if _PERCENT_DOT.search(value):
+        return "expected a URL path without %2E, an escaped '.' (write '.' itself; an escaped '..' segment is refused)"
     if not allow_root and value == '/':
         return "expected a path below '/'"
     return None
@@ -256,6 +313,8 @@ def apt_pocket(value):
 
 
 def apt_uri_pattern(value):
-    if not re.match(r'^[^\s"\'\\]+\Z', value):
-        return 'expected a URI or host/path pattern without spaces, quotes or backslashes'
+    """A URI or host/path pattern of apt_sources: printable ASCII without spaces, quotes or backslashes (a host name
+    with a letter of another alphabet that looks like a Latin one would match another archive)."""
+    if not re.match(r'^[!-~]+\Z', value) or re.search(r'["\'\\]', value):
+        return 'expected a URI or host/path pattern of printable ASCII characters, without spaces, quotes or backslashes'
     return None

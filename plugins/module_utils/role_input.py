@@ -193,7 +193,7 @@ def rules_apt_sources(host_input):
     if host_input.ok('apt_sources_distribution', 'apt_sources_release') and v['apt_sources_distribution'] == 'Ubuntu':
         host_input.check('apt_sources_release', grammar.apt_release(v['apt_sources_release']))
     if host_input.ok('apt_sources_dir', 'apt_sources_update_cache'):
-        if host_input.check('apt_sources_dir', grammar.absolute_path(v['apt_sources_dir'].rstrip('/') or '/')):
+        if host_input.check('apt_sources_dir', grammar.safe_path(v['apt_sources_dir'], directory=True)):
             if v['apt_sources_update_cache'] and v['apt_sources_dir'].rstrip('/') != '/etc/apt':
                 host_input.error('combination', 'apt_sources_dir', '{variable} {value} with apt_sources_update_cache true '
                                  'is not valid: when it is not /etc/apt (a copy for tests), apt_sources_update_cache must '
@@ -260,10 +260,10 @@ def rules_apache_balancer(host_input):
             host_input.check(name, 'expected a whole number from 1 to 86400', rule='range')
     if host_input.ok('apache_balancer_manager_path'):
         host_input.check('apache_balancer_manager_path',
-                         grammar.url_path(v['apache_balancer_manager_path'], allow_root=False))
+                         grammar.url_path(v['apache_balancer_manager_path'], allow_root=False, escapes=False))
     if host_input.ok('apache_balancer_health_path'):
         if host_input.check('apache_balancer_health_path',
-                            grammar.url_path(v['apache_balancer_health_path'], allow_root=False)):
+                            grammar.url_path(v['apache_balancer_health_path'], allow_root=False, escapes=False)):
             if v['apache_balancer_health_path'] == v.get('apache_balancer_manager_path'):
                 host_input.error('collision', 'apache_balancer_health_path', '{variable} {value} is also '
                                  'apache_balancer_manager_path; expected a path of its own.')
@@ -327,7 +327,11 @@ def rules_drill(host_input):
     if host_input.ok('hapair_drill_check_from') and v['hapair_drill_check_from'] == '':
         host_input.check('hapair_drill_check_from', 'expected an inventory host name, such as localhost')
     if host_input.ok('hapair_drill_report') and v['hapair_drill_report']:
-        host_input.check('hapair_drill_report', grammar.absolute_path(v['hapair_drill_report']))
+        problem = grammar.safe_path(v['hapair_drill_report'], refused_trees=grammar.SYSTEM_TREES)
+        if problem:
+            host_input.error('grammar', 'hapair_drill_report', '{variable} {value} is not valid: %s. It names the file on '
+                             'the controller that the drill writes as the user who runs ansible-playbook, such as '
+                             '/tmp/drill.json (not in /etc, /usr, /dev and the like), or "" for none.' % problem)
 
 
 RULES = {

@@ -164,3 +164,46 @@ def test_no_log_path_is_fine_where_allowed():
 ])
 def test_apt_words(check, value, ok):
     assert (check(value) is None) is ok
+
+
+@pytest.mark.parametrize('value, directory, phrase', [
+    ('/etc/apt', True, None), ('/etc/apt/', True, None), ('/tmp/apt-copy.1_x+y@z,w=v~u', True, None),
+    ('/tmp/report.json', False, None), ('/tmp/report.json/', False, "not ending in '/'"),
+    ('etc/apt', True, 'absolute'), ('/', True, "below '/'"), ('//', True, "below '/'"), ('/etc//apt', True, 'empty'),
+    ('/etc/./apt', True, "'.'"), ('/etc/apt/../shadow', True, "'..'"), ('/etc/\u0430pt', True, 'ASCII'),
+    ('/etc/apt list', True, 'ASCII'), ('/etc/"apt', True, 'ASCII'), ('/etc/ap\\t', True, 'ASCII'),
+    ('/etc/apt\x00', True, 'ASCII'), ('/tmp/' + 'x' * 256, True, 'at most 255'), ('/tmp/' + 'x' * 255, True, None),
+    ('/proc/self/fd', True, 'pseudo file system'), ('/sys', True, 'pseudo file system'), ('/dev/sda', False, 'pseudo'),
+    ('/devices/x', False, None),
+])
+def test_safe_paths(value, directory, phrase):
+    problem = grammar.safe_path(value, directory=directory)
+    assert problem is None if phrase is None else phrase in problem, problem
+
+
+@pytest.mark.parametrize('value, ok', [
+    ('/tmp/drill.json', True), ('/home/ops/reports/drill-1.json', True), ('/etc/passwd', False), ('/usr/bin/x', False),
+    ('/boot/vmlinuz', False), ('/lib64/ld.so', False), ('/dev/null', False), ('/etcetera/x.json', True),
+])
+def test_safe_paths_outside_the_system_trees(value, ok):
+    assert (grammar.safe_path(value, refused_trees=grammar.SYSTEM_TREES) is None) is ok
+
+
+@pytest.mark.parametrize('value, escapes, phrase', [
+    ('/health', False, None), ('/a%20b', True, None), ('/a%2Fb', True, None), ('/a%20b', False, 'without %-escapes'),
+    ('/a%00b', True, 'control'), ('/a%0ab', True, 'control'), ('/a%1Fb', True, 'control'), ('/a%7fb', True, 'control'),
+    ('/%2e%2e/etc', True, '%2E'), ('/a/%2E./b', True, '%2E'), ('/a%2eb', True, '%2E'), ('/%25', True, None),
+])
+def test_url_path_escapes(value, escapes, phrase):
+    problem = grammar.url_path(value, escapes=escapes)
+    assert problem is None if phrase is None else phrase in problem, problem
+
+
+@pytest.mark.parametrize('value, ok', [
+    ('https://mirror.example.com/ubuntu', True), ('*.archive.ubuntu.com/ubuntu', True), ('http://u:p@m.example/x', True),
+    ('https://mirror.ex\u0430mple.com/ubuntu', False), ('mirror.example.com/\u00fcbuntu', False),
+    ('mirror.example.com/a"b', False), ("mirror.example.com/a'b", False), ('mirror.example.com/a\\b', False),
+    ('mirror .example.com', False), ('', False),
+])
+def test_apt_uri_patterns_are_printable_ascii(value, ok):
+    assert (grammar.apt_uri_pattern(value) is None) is ok
