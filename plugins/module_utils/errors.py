@@ -26,8 +26,9 @@ from typing import Any, NamedTuple, Optional
 MAX_SHOWN = 120
 MAX_DIGITS = 30
 
-# The user information of a URL: after "scheme://", up to the last '@' before the path, query or fragment.
-_USERINFO = re.compile(r'(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@')
+# The user information of a URL: after "scheme://", up to the last '@' before the path, query, fragment or the end of
+# the line (a password may hold a space: the URL is refused, and the password is still not shown).
+_USERINFO = re.compile(r'(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\r\n]*)@')
 
 
 def _mask(match):

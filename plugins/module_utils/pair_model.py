@@ -21,7 +21,7 @@ import ipaddress
 from typing import Any, Dict, NamedTuple, Tuple
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, show
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, make, show
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.role_input import PAIR_SETTINGS, members
 
 
@@ -113,7 +113,7 @@ class _Builder:
         self.errors = []
 
     def error(self, rule, variable, message, host=None, pair=None, value=None):
-        error = InputError(rule, variable, message, host=host, pair=pair, value=value)
+        error = make(rule, variable, message, host=host, pair=pair, value=value)
         if error not in self.errors:
             self.errors.append(error)
 

@@ -52,3 +52,7 @@ def test_make_masks_message_and_value_and_keeps_secrets_out():
     assert error.value == 'http://a:***@h/' and 'b@' not in error.message
     secret = errors.make('secret', 'heartbeat_auth_key', '{variable} is short {value}.', value='abc', secret=True)
     assert secret.value is None and errors.render(secret).endswith('(value not shown).')
+
+
+def test_a_password_with_a_space_is_masked_too():
+    assert errors.redact('https://mirror:s3cret pw@mirror.example.com/u') == 'https://mirror:***@mirror.example.com/u'

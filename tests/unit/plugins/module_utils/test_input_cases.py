@@ -9,7 +9,8 @@ for each (`set`), their facts where they differ from the standard ones, and the 
 every role). The runner types every host (role_input.check_host), builds the pair model (pair_model.build) and
 compares the errors field by field - rule, host, pair, variable and, where the case gives it, the value - with the
 case's `errors`, exactly: an error a case does not expect fails it too. It also checks `warnings`, typed values
-(`typed`), the published pair (`pair`), the deprecated names (`deprecated`), and that no message shows a key.
+(`typed`), the published pair (`pair`), the deprecated names (`deprecated`), and that no error or warning shows a key
+or the password of a URL (user:PASSWORD@), in its message or its value.
 
 Special values: '__missing__' removes a variable; {'__template_failure__': reason} stands for one that could not be
 templated; {'__repeat__': [before, text, times, after]} is the string before + text * times + after (a 10,000-character
@@ -23,6 +24,7 @@ from __future__ import annotations
 import glob
 import ipaddress
 import os
+import re
 
 import pytest
 import yaml
@@ -42,6 +44,8 @@ HOSTS = {
 }
 VIPS = {'pair1': '198.51.100.10', 'pair2': '198.51.100.20'}
 EVERY_ROLE = ['hostnames', 'apt_sources', 'apache_balancer', 'engine', 'monitor', 'verify', 'drill']
+# A URL's password, shown: user:PASSWORD@ where PASSWORD is not the mask.
+URL_PASSWORD = re.compile(r'://[^/?#\r\n@]*:(?!\*\*\*@)[^/?#\r\n]*@')
 
 
 def facts(interfaces, secondaries=(), gateway=None):
@@ -158,10 +162,11 @@ def test_case(case):
             matching = [e for e in model.errors if _key(e._asdict()) == _key(expected)]
             assert any(e.value == expected['value'] for e in matching), (expected, matching)
     secrets = set([KEY] + [r.secrets.get('heartbeat_auth_key') for r in records if r.secrets.get('heartbeat_auth_key')])
-    for error in model.errors:
+    for error in model.errors + model.warnings:
         text = render(error)
         assert not any(secret in text for secret in secrets if secret), text
         assert not isinstance(error.value, str) or error.value not in secrets
+        assert not URL_PASSWORD.search(text) and not URL_PASSWORD.search(str(error.to_dict()['value'])), text
     if 'warnings' in case:
         assert sorted(_key(w._asdict()) for w in model.warnings) == sorted(_key(w) for w in case['warnings'] or [])
     for host, values in (case.get('typed') or {}).items():
