@@ -285,12 +285,59 @@ def server_name(value, wildcards=False):
 
 
 def require_ip(value):
-    """What Apache's `Require ip` takes: an IPv4 or IPv6 address or network (CIDR, or an IPv4 netmask)."""
+    """What Apache's `Require ip` takes: an IPv4 or IPv6 address or network (CIDR, or an IPv4 netmask). Not a
+    hostmask (10.0.0.0/0.255.255.255, which Python reads as /8 but Apache as a mask that ignores the first byte), a
+    zone (fe80::1%eth0) or Apache's partial addresses (10.1), which read differently than they look."""
+    expected = 'expected an IP address or network, such as 127.0.0.1, ::1, 198.51.100.0/24 or 2001:db8::/32'
+    if '%' in value:
+        return expected + ', without a zone (%)'
     try:
         ipaddress.ip_network(value, strict=False)
     except ValueError:
-        return 'expected an IP address or network, such as 127.0.0.1, ::1, 198.51.100.0/24 or 2001:db8::/32'
+        return expected
+    _address, _slash, mask = value.partition('/')
+    if '.' in mask:
+        bits = int(ipaddress.IPv4Address(mask))
+        inverted = ~bits & 0xffffffff
+        if inverted & (inverted + 1):
+            return 'expected a network with a prefix length or a netmask (255.255.255.0), not a hostmask such as %s' \
+                % mask
     return None
+
+
+def ip_network(value):
+    """The network of a `Require ip` entry that require_ip() accepts; an IPv4-mapped IPv6 network (::ffff:0:0/96 and
+    inside it) as the IPv4 network it stands for, because Apache matches IPv4 clients against it."""
+    network = ipaddress.ip_network(value, strict=False)
+    mapped = ipaddress.ip_network('::ffff:0:0/96')
+    if network.version == 6 and network.prefixlen >= 96 and network.subnet_of(mapped):
+        return ipaddress.IPv4Network((int(network.network_address) & 0xffffffff, network.prefixlen - 96))
+    return network
+
+
+# Addresses that the internet cannot reach (RFC 6890 and the documentation ranges): a network of them is no exposure.
+NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
+    '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+    '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4',
+    '240.0.0.0/4', '::/127', '::ffff:0:0/96', '64:ff9b:1::/48', '100::/64', '2001:db8::/32', 'fc00::/7', 'fe80::/10',
+    'ff00::/8'))
+# The widest public networks an allow list may hold without an explicit opt-in: a /16 of IPv4 (about the largest block
+# one organisation holds) and a /32 of IPv6 (what a registry allocates to one ISP or organisation). Anything wider
+# reaches many organisations: the internet at large.
+PUBLIC_LIMIT = {4: 2 ** 16, 6: 2 ** 96}
+
+
+def public_addresses(networks):
+    """{4: count, 6: count} of the publicly routable addresses in a list of networks (ip_network() results), each
+    address counted once, however the networks overlap or are split (two /1s cover the internet as /0 does)."""
+    counts = {4: 0, 6: 0}
+    for version in (4, 6):
+        collapsed = ipaddress.collapse_addresses(n for n in networks if n.version == version)
+        for network in collapsed:
+            hidden = sum(min(network.num_addresses, other.num_addresses) for other in NOT_PUBLIC
+                         if other.version == version and network.overlaps(other))
+            counts[version] += network.num_addresses - hidden
+    return counts
 
 
 def apt_word(value):

@@ -274,6 +274,42 @@ def rules_apache_balancer(host_input):
     if host_input.ok('apache_balancer_manager_allow'):
         for allowed in v['apache_balancer_manager_allow']:
             host_input.check('apache_balancer_manager_allow', grammar.require_ip(allowed), allowed)
+    _manager_exposure(host_input)
+    if host_input.ok('apache_balancer_tls_ca') and v['apache_balancer_tls_ca'] != '':
+        host_input.check('apache_balancer_tls_ca', grammar.safe_path(v['apache_balancer_tls_ca']))
+    https = [m['url'] for m in members(v) if m['scheme'] == 'https'] if host_input.ok('apache_balancer_members') else []
+    if https and host_input.ok('apache_balancer_tls_verify') and not v['apache_balancer_tls_verify']:
+        host_input.warn('tls-verify', 'apache_balancer_tls_verify', '{variable} is false: the certificates of the https '
+                        'backends (%s) are not checked (SSLProxyVerify none, SSLProxyCheckPeerName off, SSLProxyCheckPeerExpire off), '
+                        'so whoever '
+                        'sits between the balancer and them can read and change every request. Expected true, with '
+                        'apache_balancer_tls_ca naming the CA bundle that signed them.' % ', '.join(https), False)
+
+
+def _manager_exposure(host_input):
+    """The balancer-manager changes members at run time: an allow list that reaches the internet at large needs
+    apache_balancer_manager_allow_public (see grammar.PUBLIC_LIMIT for the threshold and why)."""
+    v = host_input.values
+    if not host_input.ok('apache_balancer_manager_allow', 'apache_balancer_manager_allow_public'):
+        return
+    networks = [grammar.ip_network(allowed) for allowed in v['apache_balancer_manager_allow']]
+    counts = grammar.public_addresses(networks)
+    wide = [version for version in (4, 6) if counts[version] > grammar.PUBLIC_LIMIT[version]]
+    if not wide:
+        return
+    what = ' and '.join('%s public IPv%d addresses (more than a /%d)' % (
+        '{:,}'.format(counts[version]) if counts[version] < 10 ** 12 else 'about 2^%d' % (counts[version].bit_length() - 1),
+        version, 16 if version == 4 else 32) for version in wide)
+    if v['apache_balancer_manager_allow_public']:
+        host_input.warn('exposure', 'apache_balancer_manager_allow', '{variable} {value} lets %s reach the '
+                        'balancer-manager, where anyone allowed changes the backends at run time; '
+                        'apache_balancer_manager_allow_public is true, so it is meant to.' % what,
+                        v['apache_balancer_manager_allow'])
+        return
+    host_input.error('exposure', 'apache_balancer_manager_allow', '{variable} {value} lets %s reach the '
+                     'balancer-manager, where anyone allowed changes the backends at run time. Expected the networks '
+                     'of the people who run the balancer (private networks do not count); if the page is meant to be '
+                     'open to the internet, set apache_balancer_manager_allow_public: true.' % what)
 
 
 MONITOR_RANGES = (
