@@ -280,10 +280,10 @@ def rules_apache_balancer(host_input):
     https = [m['url'] for m in members(v) if m['scheme'] == 'https'] if host_input.ok('apache_balancer_members') else []
     if https and host_input.ok('apache_balancer_tls_verify') and not v['apache_balancer_tls_verify']:
         host_input.warn('tls-verify', 'apache_balancer_tls_verify', '{variable} is false: the certificates of the https '
-                        'backends (%s) are not checked (SSLProxyVerify none, SSLProxyCheckPeerName off, SSLProxyCheckPeerExpire off), '
-                        'so whoever '
-                        'sits between the balancer and them can read and change every request. Expected true, with '
-                        'apache_balancer_tls_ca naming the CA bundle that signed them.' % ', '.join(https), False)
+                        'backends (%s) are not checked (SSLProxyVerify none, SSLProxyCheckPeerName off, '
+                        'SSLProxyCheckPeerExpire off), so whoever sits between the balancer and them can read and change '
+                        'every request. Expected true, with apache_balancer_tls_ca naming the CA bundle that signed '
+                        'them.' % ', '.join(https), False)
 
 
 def _manager_exposure(host_input):
