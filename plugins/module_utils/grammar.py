@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 
 # Any control character (C0, DEL, C1) and the Unicode line and paragraph separators: they would start a new
 # line, or hide one, in ha.cf, haresources, /etc/hosts, an Apache site or an apt sources file.
@@ -217,20 +218,62 @@ def url_path(value, allow_root=True, escapes=True):
     return None
 
 
+# Names that resolve to the host itself: Debian's and Ubuntu's /etc/hosts give these to 127.0.0.1 and ::1, and every
+# name under .localhost is a loopback name (RFC 6761).
+LOOPBACK_NAMES = ('localhost', 'localhost.localdomain', 'localhost6', 'localhost6.localdomain6', 'ip6-localhost',
+                  'ip6-loopback')
+
+
+def loopback_name(name):
+    """Whether a host name (any letter case) names the host itself."""
+    name = name.lower().rstrip('.')
+    return name in LOOPBACK_NAMES or name.endswith('.localhost')
+
+
+def numeric_ipv4(host):
+    """The IPv4 address a resolver reads in a name that is no dotted-decimal address - hex (0xc6336410), octal
+    (0306.0063.0144.0012), dotless (3325256720) or short (127.1) - as inet_aton(3) does; else None."""
+    if not re.match(r'^[0-9A-Fa-fXx.]+\Z', host):
+        return None
+    try:
+        address = ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+    return None if str(address) == host else str(address)
+
+
 def _host(host):
     """None, or what is wrong with the host part of a URL (a name, an IPv4 address or a bracketed IPv6)."""
     if host.startswith('['):
         if not host.endswith(']'):
             return 'an IPv6 address must be in brackets, as [2001:db8::1]'
         try:
-            ipaddress.IPv6Address(host[1:-1])
+            address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             return '%s is not an IPv6 address' % host
+        embedded = address.ipv4_mapped or (address.packed[:12] == bytes(12) and int(address) > 1 and
+                                           ipaddress.IPv4Address(address.packed[12:]))
+        if embedded:
+            return '%s is the IPv4 address %s written as IPv6; write %s' % (host, embedded, embedded)
         return None
+    numeric = numeric_ipv4(host)
+    if numeric:
+        return '%s is the IPv4 address %s to a resolver (which reads hex, octal and dotless forms); write %s' % (
+            host, numeric, numeric)
     if re.match(r'^[0-9.]+\Z', host):
         return None if ipv4_address(host) is None else '%s is not an IPv4 address' % host
     problem = hostname(host, maximum=253)
     return None if problem is None else '%s is not a host name' % host
+
+
+def loopback_host(host):
+    """Whether the host part of a URL, as url() returns it, is the host itself: a loopback name, an address of
+    127.0.0.0/8 or 0.0.0.0/8 (which Linux connects to the host itself), [::1] or [::]."""
+    if host.startswith('['):
+        return ipaddress.IPv6Address(host[1:-1]) in (ipaddress.IPv6Address('::1'), ipaddress.IPv6Address('::'))
+    if ipv4_address(host) is None:
+        return int(ipaddress.IPv4Address(host)) >> 24 in (0, 127)
+    return loopback_name(host)
 
 
 def url(value, schemes=('http', 'https')):
@@ -266,6 +309,8 @@ def url(value, schemes=('http', 'https')):
         problem = url_path(path)
         if problem:
             raise ValueError(problem)
+    if host.startswith('['):
+        host = '[%s]' % ipaddress.IPv6Address(host[1:-1]).compressed
     return {'scheme': scheme, 'host': host.lower(), 'port': port, 'path': path}
 
 

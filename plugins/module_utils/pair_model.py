@@ -344,8 +344,8 @@ class _Builder:
             for member in members(record.typed):
                 if member['host'] == vip:
                     self.error('vip-backend', 'hapair_vip', '{variable} {value} is also the address of a backend in '
-                               'apache_balancer_members of %s (%s): the balancer would send requests to itself.' % (
-                                   record.host, member['url']), pair=cluster, value=vip)
+                               'apache_balancer_members of %s (%s): the VIP moves between the nodes, so on any port it '
+                               'is the balancer itself.' % (record.host, member['url']), pair=cluster, value=vip)
         others = [c for c, v in vips.items() if v == vip and c != cluster]
         if others:
             self.error('vip-unique', 'hapair_vip', '{variable} {value} is used by more than one pair (%s); every pair needs '
@@ -364,19 +364,30 @@ class _Builder:
                                "routers beyond the nodes, such as the VIP network's gateway." % addresses[node],
                                host=record.host, value=node)
 
-    def check_members_not_nodes(self):
-        """A backend on a balancer node's own address and the balancer's port would send requests in a loop."""
-        addresses = {}
+    def check_members_not_nodes(self, vips):
+        """A backend that is a balancer node on that node's site port sends requests in a loop: a node's own address
+        (its links', and any other address of its interfaces but a VIP, which check_vip() refuses on every port), its
+        node name (which the hosts block resolves to its first link) or its inventory name, in any letter case. The
+        same address on another port is a service of the node's own, like any backend."""
+        balancers = {}
         for record in self.records:
-            for address in self.node_addresses(record)[0]:
-                addresses.setdefault(address, record.host)
+            primary, secondary = self.node_addresses(record)
+            names = [('node name', record.typed.get('hapair_node_name')), ('inventory name', record.host)]
+            for what, key in [('address', a) for a in sorted(primary | secondary) if a not in vips.values()] + names:
+                if isinstance(key, str) and key:
+                    balancers.setdefault(key.lower(), (record, what))
         for record in self.records:
-            port = record.typed.get('apache_balancer_port')
             for member in members(record.typed):
-                if member['host'] in addresses and member['port'] == port:
-                    self.error('member-loop', 'apache_balancer_members', '{variable} holds {value}, the balancer itself on '
-                               "%s (port %d): requests would loop. Expected the backends' addresses." % (
-                                   addresses[member['host']], port), host=record.host, value=member['url'])
+                found = balancers.get(member['host'])
+                if found is None:
+                    continue
+                node, what = found
+                port = node.typed.get('apache_balancer_port')
+                if member['port'] == port:
+                    self.error('member-loop', 'apache_balancer_members', '{variable} holds {value}: %s is the %s of the '
+                               "balancer %s, whose site listens on port %d: requests would loop. Expected the backends' "
+                               'addresses; a service on a balancer node needs a port of its own.' % (
+                                   member['host'], what, node.host, port), host=record.host, value=member['url'])
 
     # -- the result -----------------------------------------------------------------------------------------
 
@@ -429,7 +440,7 @@ class _Builder:
             self.check_agreement(cluster, records)
             self.check_preferred(cluster, records)
             self.check_vip(cluster, records, vips)
-        self.check_members_not_nodes()
+        self.check_members_not_nodes(vips)
         self.check_ping_nodes()
         hosts = {}
         for cluster, records in pairs.items():

@@ -40,6 +40,8 @@ LBMETHODS = ('byrequests', 'bytraffic', 'bybusyness', 'heartbeat')
 HEALTHCHECK_METHODS = ('TCP', 'OPTIONS', 'HEAD', 'GET', 'OPTIONS11', 'HEAD11', 'GET11')
 DRILL_METHODS = ('stop', 'reboot', 'apache', 'kill')
 MAX_PING_NODES = 8
+# SSH's port: the way in to every node (also the host's ansible_port, when it connects over SSH).
+SSH_PORT = 22
 
 
 # --- Computed defaults ----------------------------------------------------------------------------------------
@@ -239,6 +241,14 @@ def rules_apache_balancer(host_input):
         host_input.check('apache_balancer_name', grammar.apache_token(v['apache_balancer_name']))
     if host_input.ok('apache_balancer_port') and not 1 <= v['apache_balancer_port'] <= 65535:
         host_input.check('apache_balancer_port', 'expected a TCP port from 1 to 65535', rule='range')
+    _reserved_ports(host_input)
+    if host_input.ok('apache_balancer_members', 'apache_balancer_port'):
+        for member in members(v):
+            if grammar.loopback_host(member['host']) and member['port'] == v['apache_balancer_port']:
+                host_input.error('member-loop', 'apache_balancer_members', '{variable} holds {value}, the node itself '
+                                 'on the port of the site (apache_balancer_port %d): every request would come back to '
+                                 'the balancer. Expected the backends\' addresses; a service on the node itself needs '
+                                 'a port of its own.' % v['apache_balancer_port'], member['url'])
     if host_input.ok('apache_balancer_server_name') and v['apache_balancer_server_name'] != '':
         host_input.check('apache_balancer_server_name', grammar.server_name(v['apache_balancer_server_name']))
     if host_input.ok('apache_balancer_server_aliases'):
@@ -284,6 +294,27 @@ def rules_apache_balancer(host_input):
                         'SSLProxyCheckPeerExpire off), so whoever sits between the balancer and them can read and change '
                         'every request. Expected true, with apache_balancer_tls_ca naming the CA bundle that signed '
                         'them.' % ', '.join(https), False)
+
+
+def _reserved_ports(host_input):
+    """The site's port is no port the node's own services use: SSH's, and the engine's (Engine.reserved_ports). A
+    TCP site on a UDP port number does not clash in the kernel, but firewall rules, port scans and captures are
+    written by number, so one number stands for one service."""
+    v = host_input.values
+    if not host_input.ok('apache_balancer_port'):
+        return
+    reserved = [(SSH_PORT, 'tcp', "SSH's port")]
+    ssh_port = host_input.facts.get('ansible_port')
+    if isinstance(ssh_port, int) and ssh_port != SSH_PORT:
+        reserved.append((ssh_port, 'tcp', "this host's ansible_port (SSH)"))
+    if host_input.ok('hapair_engine') and v['hapair_engine'] in engines.NAMES:
+        valid = dict((name, value) for name, value in v.items() if name not in host_input.invalid)
+        reserved += engines.get(v['hapair_engine']).reserved_ports(valid)
+    for port, protocol, what in reserved:
+        if v['apache_balancer_port'] == port:
+            host_input.error('port-reserved', 'apache_balancer_port', '{variable} {value} is %s (%s %d): the site needs '
+                             'a port that no service of the node uses.' % (what, protocol.upper(), port))
+            return
 
 
 def _manager_exposure(host_input):
