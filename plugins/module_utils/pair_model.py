@@ -314,11 +314,24 @@ class _Builder:
                        pair=cluster, value=interface)
         outside = []
         for record in records:
+            gateway = (record.facts.get('default_ipv4') or {}).get('gateway')
+            if gateway == vip:
+                self.error('vip-gateway', 'hapair_vip', '{variable} {value} is the default gateway of %s: the node '
+                           'would send everything leaving its network to the VIP, that is to itself or its peer. '
+                           'Expected an address no router has.' % record.host, pair=cluster, value=vip)
             entries = [n for _a, n in _networks(record.facts, interface)]
             if interface in (record.facts.get('interfaces') or []) and entries:
                 inside = [n for n in entries if address in ipaddress.IPv4Network(n)]
                 if not inside:
                     outside.append('%s (%s)' % (record.host, ', '.join(sorted(set(entries)))))
+                elif not any(ipaddress.IPv4Network(n).prefixlen == prefix for n in inside):
+                    self.error('vip-prefix', 'hapair_vip_prefix', '{variable} {value} differs from the prefix of the '
+                               'network of hapair_vip_interface %s on %s, %s, where the VIP lies: the engine would add '
+                               'the VIP with the network %s, and the node would route %s wrongly. Expected %d.' % (
+                                   interface, record.host, inside[0], network,
+                                   'part of its network' if prefix > ipaddress.IPv4Network(inside[0]).prefixlen
+                                   else 'addresses beyond its network',
+                                   ipaddress.IPv4Network(inside[0]).prefixlen), pair=cluster, value=prefix)
                 else:
                     own = ipaddress.IPv4Network(inside[0])
                     if own != network and address in (own.network_address, own.broadcast_address) \
@@ -389,6 +402,57 @@ class _Builder:
                                'addresses; a service on a balancer node needs a port of its own.' % (
                                    member['host'], what, node.host, port), host=record.host, value=member['url'])
 
+    # -- one machine, one node -------------------------------------------------------------------------------
+
+    LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
+
+    def _same_machine(self, first, second):
+        """What shows that two hosts are one machine, or None: Ansible reaches both at one address and port (a local
+        connection names no address: test inventories run fake hosts that way), a MAC address on the links of both,
+        or one machine id."""
+        facts = first.facts, second.facts
+        connections = [f.get('ansible_connection') for f in facts]
+        if None not in connections and not any(c in self.LOCAL_CONNECTIONS for c in connections):
+            ssh = [c in ('ssh', 'smart', 'paramiko', 'paramiko_ssh') or c.endswith('.ssh') or c.endswith('.paramiko_ssh')
+                   for c in connections]
+            endpoints = [('ssh' if s else c, str(f.get('ansible_host') or '').lower(), f.get('ansible_port'))
+                         for s, c, f in zip(ssh, connections, facts)]
+            if endpoints[0] == endpoints[1] and endpoints[0][1]:
+                return 'Ansible reaches both at %s%s' % (
+                    facts[0]['ansible_host'], ' port %s' % endpoints[0][2] if endpoints[0][2] else '')
+        macs = []
+        for record in (first, second):
+            links = record.typed.get('hapair_links') if self.valid(record, 'hapair_links') else []
+            macs.append(dict(((record.facts.get('macs') or {}).get(link['interface']), link['interface'])
+                             for link in links or [] if (record.facts.get('macs') or {}).get(link['interface'])))
+        shared = sorted(set(macs[0]) & set(macs[1]))
+        if shared:
+            return 'the MAC address %s is on %s of %s and %s of %s' % (
+                shared[0], macs[0][shared[0]], first.host, macs[1][shared[0]], second.host)
+        ids = [f.get('machine_id') for f in facts]
+        if ids[0] and ids[0] == ids[1]:
+            return 'both have the machine id %s (two machines cloned from one image need one each: ' \
+                   'systemd-machine-id-setup after removing /etc/machine-id)' % ids[0]
+        return None
+
+    def check_same_machine(self):
+        """Two hosts of the play that are one machine: as both nodes of a pair it would be its own peer, and in two
+        pairs it would run two sites and two engines at once."""
+        for index, first in enumerate(self.records):
+            for second in self.records[index + 1:]:
+                evidence = self._same_machine(first, second)
+                if not evidence:
+                    continue
+                clusters = [r.typed.get('hapair_cluster') if self.valid(r, 'hapair_cluster') else None
+                            for r in (first, second)]
+                same_pair = clusters[0] is not None and clusters[0] == clusters[1]
+                self.error('same-machine', 'ansible_host', 'hosts %s and %s are one machine: %s. %s Expected a '
+                           'machine of its own for every host.' % (
+                               first.host, second.host, evidence,
+                               'As the two nodes of the pair it would be its own peer, and the pair no pair.'
+                               if same_pair else 'It cannot serve in two places at once.'),
+                           pair=clusters[0] if same_pair else None, value=[first.host, second.host])
+
     # -- the result -----------------------------------------------------------------------------------------
 
     def pair_of(self, cluster, records):
@@ -428,6 +492,7 @@ class _Builder:
                     self.errors.append(error)
         pairs = self.pairs()
         self.check_grouping(pairs)
+        self.check_same_machine()
         self.check_node_names()
         self.check_links_on_hosts()
         self.check_addresses_unique()

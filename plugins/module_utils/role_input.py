@@ -122,9 +122,15 @@ def rules_hapair(host_input):
                                                'characters, starting with a letter or digit')
     if host_input.ok('hapair_node_name'):
         problem = grammar.hostname(v['hapair_node_name'])
+        hint = '' if host_input.is_set('hapair_node_name') else ' Set hapair_node_name for this host.'
         if problem:
             host_input.error('grammar', 'hapair_node_name', '{variable} {value} is not a valid hostname: %s.%s' % (
-                problem, '' if host_input.is_set('hapair_node_name') else ' Set hapair_node_name for this host.'))
+                problem, hint))
+        elif grammar.loopback_name(v['hapair_node_name']):
+            host_input.error('node-name', 'hapair_node_name', '{variable} {value} names the host itself on every node '
+                             '(/etc/hosts maps it to 127.0.0.1 or ::1): the node would be its own peer to the engine, '
+                             'and localhost would no longer be this machine. Expected a name of this node\'s own.%s'
+                             % hint)
     if host_input.ok('hapair_links'):
         links = v['hapair_links']
         if not links:
@@ -306,7 +312,7 @@ def _reserved_ports(host_input):
     reserved = [(SSH_PORT, 'tcp', "SSH's port")]
     ssh_port = host_input.facts.get('ansible_port')
     if isinstance(ssh_port, int) and ssh_port != SSH_PORT:
-        reserved.append((ssh_port, 'tcp', "this host's ansible_port (SSH)"))
+        reserved.append((ssh_port, 'tcp', "ansible_port, this host's SSH port"))
     if host_input.ok('hapair_engine') and v['hapair_engine'] in engines.NAMES:
         valid = dict((name, value) for name, value in v.items() if name not in host_input.invalid)
         reserved += engines.get(v['hapair_engine']).reserved_ports(valid)
@@ -365,12 +371,56 @@ def rules_monitor(host_input):
         if v.get('hapair_vip') in nodes:
             host_input.error('collision', 'hapair_ping_nodes', '{variable} lists the VIP {value}; expected routers the '
                              "nodes reach, such as the VIP network's gateway.", v['hapair_vip'])
+        for node in nodes:
+            problem = None if grammar.usable_ipv4_address(node) else _silent_ping_node(host_input, node)
+            if problem:
+                host_input.error('ping-node', 'hapair_ping_nodes', '{variable} lists {value}, which %s. It can never '
+                                 'answer the monitor, which pings it bound to hapair_vip_interface, so the monitor would '
+                                 'judge this node unhealthy. Expected a router on the network of hapair_vip_interface, '
+                                 'such as its default gateway.' % problem, node)
         if not nodes and v.get('hapair_monitor'):
-            gateway = (host_input.facts.get('default_ipv4') or {}).get('gateway')
             host_input.warn('no-ping-nodes', 'hapair_ping_nodes', '{variable} is empty (%s): a lost public link will not '
-                            "move the VIP. Set it to the VIP network's router." % (
-                                "the default gateway %s is not in the VIP's network" % gateway
-                                if gateway else 'the host has no default gateway'))
+                            "move the VIP. Set it to the VIP network's router." % _no_ping_nodes_reason(host_input), [])
+
+
+def _silent_ping_node(host_input, node):
+    """Why a ping node can never answer the monitor, which pings it bound to hapair_vip_interface, or None: a loopback
+    or link-local address, or (when the facts show the interface's networks) an address in none of them while the
+    default route leaves by another interface (the facts show no other routes)."""
+    address = ipaddress.IPv4Address(node)
+    interface = host_input.values.get('hapair_vip_interface')
+    if address in ipaddress.IPv4Network('127.0.0.0/8'):
+        return 'is a loopback address, on lo and not on hapair_vip_interface %s' % interface
+    if address.is_link_local:
+        return 'is link-local (169.254.0.0/16), an address no router of the VIP\'s network answers from'
+
+    networks = [ipaddress.IPv4Network(entry['network'])
+                for entry in (host_input.facts.get('ipv4') or {}).get(interface or '', [])]
+    if not networks or any(address in network for network in networks):
+        return None
+    default = host_input.facts.get('default_ipv4') or {}
+    if default.get('interface') == interface and default.get('gateway'):
+        return None  # beyond the default gateway, which the interface reaches
+    return 'lies in no network of hapair_vip_interface %s on this host (%s), and %s' % (
+        interface, ', '.join(str(n) for n in networks),
+        'the default route leaves by %s' % default['interface'] if default.get('interface') else
+        'the host has no default route')
+
+
+def _no_ping_nodes_reason(host_input):
+    """Why hapair_ping_nodes is empty: set so, or why its default (the default gateway in the VIP's network) is none."""
+    if host_input.is_set('hapair_ping_nodes'):
+        return 'it is set to []'
+    gateway = (host_input.facts.get('default_ipv4') or {}).get('gateway')
+    if not gateway:
+        return 'the host has no default gateway, which would be the default'
+    vip, prefix = host_input.values.get('hapair_vip'), host_input.values.get('hapair_vip_prefix')
+    if not vip or not host_input.ok('hapair_vip', 'hapair_vip_prefix'):
+        return 'the default gateway %s is not matched to the VIP\'s network, as hapair_vip is not set or not valid' % gateway
+    if gateway == vip:
+        return 'the default gateway %s is the VIP itself' % gateway
+    network = ipaddress.IPv4Network('%s/%d' % (vip, prefix), strict=False)
+    return "the default gateway %s is outside the VIP's network %s" % (gateway, network)
 
 
 def rules_verify(host_input):

@@ -22,7 +22,9 @@ description:
     each address on the interface it is listed with, no address twice); the pair settings, the monitor's and the engine's
     the same on both nodes (one engine per pair; the engine's secrets read from the hosts' variables and compared, never
     shown nor kept); the preferred node a node of the pair; the VIP inside its interface's subnet, not its network or
-    broadcast address, and no host's, backend's or other pair's address; no backend that is a balancer itself.
+    broadcast address, with the prefix of that subnet, and no host's, backend's, default gateway's or other pair's
+    address; no backend that is a balancer itself; no machine that is two hosts of the play (one address and port to
+    Ansible, a MAC address on the links of both, one machine id).
   - Says, once per old name, that a renamed variable is deprecated (a deprecation warning naming the new name).
   - Returns every host's node, peer and pair, and every error of every host and pair. It does not fail by itself; the
     play checks that RV(errors) is empty (the hapair role does, once for the play).

@@ -17,6 +17,11 @@ templated; {'__repeat__': [before, text, times, after]} is the string before + t
 path without 10,000 characters in the file); {'__power_of_ten__': n} is the whole number 10 ** n (a YAML file cannot
 hold one of more than 4300 digits). They may stand anywhere in a value, also inside lists and mappings. The standard
 hosts (HOSTS) have a public link on eth0 (/26) and a private one on eth1 (/26).
+
+`facts: {HOST: ...}` changes a host's facts: 'bare' (none at all), or any of interfaces [[name, address], ...],
+secondaries (the same), prefix (of every network, 26 by default), gateway (a default route through the first
+interface, or through default_interface), macs {interface: mac}, machine_id, and how Ansible reaches the host
+(ansible_host, ansible_port, ansible_connection), as node_input's interface_facts() gives them.
 """
 
 from __future__ import annotations
@@ -48,18 +53,21 @@ EVERY_ROLE = ['hostnames', 'apt_sources', 'apache_balancer', 'engine', 'monitor'
 URL_PASSWORD = re.compile(r'://[^/?#\r\n@]*:(?!\*\*\*@)[^/?#\r\n]*@')
 
 
-def facts(interfaces, secondaries=(), gateway=None):
-    """Facts of a host with these (interface, address) pairs, each on a /26, plus secondary addresses."""
+def facts(interfaces, secondaries=(), gateway=None, prefix=26, default_interface=None):
+    """Facts of a host with these (interface, address) pairs, each on a /prefix, plus secondary addresses."""
     ipv4 = {}
     for name, address in interfaces:
-        network = str(ipaddress.IPv4Interface(address + '/26').network)
+        network = str(ipaddress.IPv4Interface('%s/%d' % (address, prefix)).network)
         ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': False})
     for name, address in secondaries:
-        network = str(ipaddress.IPv4Interface(address + '/26').network)
+        network = str(ipaddress.IPv4Interface('%s/%d' % (address, prefix)).network)
         ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': True})
-    default = {'interface': interfaces[0][0], 'address': interfaces[0][1], 'gateway': gateway} if gateway else {}
-    return {'interfaces': ['lo'] + sorted(ipv4), 'ipv4': ipv4, 'default_ipv4': default, 'distribution': 'Debian',
-            'distribution_release': 'bookworm'}
+    default = {}
+    if gateway:
+        through = [(n, a) for n, a in interfaces if n == (default_interface or interfaces[0][0])][0]
+        default = {'interface': through[0], 'address': through[1], 'gateway': gateway}
+    return {'interfaces': ['lo'] + sorted(ipv4), 'ipv4': ipv4, 'macs': {}, 'default_ipv4': default,
+            'distribution': 'Debian', 'distribution_release': 'bookworm', 'machine_id': ''}
 
 
 def standard_raw(host):
@@ -79,9 +87,17 @@ def host_facts(host, case):
     if given is None:
         return facts(HOSTS[host][2])
     if given == 'bare':
-        return {'interfaces': [], 'ipv4': {}, 'default_ipv4': {}, 'distribution': '', 'distribution_release': ''}
-    return facts([tuple(i) for i in given.get('interfaces', HOSTS[host][2])],
-                 [tuple(s) for s in given.get('secondaries', [])], given.get('gateway'))
+        return {'interfaces': [], 'ipv4': {}, 'macs': {}, 'default_ipv4': {}, 'distribution': '',
+                'distribution_release': '', 'machine_id': ''}
+    result = facts([tuple(i) for i in given.get('interfaces', HOSTS[host][2])],
+                   [tuple(s) for s in given.get('secondaries', [])], given.get('gateway'), given.get('prefix', 26),
+                   given.get('default_interface'))
+    result['macs'] = dict(given.get('macs') or {})
+    result['machine_id'] = given.get('machine_id', '')
+    for name in ('ansible_host', 'ansible_port', 'ansible_connection'):
+        if name in given:
+            result[name] = given[name]
+    return result
 
 
 def special(value):
