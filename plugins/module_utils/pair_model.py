@@ -5,9 +5,13 @@
 """The pair model: which hosts form a pair, and every rule that spans hosts or pairs.
 
 Input: one HostRecord per host of the play, in inventory order, as the node_input action plugin makes it from the
-host's typed input (role_input.py) and its network facts. Output (build()): a Model with, for every host, its Node,
-its peer and its Pair (published as the facts hapair_node, hapair_peer, hapair_pair), and every InputError of every
-host and pair at once, each naming the host or pair, the variable and the value (never the value of a secret).
+host's typed input (role_input.py) and its network facts; and one OutsideHost per host of the inventory outside the
+play that names a VIP or links (a run limited with --limit, or another group's pairs), read by the pair_model action
+plugin from the inventory alone (outside_host()). Output (build()): a Model with, for every host, its Node, its peer
+and its Pair (published as the facts hapair_node, hapair_peer, hapair_pair), and every InputError of every host and
+pair at once, each naming the host or pair, the variable and the value (never the value of a secret). The play's VIPs
+and link addresses are checked against the hosts outside it too; what could not be read of those is said in a
+warning.
 
 What an engine contributes (the variables that must agree, the secrets, the timers) comes from its Engine
 (engines.get(hapair_engine)); nothing here names an engine's variables.
@@ -20,8 +24,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Dict, NamedTuple, Tuple
 
-from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, grammar
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, make, show
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.host_input import TemplateFailure
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.role_input import PAIR_SETTINGS, members
 
 
@@ -82,6 +87,52 @@ class HostRecord(NamedTuple):
             deprecated=tuple(tuple(d) for d in data.get('deprecated') or ()))
 
 
+class OutsideHost(NamedTuple):
+    """A host of the inventory outside the play, from its inventory data alone (no facts): its pair, VIP and link
+    addresses as far as they could be read, and what could not be read ((variable, reason) pairs)."""
+
+    host: str
+    cluster: str
+    vip: str
+    links: Tuple[str, ...]
+    unreadable: Tuple[Tuple[str, str], ...] = ()
+
+
+# The variables of a host outside the play that the pair model reads, and their defaults (the hapair role's).
+OUTSIDE_VARIABLES = ('hapair_cluster', 'hapair_vip', 'hapair_links')
+
+
+def outside_host(host, raw):
+    """An OutsideHost from {variable: templated value, or TemplateFailure} of the variables in OUTSIDE_VARIABLES that
+    are set for the host in the inventory."""
+    unreadable = []
+    cluster = raw.get('hapair_cluster', 'default')
+    if isinstance(cluster, TemplateFailure) or not isinstance(cluster, str):
+        unreadable.append(('hapair_cluster', cluster.reason if isinstance(cluster, TemplateFailure) else 'not a string'))
+        cluster = ''
+    vip = raw.get('hapair_vip', '')
+    if isinstance(vip, TemplateFailure):
+        unreadable.append(('hapair_vip', vip.reason))
+        vip = ''
+    elif not isinstance(vip, str) or (vip and grammar.ipv4_address(vip)):
+        unreadable.append(('hapair_vip', 'not an IPv4 address'))
+        vip = ''
+    links = []
+    value = raw.get('hapair_links')
+    if value is None:
+        unreadable.append(('hapair_links', 'not set, so its links come from its facts, which a run without it does '
+                                           'not gather'))
+    elif isinstance(value, TemplateFailure):
+        unreadable.append(('hapair_links', value.reason))
+    elif not isinstance(value, (list, tuple)) or not all(
+            isinstance(link, dict) and isinstance(link.get('address'), str) and not grammar.ipv4_address(link['address'])
+            for link in value):
+        unreadable.append(('hapair_links', 'not a list of links with IPv4 addresses'))
+    else:
+        links = [link['address'] for link in value]
+    return OutsideHost(host=str(host), cluster=cluster, vip=vip, links=tuple(links), unreadable=tuple(unreadable))
+
+
 class Model(NamedTuple):
     hosts: Dict[str, Dict[str, Any]]
     errors: Tuple[InputError, ...]
@@ -108,9 +159,11 @@ def _networks(facts, interface):
 class _Builder:
     """Builds the model from the host records; see build()."""
 
-    def __init__(self, records):
+    def __init__(self, records, outside=()):
         self.records = list(records)
+        self.outside = list(outside)
         self.errors = []
+        self.warnings = []
 
     def error(self, rule, variable, message, host=None, pair=None, value=None):
         error = make(rule, variable, message, host=host, pair=pair, value=value)
@@ -402,6 +455,50 @@ class _Builder:
                                'addresses; a service on a balancer node needs a port of its own.' % (
                                    member['host'], what, node.host, port), host=record.host, value=member['url'])
 
+    # -- hosts outside the play -----------------------------------------------------------------------------
+
+    def check_outside(self, vips):
+        """The play's VIPs and link addresses against the hosts of the inventory outside the play (--limit): another
+        pair's VIP, another host's link address. A host outside the play with the VIP and pair name of a pair of the
+        play is that pair's (its missing node: pair-size says so) or inherits its group's settings: no other pair."""
+        play_pairs = set((r.typed['hapair_cluster'], r.typed['hapair_vip']) for r in self.records
+                         if self.valid(r, 'hapair_cluster', 'hapair_vip'))
+        others = [o for o in self.outside if (o.cluster, o.vip) not in play_pairs]
+        for cluster, vip in sorted(vips.items()):
+            holders = [o for o in others if o.vip == vip and o.cluster != cluster]
+            for other_cluster in sorted(set(o.cluster for o in holders)):
+                hosts = [o.host for o in holders if o.cluster == other_cluster]
+                self.error('vip-unique', 'hapair_vip', '{variable} {value} is also the VIP of pair %s, whose hosts (%s) '
+                           'are outside this play; every pair needs a VIP of its own.' % (
+                               show(other_cluster), ', '.join(hosts)), pair=cluster, value=vip)
+            for other in others:
+                if vip in other.links:
+                    self.error('vip-collision', 'hapair_vip', '{variable} {value} is a link address of %s (pair %s, '
+                               'outside this play). The VIP must be an address no host has of its own.' % (
+                                   other.host, show(other.cluster)), pair=cluster, value=vip)
+        for record in self.records:
+            if not self.valid(record, 'hapair_links'):
+                continue
+            cluster = record.typed.get('hapair_cluster')
+            for link in record.typed['hapair_links']:
+                for other in self.outside:
+                    if link['address'] in other.links:
+                        self.error('address-unique', 'hapair_links', '{variable} address {value} of %s is also a link '
+                                   'address of %s, outside this play; every link address belongs to one host.' % (
+                                       record.host, other.host), value=link['address'])
+                    if link['address'] == other.vip and other.cluster != cluster and \
+                            (other.cluster, other.vip) not in play_pairs:
+                        self.error('vip-collision', 'hapair_links', '{variable} address {value} of %s is the VIP of pair '
+                                   '%s, outside this play. The VIP must be an address no host has of its own.' % (
+                                       record.host, show(other.cluster)), host=record.host, value=link['address'])
+        unread = [o for o in others if o.unreadable]
+        if unread:
+            self.warnings.append(make(
+                'outside-unchecked', '', 'The VIPs and link addresses of this play were not checked against what could '
+                'not be read of %d host(s) outside the play: %s. Check them by hand, or run the play with those hosts.'
+                % (len(unread), '; '.join('%s (%s)' % (o.host, ', '.join('%s: %s' % u for u in o.unreadable))
+                                          for o in unread)), value=[o.host for o in unread], level='warning'))
+
     # -- one machine, one node -------------------------------------------------------------------------------
 
     LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
@@ -506,6 +603,7 @@ class _Builder:
             self.check_preferred(cluster, records)
             self.check_vip(cluster, records, vips)
         self.check_members_not_nodes(vips)
+        self.check_outside(vips)
         self.check_ping_nodes()
         hosts = {}
         for cluster, records in pairs.items():
@@ -514,7 +612,7 @@ class _Builder:
                 peers = [n for n in pair.nodes if n.host != node.host]
                 hosts[node.host] = {'node': as_data(node), 'peer': as_data(peers[0]) if len(peers) == 1 else None,
                                     'pair': as_data(pair)}
-        warnings = tuple(warning for record in self.records for warning in record.warnings)
+        warnings = tuple(warning for record in self.records for warning in record.warnings) + tuple(self.warnings)
         deprecated = {}
         for record in self.records:
             for old, new in record.deprecated:
@@ -523,9 +621,9 @@ class _Builder:
                      deprecations=tuple((old, new, tuple(h)) for (old, new), h in sorted(deprecated.items())))
 
 
-def build(records):
-    """The Model of the play from HostRecords; see the module docstring."""
-    return _Builder(records).build()
+def build(records, outside=()):
+    """The Model of the play from HostRecords and the OutsideHosts of the inventory; see the module docstring."""
+    return _Builder(records, outside).build()
 
 
 def deprecation_message(old, new, hosts):

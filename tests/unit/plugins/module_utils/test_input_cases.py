@@ -18,6 +18,10 @@ path without 10,000 characters in the file); {'__power_of_ten__': n} is the whol
 hold one of more than 4300 digits). They may stand anywhere in a value, also inside lists and mappings. The standard
 hosts (HOSTS) have a public link on eth0 (/26) and a private one on eth1 (/26).
 
+`outside: {HOST: {variable: value}}` lists hosts of the inventory outside the play (a run with --limit) with the
+variables set for them in the inventory - hapair_cluster, hapair_vip, hapair_links, each optional, the special values
+above allowed - as the pair_model action plugin reads them (pair_model.outside_host()); they have no facts.
+
 `facts: {HOST: ...}` changes a host's facts: 'bare' (none at all), or any of interfaces [[name, address], ...],
 secondaries (the same), prefix (of every network, 26 by default), gateway (a default route through the first
 interface, or through default_interface), macs {interface: mac}, machine_id, and how Ansible reaches the host
@@ -139,7 +143,9 @@ def run(case):
             typed=checked.values, secrets=dict(checked.secrets), errors=tuple(checked.errors),
             warnings=tuple(checked.warnings), invalid=tuple(sorted(checked.invalid)), facts=the_facts,
             shared=tuple(shared_names(checked.entry_points)), deprecated=tuple(deprecated)))
-    return pair_model.build(records), records
+    outside = [pair_model.outside_host(host, dict((name, special(value)) for name, value in variables.items()))
+               for host, variables in sorted((case.get('outside') or {}).items())]
+    return pair_model.build(records, outside), records
 
 
 def shared_names(entry_points):
@@ -206,6 +212,6 @@ def test_every_case_file_is_a_list_of_named_cases():
         with open(path, encoding='utf-8') as handle:
             for case in yaml.safe_load(handle):
                 assert set(case) <= {'name', 'hosts', 'every', 'set', 'facts', 'entry_points', 'errors', 'warnings',
-                                     'typed', 'pair', 'deprecated', 'why'}, case
+                                     'typed', 'pair', 'deprecated', 'why', 'outside'}, case
                 assert (path, case['name']) not in names
                 names.add((path, case['name']))
