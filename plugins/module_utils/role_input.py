@@ -359,6 +359,7 @@ def rules_monitor(host_input):
     v = host_input.values
     for name, low, high in MONITOR_RANGES:
         host_input.in_range(name, low, high)
+    _flapping(host_input)
     if host_input.ok('hapair_ping_nodes'):
         nodes = v['hapair_ping_nodes']
         for node in nodes:
@@ -381,6 +382,43 @@ def rules_monitor(host_input):
         if not nodes and v.get('hapair_monitor'):
             host_input.warn('no-ping-nodes', 'hapair_ping_nodes', '{variable} is empty (%s): a lost public link will not '
                             "move the VIP. Set it to the VIP network's router." % _no_ping_nodes_reason(host_input), [])
+
+
+def _flapping(host_input):
+    """Settings that move the VIP at every blip. The monitor gives the VIP up after hapair_monitor_fails failed checks
+    in a row, and (with auto_failback) takes it back once the preferred node has been healthy for
+    hapair_monitor_rises checks, hapair_monitor_failback_delay seconds and hapair_monitor_holddown seconds since it
+    gave up: at the earliest max(rises x interval, failback_delay, holddown) after the give-up. Away at the first
+    failed check and back by the next good one, every blip (one answer slower than hapair_monitor_timeout) moves the
+    VIP twice, each move an outage of its own: refused. Each half alone is worth a word: away at the first failed
+    check moves the VIP at every blip; back at the first good check lets an Apache that fails again and again move
+    it to and fro."""
+    v = host_input.values
+    names = ('hapair_monitor_interval', 'hapair_monitor_fails', 'hapair_monitor_rises',
+             'hapair_monitor_failback_delay', 'hapair_monitor_holddown')
+    if not host_input.ok(*names) or not v.get('hapair_monitor') or any(name in host_input.invalid for name in names):
+        return
+    interval = v['hapair_monitor_interval']
+    back = max(v['hapair_monitor_rises'] * interval, v['hapair_monitor_failback_delay'], v['hapair_monitor_holddown'])
+    quick_back = v.get('hapair_auto_failback') is not False and back <= interval
+    settings = 'hapair_monitor_rises %s, hapair_monitor_failback_delay %s, hapair_monitor_holddown %s, ' \
+               'hapair_monitor_interval %s' % (v['hapair_monitor_rises'], v['hapair_monitor_failback_delay'],
+                                                v['hapair_monitor_holddown'], interval)
+    if v['hapair_monitor_fails'] == 1 and quick_back:
+        host_input.error('flapping', 'hapair_monitor_fails', '{variable} {value} gives the VIP up at the first failed '
+                         'check, and %s take it back at the next good one: every blip (one answer slower than '
+                         'hapair_monitor_timeout) moves the VIP away and back, two outages where there was none. '
+                         'Expected hapair_monitor_fails 2 or more, or a hapair_monitor_holddown of some seconds (10 by '
+                         'default).' % settings)
+    elif v['hapair_monitor_fails'] == 1:
+        host_input.warn('flapping', 'hapair_monitor_fails', '{variable} {value} gives the VIP up at the first failed '
+                        'check: every blip (one answer slower than hapair_monitor_timeout) moves the VIP, an outage '
+                        'of its own. 3, the default, rides out a blip.', 1)
+    elif quick_back:
+        host_input.warn('flapping', 'hapair_monitor_holddown', '{variable} {value}: %s take the VIP back at the first '
+                        'good check after it was given up, so an Apache that fails and recovers again and again moves '
+                        'the VIP to and fro. A hold-down of some seconds (10 by default) keeps it where it is.'
+                        % settings, v['hapair_monitor_holddown'])
 
 
 def _silent_ping_node(host_input, node):
