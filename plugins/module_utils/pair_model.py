@@ -372,7 +372,8 @@ class _Builder:
                 self.error('vip-gateway', 'hapair_vip', '{variable} {value} is the default gateway of %s: the node '
                            'would send everything leaving its network to the VIP, that is to itself or its peer. '
                            'Expected an address no router has.' % record.host, pair=cluster, value=vip)
-            entries = [n for _a, n in _networks(record.facts, interface)]
+            # The VIP's own entry on its holder says only how it was added last time, not what the link is.
+            entries = [n for a, n in _networks(record.facts, interface) if a != vip]
             if interface in (record.facts.get('interfaces') or []) and entries:
                 inside = [n for n in entries if address in ipaddress.IPv4Network(n)]
                 if not inside:
@@ -425,7 +426,7 @@ class _Builder:
                 addresses.setdefault(address, record.host)
         for record in self.records:
             for node in record.typed.get('hapair_ping_nodes') or []:
-                if node in addresses:
+                if node in addresses and not grammar.loopback_host(node):  # loopback: the monitor's rules say why
                     self.error('ping-node', 'hapair_ping_nodes', '{variable} lists {value}, an address of %s; expected '
                                "routers beyond the nodes, such as the VIP network's gateway." % addresses[node],
                                host=record.host, value=node)
@@ -445,8 +446,8 @@ class _Builder:
         for record in self.records:
             for member in members(record.typed):
                 found = balancers.get(member['host'])
-                if found is None:
-                    continue
+                if found is None or grammar.loopback_host(member['host']):
+                    continue  # loopback (lo's address in the facts): role_input refuses it on the node's own port
                 node, what = found
                 port = node.typed.get('apache_balancer_port')
                 if member['port'] == port:

@@ -23,7 +23,7 @@ variables set for them in the inventory - hapair_cluster, hapair_vip, hapair_lin
 above allowed - as the pair_model action plugin reads them (pair_model.outside_host()); they have no facts.
 
 `facts: {HOST: ...}` changes a host's facts: 'bare' (none at all), or any of interfaces [[name, address], ...],
-secondaries (the same), prefix (of every network, 26 by default), gateway (a default route through the first
+secondaries (the same, with the prefix as an optional third item), prefix (of every other network, 26 by default), gateway (a default route through the first
 interface, or through default_interface), macs {interface: mac}, machine_id, and how Ansible reaches the host
 (ansible_host, ansible_port, ansible_connection), as node_input's interface_facts() gives them.
 """
@@ -63,8 +63,9 @@ def facts(interfaces, secondaries=(), gateway=None, prefix=26, default_interface
     for name, address in interfaces:
         network = str(ipaddress.IPv4Interface('%s/%d' % (address, prefix)).network)
         ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': False})
-    for name, address in secondaries:
-        network = str(ipaddress.IPv4Interface('%s/%d' % (address, prefix)).network)
+    for secondary in secondaries:
+        name, address = secondary[:2]
+        network = str(ipaddress.IPv4Interface('%s/%d' % (address, secondary[2] if len(secondary) > 2 else prefix)).network)
         ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': True})
     default = {}
     if gateway:
