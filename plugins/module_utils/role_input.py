@@ -401,9 +401,9 @@ def _flapping(host_input):
     interval = v['hapair_monitor_interval']
     back = max(v['hapair_monitor_rises'] * interval, v['hapair_monitor_failback_delay'], v['hapair_monitor_holddown'])
     quick_back = v.get('hapair_auto_failback') is not False and back <= interval
-    settings = ('hapair_monitor_rises %s, hapair_monitor_failback_delay %s, hapair_monitor_holddown %s, '
-                'hapair_monitor_interval %s' % (v['hapair_monitor_rises'], v['hapair_monitor_failback_delay'],
-                                                 v['hapair_monitor_holddown'], interval))
+    values = (v['hapair_monitor_rises'], v['hapair_monitor_failback_delay'], v['hapair_monitor_holddown'], interval)
+    settings = 'hapair_monitor_rises %s, hapair_monitor_failback_delay %s, hapair_monitor_holddown %s, ' \
+               'hapair_monitor_interval %s' % values
     if v['hapair_monitor_fails'] == 1 and quick_back:
         host_input.error('flapping', 'hapair_monitor_fails', '{variable} {value} gives the VIP up at the first failed '
                          'check, and %s take it back at the next good one: every blip (one answer slower than '
