@@ -42,13 +42,39 @@ def load_specs(roles):
     return specs
 
 
-def interface_facts(facts):
+# Connection plugins that reach a host over SSH, whose port is then the node's SSH port.
+SSH_CONNECTIONS = ('ssh', 'ansible.builtin.ssh', 'paramiko', 'paramiko_ssh', 'ansible.builtin.paramiko_ssh',
+                   'ansible.legacy.ssh', 'smart')
+# A MAC address as the facts give it; all zeros is no address (loopback, tunnels).
+_MAC = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}\Z')
+
+
+def connection_facts(host, variables):
+    """How Ansible reaches a host: {'ansible_host', 'ansible_connection', 'ansible_port'} from its (templated)
+    variables - the address or name it connects to (the inventory name when none is set), the connection plugin
+    ('ssh' when none is set) and, over SSH, the port (22 when none is set; None for other connections)."""
+    connection = str(variables.get('ansible_connection') or 'ssh')
+    port = variables.get('ansible_port', variables.get('ansible_ssh_port'))
+    try:
+        port = int(port) if port not in (None, '') and not isinstance(port, bool) else 22
+    except (TypeError, ValueError):
+        port = None
+    return {'ansible_host': str(variables.get('ansible_host') or host), 'ansible_connection': connection,
+            'ansible_port': port if connection in SSH_CONNECTIONS else None}
+
+
+def interface_facts(facts, connection=None):
     """The network facts the pair model reads: interfaces, their IPv4 addresses and networks (primary first,
-    then secondaries), the default IPv4 route, the distribution."""
+    then secondaries) and MAC addresses, the default IPv4 route, the distribution, the machine id; and how Ansible
+    reaches the host (connection_facts(), when given)."""
     interfaces = [str(name) for name in facts.get('interfaces') or []]
     ipv4 = {}
+    macs = {}
     for name in interfaces:
         fact = facts.get(re.sub(r'[^A-Za-z0-9_]', '_', name)) or {}
+        mac = str(fact.get('macaddress') or '').lower()
+        if _MAC.match(mac) and mac != '00:00:00:00:00:00':
+            macs[name] = mac
         entries = []
         for position, entry in enumerate([fact.get('ipv4')] + list(fact.get('ipv4_secondaries') or [])):
             if not isinstance(entry, dict) or not entry.get('address') or not entry.get('netmask'):
@@ -61,13 +87,17 @@ def interface_facts(facts):
         if entries:
             ipv4[name] = entries
     default = facts.get('default_ipv4') or {}
-    return {
+    result = {
         'interfaces': interfaces,
         'ipv4': ipv4,
+        'macs': macs,
         'default_ipv4': dict((key, str(default[key])) for key in ('interface', 'address', 'gateway') if default.get(key)),
         'distribution': str(facts.get('distribution') or ''),
         'distribution_release': str(facts.get('distribution_release') or ''),
+        'machine_id': str(facts.get('machine_id') or ''),
     }
+    result.update(connection or {})
+    return result
 
 
 def template_failure(exc, secret):
@@ -117,6 +147,17 @@ class ActionModule(ActionBase):
     _requires_connection = False
     _VALID_ARGS = frozenset(('roles',))
 
+    def _connection_vars(self, task_vars):
+        """The host's connection variables, templated one by one (one that cannot be templated is left out)."""
+        result = {}
+        for name in ('ansible_host', 'ansible_connection', 'ansible_port', 'ansible_ssh_port'):
+            if name in task_vars:
+                try:
+                    result[name] = self._templar.template(task_vars[name])
+                except Exception:  # pylint: disable=broad-exception-caught  # then Ansible fails on it itself
+                    continue
+        return result
+
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
@@ -151,8 +192,8 @@ class ActionModule(ActionBase):
                     raw[renamed[name]] = value
             else:
                 raw[name] = value
-        facts = interface_facts(task_vars.get('ansible_facts') or {})
         host = task_vars.get('inventory_hostname')
+        facts = interface_facts(task_vars.get('ansible_facts') or {}, connection_facts(host, self._connection_vars(task_vars)))
         checked = role_input.check_host(host, specs, entry_points, raw, {'facts': facts, 'set': sorted(raw)})
         errors = [error._replace(host=host) for error in refused_extra_vars(extra_vars(self._loader), role_input.ROLES)]
         shared = list(role_input.PAIR_SETTINGS)

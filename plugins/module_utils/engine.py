@@ -13,6 +13,7 @@ engine_keepalived.py), picked by the pair's hapair_engine through engines.get():
 - its timer profiles (hapair_timers: standard, fast), the defaults they give its own timer variables, and how its
   timers become a detection bound (Timers);
 - its input rules (what its argument spec cannot say);
+- the ports its service uses on the nodes, which no other service of the collection may take (reserved_ports);
 - what the node-side monitor needs to hand the VIP over and take it back (monitor_settings; the node-side code is
   node_engine.py);
 - its fault methods for the failover drill and the fault matrix (FAULT_METHODS).
@@ -121,6 +122,12 @@ class Engine(ABC):
     def monitor_settings(self):
         """What the node-side adapter (node_engine.py) needs: {'engine': name, ...}, written into the monitor's
         configuration."""
+
+    def reserved_ports(self, values):
+        """[(port, protocol, variable)] the engine's service uses on every node, from the typed values of its role's
+        variables (those that are missing or invalid are left out); the site may not listen on one of these numbers.
+        None by default."""
+        return []
 
     def settle_seconds(self, timers):
         """How long a pair may take to settle (one holder, both nodes seeing each other) after a start or a change."""

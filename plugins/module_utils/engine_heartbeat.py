@@ -113,6 +113,13 @@ class Heartbeat(Engine):
         # the peer's resource agents run (measured 0.8 to 2.6 s with keepalive 2; up to 3.5 s on a loaded machine).
         return Timers(advert=keepalive, detect=deadtime, startup=initdead, handover=2 * keepalive + 1.0)
 
+    def reserved_ports(self, values):
+        """heartbeat's UDP port on every link."""
+        port = values.get('heartbeat_udpport')
+        if isinstance(port, int) and not isinstance(port, bool) and 1 <= port <= 65535:
+            return [(port, 'udp', 'heartbeat_udpport')]
+        return []
+
     def monitor_settings(self):
         return {
             'engine': self.name,

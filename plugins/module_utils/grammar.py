@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 
 # Any control character (C0, DEL, C1) and the Unicode line and paragraph separators: they would start a new
 # line, or hide one, in ha.cf, haresources, /etc/hosts, an Apache site or an apt sources file.
@@ -36,6 +37,21 @@ SYSLOG_FACILITIES = ('auth', 'authpriv', 'cron', 'daemon', 'ftp', 'kern', 'lpr',
 _APACHE_TOKEN = re.compile(r'^[A-Za-z0-9._-]+\Z')
 _URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*\Z")
 _PERCENT = re.compile(r'%(?![0-9A-Fa-f]{2})')
+# %-escapes that decode to a control character (%00 is NUL) or to a '.' (an escaped '..' segment).
+_PERCENT_CONTROL = re.compile(r'%(?:[01][0-9A-Fa-f]|7[Ff])')
+_PERCENT_DOT = re.compile(r'%2[Ee]')
+
+# A path component of a file the collection writes or reads by name: ASCII letters and digits and ._+@,=~- (the POSIX
+# portable file name characters and a few more that no shell, Apache or apt line reads specially). ASCII only, so that
+# no letter of another alphabet that looks like a Latin one (a Cyrillic 'а' in /etc/аpt) hides where a path goes.
+_PATH_COMPONENT = re.compile(r'^[A-Za-z0-9._+@,=~-]+\Z')
+# Linux's NAME_MAX: no file name is longer.
+NAME_MAX = 255
+# Pseudo file systems: nothing the collection writes or reads by a configured path lives there.
+PSEUDO_TREES = ('/proc', '/sys', '/dev')
+# The system's own trees: a file written there by a path from the inventory could replace a program, a library or a
+# configuration file (/etc/passwd) when the run has the rights to.
+SYSTEM_TREES = PSEUDO_TREES + ('/bin', '/boot', '/etc', '/lib', '/lib32', '/lib64', '/libx32', '/sbin', '/usr')
 
 
 def control_characters(value):
@@ -97,6 +113,41 @@ def usable_ipv4_address(value):
     return None
 
 
+def _under(value, trees):
+    """The first of `trees` that value is or lies under, or None."""
+    for tree in trees:
+        if value == tree or value.startswith(tree + '/'):
+            return tree
+    return None
+
+
+def safe_path(value, directory=False, refused_trees=PSEUDO_TREES):
+    """An absolute path the collection may write or read by name: '/', then components of ASCII letters, digits and
+    ._+@,=~- (at most 255 characters each), no empty, '.' or '..' component; a file's path does not end in '/', a
+    directory's may; not `/` itself and not in one of `refused_trees` (by default /proc, /sys and /dev)."""
+    if not value.startswith('/'):
+        return "expected an absolute path starting with '/'"
+    body = value[:-1] if directory and value.endswith('/') and value != '/' else value
+    if body == '/':
+        return "expected a path below '/'"
+    if body.endswith('/'):
+        return "expected the path of a file, not ending in '/'"
+    parts = body.split('/')[1:]
+    if any(part in ('', '.', '..') for part in parts):
+        return "expected a path without empty ('//'), '.' or '..' components"
+    if not all(_PATH_COMPONENT.match(part) for part in parts):
+        return "expected a path of ASCII letters, digits and ._+@,=~- between its '/'s (no spaces, quotes or " \
+               'backslashes; no letters of other alphabets, which can look like Latin ones)'
+    longest = max(len(part) for part in parts)
+    if longest > NAME_MAX:
+        return 'it has a component of %d characters; a file name has at most %d' % (longest, NAME_MAX)
+    tree = _under(body, refused_trees)
+    if tree:
+        return 'it lies in %s, %s' % (tree, 'a pseudo file system' if tree in PSEUDO_TREES else
+                                      "the system's own files, which no setting of this collection may write")
+    return None
+
+
 def absolute_path(value, allow_empty=False):
     """An absolute path without whitespace, '#', quotes, backslashes or '..' components, not a directory."""
     if value == '' and allow_empty:
@@ -147,17 +198,48 @@ def apache_token(value):
     return None
 
 
-def url_path(value, allow_root=True):
-    """An absolute URL path: '/' then RFC 3986 path characters, well-formed %-escapes, no query or fragment,
-    no quotes, backslashes, spaces or '..' segments."""
+def url_path(value, allow_root=True, escapes=True):
+    """An absolute URL path: '/' then RFC 3986 path characters (ASCII), well-formed %-escapes, no query or fragment,
+    no quotes, backslashes, spaces or '..' segments; no %-escape of a control character (%00 is NUL) or of a '.'
+    (an escaped '..' segment). With escapes=False, no %-escape at all (the role's own pages need none)."""
     if not _URL_PATH.match(value) or _PERCENT.search(value):
-        return "expected a URL path such as /health: '/' followed by letters, digits and -._~!$&'()*+,;=:@%/ " \
+        return "expected a URL path such as /health: '/' followed by ASCII letters, digits and -._~!$&'()*+,;=:@%/ " \
                "(with %XX escapes), without query, fragment, quotes, backslashes or spaces"
     if '..' in value.split('/'):
         return "expected a URL path without '..' segments"
+    if not escapes and '%' in value:
+        return "expected a URL path without %-escapes (letters, digits and -._~!$&'()*+,;=:@/ need none)"
+    if _PERCENT_CONTROL.search(value):
+        return 'expected a URL path without %-escapes of control characters (%00 to %1F, %7F)'
+    if _PERCENT_DOT.search(value):
+        return "expected a URL path without %2E, an escaped '.' (write '.' itself; an escaped '..' segment is refused)"
     if not allow_root and value == '/':
         return "expected a path below '/'"
     return None
+
+
+# Names that resolve to the host itself: Debian's and Ubuntu's /etc/hosts give these to 127.0.0.1 and ::1, and every
+# name under .localhost is a loopback name (RFC 6761).
+LOOPBACK_NAMES = ('localhost', 'localhost.localdomain', 'localhost6', 'localhost6.localdomain6', 'ip6-localhost',
+                  'ip6-loopback')
+
+
+def loopback_name(name):
+    """Whether a host name (any letter case) names the host itself."""
+    name = name.lower().rstrip('.')
+    return name in LOOPBACK_NAMES or name.endswith('.localhost')
+
+
+def numeric_ipv4(host):
+    """The IPv4 address a resolver reads in a name that is no dotted-decimal address - hex (0xc6336410), octal
+    (0306.0063.0144.0012), dotless (3325256720) or short (127.1) - as inet_aton(3) does; else None."""
+    if not re.match(r'^[0-9A-Fa-fXx.]+\Z', host):
+        return None
+    try:
+        address = ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+    return None if str(address) == host else str(address)
 
 
 def _host(host):
@@ -166,14 +248,32 @@ def _host(host):
         if not host.endswith(']'):
             return 'an IPv6 address must be in brackets, as [2001:db8::1]'
         try:
-            ipaddress.IPv6Address(host[1:-1])
+            address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             return '%s is not an IPv6 address' % host
+        embedded = address.ipv4_mapped or (address.packed[:12] == bytes(12) and int(address) > 1 and
+                                           ipaddress.IPv4Address(address.packed[12:]))
+        if embedded:
+            return '%s is the IPv4 address %s written as IPv6; write %s' % (host, embedded, embedded)
         return None
+    numeric = numeric_ipv4(host)
+    if numeric:
+        return '%s is the IPv4 address %s to a resolver (which reads hex, octal and dotless forms); write %s' % (
+            host, numeric, numeric)
     if re.match(r'^[0-9.]+\Z', host):
         return None if ipv4_address(host) is None else '%s is not an IPv4 address' % host
     problem = hostname(host, maximum=253)
     return None if problem is None else '%s is not a host name' % host
+
+
+def loopback_host(host):
+    """Whether the host part of a URL, as url() returns it, is the host itself: a loopback name, an address of
+    127.0.0.0/8 or 0.0.0.0/8 (which Linux connects to the host itself), [::1] or [::]."""
+    if host.startswith('['):
+        return ipaddress.IPv6Address(host[1:-1]) in (ipaddress.IPv6Address('::1'), ipaddress.IPv6Address('::'))
+    if ipv4_address(host) is None:
+        return int(ipaddress.IPv4Address(host)) >> 24 in (0, 127)
+    return loopback_name(host)
 
 
 def url(value, schemes=('http', 'https')):
@@ -209,6 +309,8 @@ def url(value, schemes=('http', 'https')):
         problem = url_path(path)
         if problem:
             raise ValueError(problem)
+    if host.startswith('['):
+        host = '[%s]' % ipaddress.IPv6Address(host[1:-1]).compressed
     return {'scheme': scheme, 'host': host.lower(), 'port': port, 'path': path}
 
 
@@ -228,12 +330,59 @@ def server_name(value, wildcards=False):
 
 
 def require_ip(value):
-    """What Apache's `Require ip` takes: an IPv4 or IPv6 address or network (CIDR, or an IPv4 netmask)."""
+    """What Apache's `Require ip` takes: an IPv4 or IPv6 address or network (CIDR, or an IPv4 netmask). Not a
+    hostmask (10.0.0.0/0.255.255.255, which Python reads as /8 but Apache as a mask that ignores the first byte), a
+    zone (fe80::1%eth0) or Apache's partial addresses (10.1), which read differently than they look."""
+    expected = 'expected an IP address or network, such as 127.0.0.1, ::1, 198.51.100.0/24 or 2001:db8::/32'
+    if '%' in value:
+        return expected + ', without a zone (%)'
     try:
         ipaddress.ip_network(value, strict=False)
     except ValueError:
-        return 'expected an IP address or network, such as 127.0.0.1, ::1, 198.51.100.0/24 or 2001:db8::/32'
+        return expected
+    _address, _slash, mask = value.partition('/')
+    if '.' in mask:
+        bits = int(ipaddress.IPv4Address(mask))
+        inverted = ~bits & 0xffffffff
+        if inverted & (inverted + 1):
+            return 'expected a network with a prefix length or a netmask (255.255.255.0), not a hostmask such as %s' \
+                % mask
     return None
+
+
+def ip_network(value):
+    """The network of a `Require ip` entry that require_ip() accepts; an IPv4-mapped IPv6 network (::ffff:0:0/96 and
+    inside it) as the IPv4 network it stands for, because Apache matches IPv4 clients against it."""
+    network = ipaddress.ip_network(value, strict=False)
+    mapped = ipaddress.ip_network('::ffff:0:0/96')
+    if network.version == 6 and network.prefixlen >= 96 and network.subnet_of(mapped):
+        return ipaddress.IPv4Network((int(network.network_address) & 0xffffffff, network.prefixlen - 96))
+    return network
+
+
+# Addresses that the internet cannot reach (RFC 6890 and the documentation ranges): a network of them is no exposure.
+NOT_PUBLIC = tuple(ipaddress.ip_network(n) for n in (
+    '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24',
+    '192.0.2.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4',
+    '240.0.0.0/4', '::/127', '::ffff:0:0/96', '64:ff9b:1::/48', '100::/64', '2001:db8::/32', 'fc00::/7', 'fe80::/10',
+    'ff00::/8'))
+# The widest public networks an allow list may hold without an explicit opt-in: a /16 of IPv4 (about the largest block
+# one organisation holds) and a /32 of IPv6 (what a registry allocates to one ISP or organisation). Anything wider
+# reaches many organisations: the internet at large.
+PUBLIC_LIMIT = {4: 2 ** 16, 6: 2 ** 96}
+
+
+def public_addresses(networks):
+    """{4: count, 6: count} of the publicly routable addresses in a list of networks (ip_network() results), each
+    address counted once, however the networks overlap or are split (two /1s cover the internet as /0 does)."""
+    counts = {4: 0, 6: 0}
+    for version in (4, 6):
+        collapsed = ipaddress.collapse_addresses(n for n in networks if n.version == version)
+        for network in collapsed:
+            hidden = sum(min(network.num_addresses, other.num_addresses) for other in NOT_PUBLIC
+                         if other.version == version and network.overlaps(other))
+            counts[version] += network.num_addresses - hidden
+    return counts
 
 
 def apt_word(value):
@@ -256,6 +405,8 @@ def apt_pocket(value):
 
 
 def apt_uri_pattern(value):
-    if not re.match(r'^[^\s"\'\\]+\Z', value):
-        return 'expected a URI or host/path pattern without spaces, quotes or backslashes'
+    """A URI or host/path pattern of apt_sources: printable ASCII without spaces, quotes or backslashes (a host name
+    with a letter of another alphabet that looks like a Latin one would match another archive)."""
+    if not re.match(r'^[!-~]+\Z', value) or re.search(r'["\'\\]', value):
+        return 'expected a URI or host/path pattern of printable ASCII characters, without spaces, quotes or backslashes'
     return None

@@ -7,22 +7,31 @@
 The argument specs (roles/*/meta/argument_specs.yml) are the single source of the types: every value is converted
 the way Ansible converts role arguments (ArgumentSpecValidator, so "false" is false and "694" is 694), after a
 stricter look at the raw value where Ansible's conversion would hide a mistake (a boolean where a number belongs,
-a list where a string belongs). Every string of a typed value is then checked for control and invisible format
-characters. The rules of each role (role_input.py, and each engine's in engine_*.py) work on the typed values.
+a list where a string belongs, a number too large for any setting). Every string of a typed value is then checked
+for control and invisible format characters, spaces other than U+0020, and a length no value needs. The rules of each
+role (role_input.py, and each engine's in engine_*.py) work on the typed values.
 
 Nothing here ever puts the value of a no_log option into an error.
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import make
 
 # A variable that is not set at all.
 MISSING = object()
+
+# The longest string any variable of the collection needs (a URL, a path, a pattern): longer ones are mistakes, and
+# every typed string reaches a file or a command line.
+MAX_STRING = 2048
+# The largest number any numeric setting needs is far below this; larger ones (1e400, a 5000-digit string) would
+# overflow on the way (an OverflowError, or Python's limit on converting long digit strings).
+MAX_NUMBER = 10 ** 15
 
 
 class TemplateFailure:
@@ -95,15 +104,51 @@ def strings(value):
 
 def unprintable(value):
     """None, or what is wrong with a string anywhere in a value: a control character (C0, DEL, C1: a line break, a
-    tab), a line or paragraph separator, or an invisible format character (zero-width space, bidi override, soft
-    hyphen: Unicode category Cf), which would start a line in a file or make it read differently than it is."""
+    tab), a line or paragraph separator, an invisible format character (zero-width space, bidi override, soft
+    hyphen: Unicode category Cf), or a space that is not U+0020 (no-break space, ideographic space: Zs), which would
+    start a line in a file or make it read differently than it is."""
     for text in strings(value):
         for character in text:
             category = unicodedata.category(character)
-            if category in ('Cc', 'Cf', 'Zl', 'Zp', 'Cs', 'Co', 'Cn') and character != ' ':
+            if category in ('Cc', 'Cf', 'Zl', 'Zp', 'Zs', 'Cs', 'Co', 'Cn') and character != ' ':
                 kind = 'a line break, tab or other control character' if category in ('Cc', 'Zl', 'Zp') else \
-                    'an invisible format character' if category == 'Cf' else 'an unassigned or private character'
+                    'an invisible format character' if category == 'Cf' else \
+                    'a space that is not a plain space' if category == 'Zs' else 'an unassigned or private character'
                 return 'it holds U+%04X, %s; expected a single line of printable characters' % (ord(character), kind)
+    return None
+
+
+def too_long(value, maximum=MAX_STRING):
+    """None, or what is wrong: a string anywhere in a value longer than `maximum` characters."""
+    for text in strings(value):
+        if len(text) > maximum:
+            return 'it holds a string of %d characters; expected at most %d' % (len(text), maximum)
+    return None
+
+
+def number_problem(option, value):
+    """None, or why a raw value of an int or float option cannot be a number of any setting: not finite, or beyond
+    MAX_NUMBER (checked before the conversion, which would overflow or refuse a long digit string)."""
+    if option.get('type') not in ('int', 'float') or isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return 'is not a finite number'
+        return 'is too large: no setting takes a number beyond 10^15' if abs(value) > MAX_NUMBER else None
+    if isinstance(value, int):
+        return 'is too large: no setting takes a number beyond 10^15' if abs(value) > MAX_NUMBER else None
+    if isinstance(value, str):
+        text = value.strip().lstrip('+-')
+        if len(text) > 32:
+            return 'is %d characters long: no setting takes a number beyond 10^15' % len(value)
+        try:
+            number = float(text)
+        except ValueError:
+            return None  # not a number at all: the conversion says so
+        if math.isnan(number) or text.lower().startswith('inf'):
+            return 'is not a finite number'
+        if abs(number) > MAX_NUMBER:
+            return 'is too large: no setting takes a number beyond 10^15'
     return None
 
 
@@ -132,12 +177,12 @@ class HostInput:
         """Record an error; `message` may hold {variable} and {value} (the variable's typed value unless given)."""
         if value is MISSING:
             value = None if secret else self.values.get(variable)
-        self.errors.append(InputError(rule, variable, message, host=self.host, value=None if secret else value,
-                                      secret=secret))
+        self.errors.append(make(rule, variable, message, host=self.host, value=None if secret else value, secret=secret))
         self.invalid.add(variable)
 
     def warn(self, rule, variable, message, value=None):
-        self.warnings.append(InputError(rule, variable, message, host=self.host, value=value, level='warning'))
+        """Record a warning: what is valid but worth a word; `message` as for error()."""
+        self.warnings.append(make(rule, variable, message, host=self.host, value=value, level='warning'))
 
     def ok(self, *variables):
         """Whether these variables were all typed without error and are set (not None)."""
@@ -197,13 +242,19 @@ def type_options(host_input, options, raw, computed):
         if problem:
             host_input.error('type', name, '{variable} {value} %s' % problem, value)
             continue
+        problem = number_problem(option, value)
+        if problem:
+            host_input.error('range', name, '{variable} {value} %s.' % problem, value)
+            continue
         if option.get('type') == 'int' and isinstance(value, float) and value.is_integer():
             # ansible-core 2.19 and later take a whole float for an int, earlier releases refuse it: take it on all.
             value = int(value)
         try:
             result = ArgumentSpecValidator({name: option}).validate({name: value}, validate_role_argument_spec=True)
         except (OverflowError, ValueError) as exc:
-            host_input.error('type', name, '{variable} {value} is not valid: %s' % type(exc).__name__, value)
+            host_input.error('type', name, '{variable} {value} is not valid: %s.' % (
+                'it is too large for a number' if isinstance(exc, OverflowError) else 'expected %s' % option.get('type')),
+                value)
             continue
         if result.error_messages:
             host_input.error('type', name, '{variable} {value} is not valid: %s' % '; '.join(result.error_messages),
@@ -212,6 +263,10 @@ def type_options(host_input, options, raw, computed):
         typed = result.validated_parameters[name]
         problem = unprintable(typed)
         if problem:
-            host_input.error('grammar', name, '{variable} {value}: %s' % problem, value)
+            host_input.error('grammar', name, '{variable} {value}: %s.' % problem, value)
+            continue
+        problem = too_long(typed)
+        if problem:
+            host_input.error('length', name, '{variable} {value} is not valid: %s.' % problem, value)
             continue
         host_input.values[name] = typed

@@ -5,9 +5,13 @@
 """The pair model: which hosts form a pair, and every rule that spans hosts or pairs.
 
 Input: one HostRecord per host of the play, in inventory order, as the node_input action plugin makes it from the
-host's typed input (role_input.py) and its network facts. Output (build()): a Model with, for every host, its Node,
-its peer and its Pair (published as the facts hapair_node, hapair_peer, hapair_pair), and every InputError of every
-host and pair at once, each naming the host or pair, the variable and the value (never the value of a secret).
+host's typed input (role_input.py) and its network facts; and one OutsideHost per host of the inventory outside the
+play that names a VIP or links (a run limited with --limit, or another group's pairs), read by the pair_model action
+plugin from the inventory alone (outside_host()). Output (build()): a Model with, for every host, its Node, its peer
+and its Pair (published as the facts hapair_node, hapair_peer, hapair_pair), and every InputError of every host and
+pair at once, each naming the host or pair, the variable and the value (never the value of a secret). The play's VIPs
+and link addresses are checked against the hosts outside it too; what could not be read of those is said in a
+warning.
 
 What an engine contributes (the variables that must agree, the secrets, the timers) comes from its Engine
 (engines.get(hapair_engine)); nothing here names an engine's variables.
@@ -20,8 +24,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, NamedTuple
 
-from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, show
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, grammar
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, make, show
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.host_input import TemplateFailure
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.role_input import PAIR_SETTINGS, members
 
 
@@ -82,6 +87,52 @@ class HostRecord(NamedTuple):
             deprecated=tuple(tuple(d) for d in data.get('deprecated') or ()))
 
 
+class OutsideHost(NamedTuple):
+    """A host of the inventory outside the play, from its inventory data alone (no facts): its pair, VIP and link
+    addresses as far as they could be read, and what could not be read ((variable, reason) pairs)."""
+
+    host: str
+    cluster: str
+    vip: str
+    links: tuple[str, ...]
+    unreadable: tuple[tuple[str, str], ...] = ()
+
+
+# The variables of a host outside the play that the pair model reads, and their defaults (the hapair role's).
+OUTSIDE_VARIABLES = ('hapair_cluster', 'hapair_vip', 'hapair_links')
+
+
+def outside_host(host, raw):
+    """An OutsideHost from {variable: templated value, or TemplateFailure} of the variables in OUTSIDE_VARIABLES that
+    are set for the host in the inventory."""
+    unreadable = []
+    cluster = raw.get('hapair_cluster', 'default')
+    if isinstance(cluster, TemplateFailure) or not isinstance(cluster, str):
+        unreadable.append(('hapair_cluster', cluster.reason if isinstance(cluster, TemplateFailure) else 'not a string'))
+        cluster = ''
+    vip = raw.get('hapair_vip', '')
+    if isinstance(vip, TemplateFailure):
+        unreadable.append(('hapair_vip', vip.reason))
+        vip = ''
+    elif not isinstance(vip, str) or (vip and grammar.ipv4_address(vip)):
+        unreadable.append(('hapair_vip', 'not an IPv4 address'))
+        vip = ''
+    links = []
+    value = raw.get('hapair_links')
+    if value is None:
+        unreadable.append(('hapair_links', 'not set, so its links come from its facts, which a run without it does '
+                                           'not gather'))
+    elif isinstance(value, TemplateFailure):
+        unreadable.append(('hapair_links', value.reason))
+    elif not isinstance(value, (list, tuple)) or not all(
+            isinstance(link, dict) and isinstance(link.get('address'), str) and not grammar.ipv4_address(link['address'])
+            for link in value):
+        unreadable.append(('hapair_links', 'not a list of links with IPv4 addresses'))
+    else:
+        links = [link['address'] for link in value]
+    return OutsideHost(host=str(host), cluster=cluster, vip=vip, links=tuple(links), unreadable=tuple(unreadable))
+
+
 class Model(NamedTuple):
     hosts: dict[str, dict[str, Any]]
     errors: tuple[InputError, ...]
@@ -108,12 +159,14 @@ def _networks(facts, interface):
 class _Builder:
     """Builds the model from the host records; see build()."""
 
-    def __init__(self, records):
+    def __init__(self, records, outside=()):
         self.records = list(records)
+        self.outside = list(outside)
         self.errors = []
+        self.warnings = []
 
     def error(self, rule, variable, message, host=None, pair=None, value=None):
-        error = InputError(rule, variable, message, host=host, pair=pair, value=value)
+        error = make(rule, variable, message, host=host, pair=pair, value=value)
         if error not in self.errors:
             self.errors.append(error)
 
@@ -314,11 +367,25 @@ class _Builder:
                        pair=cluster, value=interface)
         outside = []
         for record in records:
-            entries = [n for _a, n in _networks(record.facts, interface)]
+            gateway = (record.facts.get('default_ipv4') or {}).get('gateway')
+            if gateway == vip:
+                self.error('vip-gateway', 'hapair_vip', '{variable} {value} is the default gateway of %s: the node '
+                           'would send everything leaving its network to the VIP, that is to itself or its peer. '
+                           'Expected an address no router has.' % record.host, pair=cluster, value=vip)
+            # The VIP's own entry on its holder says only how it was added last time, not what the link is.
+            entries = [n for a, n in _networks(record.facts, interface) if a != vip]
             if interface in (record.facts.get('interfaces') or []) and entries:
                 inside = [n for n in entries if address in ipaddress.IPv4Network(n)]
                 if not inside:
                     outside.append('%s (%s)' % (record.host, ', '.join(sorted(set(entries)))))
+                elif not any(ipaddress.IPv4Network(n).prefixlen == prefix for n in inside):
+                    self.error('vip-prefix', 'hapair_vip_prefix', '{variable} {value} differs from the prefix of the '
+                               'network of hapair_vip_interface %s on %s, %s, where the VIP lies: the engine would add '
+                               'the VIP with the network %s, and the node would route %s wrongly. Expected %d.' % (
+                                   interface, record.host, inside[0], network,
+                                   'part of its network' if prefix > ipaddress.IPv4Network(inside[0]).prefixlen
+                                   else 'addresses beyond its network',
+                                   ipaddress.IPv4Network(inside[0]).prefixlen), pair=cluster, value=prefix)
                 else:
                     own = ipaddress.IPv4Network(inside[0])
                     if own != network and address in (own.network_address, own.broadcast_address) \
@@ -344,8 +411,8 @@ class _Builder:
             for member in members(record.typed):
                 if member['host'] == vip:
                     self.error('vip-backend', 'hapair_vip', '{variable} {value} is also the address of a backend in '
-                               'apache_balancer_members of %s (%s): the balancer would send requests to itself.' % (
-                                   record.host, member['url']), pair=cluster, value=vip)
+                               'apache_balancer_members of %s (%s): the VIP moves between the nodes, so on any port it '
+                               'is the balancer itself.' % (record.host, member['url']), pair=cluster, value=vip)
         others = [c for c, v in vips.items() if v == vip and c != cluster]
         if others:
             self.error('vip-unique', 'hapair_vip', '{variable} {value} is used by more than one pair (%s); every pair needs '
@@ -359,24 +426,130 @@ class _Builder:
                 addresses.setdefault(address, record.host)
         for record in self.records:
             for node in record.typed.get('hapair_ping_nodes') or []:
-                if node in addresses:
+                if node in addresses and not grammar.loopback_host(node):  # loopback: the monitor's rules say why
                     self.error('ping-node', 'hapair_ping_nodes', '{variable} lists {value}, an address of %s; expected '
                                "routers beyond the nodes, such as the VIP network's gateway." % addresses[node],
                                host=record.host, value=node)
 
-    def check_members_not_nodes(self):
-        """A backend on a balancer node's own address and the balancer's port would send requests in a loop."""
-        addresses = {}
+    def check_members_not_nodes(self, vips):
+        """A backend that is a balancer node on that node's site port sends requests in a loop: a node's own address
+        (its links', and any other address of its interfaces but a VIP, which check_vip() refuses on every port), its
+        node name (which the hosts block resolves to its first link) or its inventory name, in any letter case. The
+        same address on another port is a service of the node's own, like any backend."""
+        balancers = {}
         for record in self.records:
-            for address in self.node_addresses(record)[0]:
-                addresses.setdefault(address, record.host)
+            primary, secondary = self.node_addresses(record)
+            names = [('node name', record.typed.get('hapair_node_name')), ('inventory name', record.host)]
+            for what, key in [('address', a) for a in sorted(primary | secondary) if a not in vips.values()] + names:
+                if isinstance(key, str) and key:
+                    balancers.setdefault(key.lower(), (record, what))
         for record in self.records:
-            port = record.typed.get('apache_balancer_port')
             for member in members(record.typed):
-                if member['host'] in addresses and member['port'] == port:
-                    self.error('member-loop', 'apache_balancer_members', '{variable} holds {value}, the balancer itself on '
-                               "%s (port %d): requests would loop. Expected the backends' addresses." % (
-                                   addresses[member['host']], port), host=record.host, value=member['url'])
+                found = balancers.get(member['host'])
+                if found is None or grammar.loopback_host(member['host']):
+                    continue  # loopback (lo's address in the facts): role_input refuses it on the node's own port
+                node, what = found
+                port = node.typed.get('apache_balancer_port')
+                if member['port'] == port:
+                    self.error('member-loop', 'apache_balancer_members', '{variable} holds {value}: %s is the %s of the '
+                               "balancer %s, whose site listens on port %d: requests would loop. Expected the backends' "
+                               'addresses; a service on a balancer node needs a port of its own.' % (
+                                   member['host'], what, node.host, port), host=record.host, value=member['url'])
+
+    # -- hosts outside the play -----------------------------------------------------------------------------
+
+    def check_outside(self, vips):
+        """The play's VIPs and link addresses against the hosts of the inventory outside the play (--limit): another
+        pair's VIP, another host's link address. A host outside the play with the VIP and pair name of a pair of the
+        play is that pair's (its missing node: pair-size says so) or inherits its group's settings: no other pair."""
+        play_pairs = set((r.typed['hapair_cluster'], r.typed['hapair_vip']) for r in self.records
+                         if self.valid(r, 'hapair_cluster', 'hapair_vip'))
+        others = [o for o in self.outside if (o.cluster, o.vip) not in play_pairs]
+        for cluster, vip in sorted(vips.items()):
+            holders = [o for o in others if o.vip == vip and o.cluster != cluster]
+            for other_cluster in sorted(set(o.cluster for o in holders)):
+                hosts = [o.host for o in holders if o.cluster == other_cluster]
+                self.error('vip-unique', 'hapair_vip', '{variable} {value} is also the VIP of pair %s, whose hosts (%s) '
+                           'are outside this play; every pair needs a VIP of its own.' % (
+                               show(other_cluster), ', '.join(hosts)), pair=cluster, value=vip)
+            for other in others:
+                if vip in other.links:
+                    self.error('vip-collision', 'hapair_vip', '{variable} {value} is a link address of %s (pair %s, '
+                               'outside this play). The VIP must be an address no host has of its own.' % (
+                                   other.host, show(other.cluster)), pair=cluster, value=vip)
+        for record in self.records:
+            if not self.valid(record, 'hapair_links'):
+                continue
+            cluster = record.typed.get('hapair_cluster')
+            for link in record.typed['hapair_links']:
+                for other in self.outside:
+                    if link['address'] in other.links:
+                        self.error('address-unique', 'hapair_links', '{variable} address {value} of %s is also a link '
+                                   'address of %s, outside this play; every link address belongs to one host.' % (
+                                       record.host, other.host), value=link['address'])
+                    if link['address'] == other.vip and other.cluster != cluster and \
+                            (other.cluster, other.vip) not in play_pairs:
+                        self.error('vip-collision', 'hapair_links', '{variable} address {value} of %s is the VIP of pair '
+                                   '%s, outside this play. The VIP must be an address no host has of its own.' % (
+                                       record.host, show(other.cluster)), host=record.host, value=link['address'])
+        unread = [o for o in others if o.unreadable]
+        if unread:
+            self.warnings.append(make(
+                'outside-unchecked', '', 'The VIPs and link addresses of this play were not checked against what could '
+                'not be read of %d host(s) outside the play: %s. Check them by hand, or run the play with those hosts.'
+                % (len(unread), '; '.join('%s (%s)' % (o.host, ', '.join('%s: %s' % u for u in o.unreadable))
+                                          for o in unread)), value=[o.host for o in unread], level='warning'))
+
+    # -- one machine, one node -------------------------------------------------------------------------------
+
+    LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local', 'ansible.legacy.local')
+
+    def _same_machine(self, first, second):
+        """What shows that two hosts are one machine, or None: Ansible reaches both at one address and port (a local
+        connection names no address: test inventories run fake hosts that way), a MAC address on the links of both,
+        or one machine id."""
+        facts = first.facts, second.facts
+        connections = [f.get('ansible_connection') for f in facts]
+        if None not in connections and not any(c in self.LOCAL_CONNECTIONS for c in connections):
+            ssh = [c in ('ssh', 'smart', 'paramiko', 'paramiko_ssh') or c.endswith('.ssh') or c.endswith('.paramiko_ssh')
+                   for c in connections]
+            endpoints = [('ssh' if s else c, str(f.get('ansible_host') or '').lower(), f.get('ansible_port'))
+                         for s, c, f in zip(ssh, connections, facts)]
+            if endpoints[0] == endpoints[1] and endpoints[0][1]:
+                return 'Ansible reaches both at %s%s' % (
+                    facts[0]['ansible_host'], ' port %s' % endpoints[0][2] if endpoints[0][2] else '')
+        macs = []
+        for record in (first, second):
+            links = record.typed.get('hapair_links') if self.valid(record, 'hapair_links') else []
+            macs.append(dict(((record.facts.get('macs') or {}).get(link['interface']), link['interface'])
+                             for link in links or [] if (record.facts.get('macs') or {}).get(link['interface'])))
+        shared = sorted(set(macs[0]) & set(macs[1]))
+        if shared:
+            return 'the MAC address %s is on %s of %s and %s of %s' % (
+                shared[0], macs[0][shared[0]], first.host, macs[1][shared[0]], second.host)
+        ids = [f.get('machine_id') for f in facts]
+        if ids[0] and ids[0] == ids[1]:
+            return 'both have the machine id %s (two machines cloned from one image need one each: ' \
+                   'systemd-machine-id-setup after removing /etc/machine-id)' % ids[0]
+        return None
+
+    def check_same_machine(self):
+        """Two hosts of the play that are one machine: as both nodes of a pair it would be its own peer, and in two
+        pairs it would run two sites and two engines at once."""
+        for index, first in enumerate(self.records):
+            for second in self.records[index + 1:]:
+                evidence = self._same_machine(first, second)
+                if not evidence:
+                    continue
+                clusters = [r.typed.get('hapair_cluster') if self.valid(r, 'hapair_cluster') else None
+                            for r in (first, second)]
+                same_pair = clusters[0] is not None and clusters[0] == clusters[1]
+                self.error('same-machine', 'ansible_host', 'hosts %s and %s are one machine: %s. %s Expected a '
+                           'machine of its own for every host.' % (
+                               first.host, second.host, evidence,
+                               'As the two nodes of the pair it would be its own peer, and the pair no pair.'
+                               if same_pair else 'It cannot serve in two places at once.'),
+                           pair=clusters[0] if same_pair else None, value=[first.host, second.host])
 
     # -- the result -----------------------------------------------------------------------------------------
 
@@ -417,6 +590,7 @@ class _Builder:
                     self.errors.append(error)
         pairs = self.pairs()
         self.check_grouping(pairs)
+        self.check_same_machine()
         self.check_node_names()
         self.check_links_on_hosts()
         self.check_addresses_unique()
@@ -429,7 +603,8 @@ class _Builder:
             self.check_agreement(cluster, records)
             self.check_preferred(cluster, records)
             self.check_vip(cluster, records, vips)
-        self.check_members_not_nodes()
+        self.check_members_not_nodes(vips)
+        self.check_outside(vips)
         self.check_ping_nodes()
         hosts = {}
         for cluster, records in pairs.items():
@@ -438,7 +613,7 @@ class _Builder:
                 peers = [n for n in pair.nodes if n.host != node.host]
                 hosts[node.host] = {'node': as_data(node), 'peer': as_data(peers[0]) if len(peers) == 1 else None,
                                     'pair': as_data(pair)}
-        warnings = tuple(warning for record in self.records for warning in record.warnings)
+        warnings = tuple(warning for record in self.records for warning in record.warnings) + tuple(self.warnings)
         deprecated = {}
         for record in self.records:
             for old, new in record.deprecated:
@@ -447,9 +622,9 @@ class _Builder:
                      deprecations=tuple((old, new, tuple(h)) for (old, new), h in sorted(deprecated.items())))
 
 
-def build(records):
-    """The Model of the play from HostRecords; see the module docstring."""
-    return _Builder(records).build()
+def build(records, outside=()):
+    """The Model of the play from HostRecords and the OutsideHosts of the inventory; see the module docstring."""
+    return _Builder(records, outside).build()
 
 
 def deprecation_message(old, new, hosts):

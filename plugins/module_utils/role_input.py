@@ -44,6 +44,8 @@ LBMETHODS = ('byrequests', 'bytraffic', 'bybusyness', 'heartbeat')
 HEALTHCHECK_METHODS = ('TCP', 'OPTIONS', 'HEAD', 'GET', 'OPTIONS11', 'HEAD11', 'GET11')
 DRILL_METHODS = ('stop', 'reboot', 'apache', 'kill')
 MAX_PING_NODES = 8
+# SSH's port: the way in to every node (also the host's ansible_port, when it connects over SSH).
+SSH_PORT = 22
 
 
 # --- Computed defaults ----------------------------------------------------------------------------------------
@@ -124,9 +126,15 @@ def rules_hapair(host_input):
                                                'characters, starting with a letter or digit')
     if host_input.ok('hapair_node_name'):
         problem = grammar.hostname(v['hapair_node_name'])
+        hint = '' if host_input.is_set('hapair_node_name') else ' Set hapair_node_name for this host.'
         if problem:
             host_input.error('grammar', 'hapair_node_name', '{variable} {value} is not a valid hostname: %s.%s' % (
-                problem, '' if host_input.is_set('hapair_node_name') else ' Set hapair_node_name for this host.'))
+                problem, hint))
+        elif grammar.loopback_name(v['hapair_node_name']):
+            host_input.error('node-name', 'hapair_node_name', '{variable} {value} names the host itself on every node '
+                             '(/etc/hosts maps it to 127.0.0.1 or ::1): the node would be its own peer to the engine, '
+                             'and localhost would no longer be this machine. Expected a name of this node\'s own.%s'
+                             % hint)
     if host_input.ok('hapair_links'):
         links = v['hapair_links']
         if not links:
@@ -197,7 +205,7 @@ def rules_apt_sources(host_input):
     if host_input.ok('apt_sources_distribution', 'apt_sources_release') and v['apt_sources_distribution'] == 'Ubuntu':
         host_input.check('apt_sources_release', grammar.apt_release(v['apt_sources_release']))
     if host_input.ok('apt_sources_dir', 'apt_sources_update_cache'):
-        if host_input.check('apt_sources_dir', grammar.absolute_path(v['apt_sources_dir'].rstrip('/') or '/')):
+        if host_input.check('apt_sources_dir', grammar.safe_path(v['apt_sources_dir'], directory=True)):
             if v['apt_sources_update_cache'] and v['apt_sources_dir'].rstrip('/') != '/etc/apt':
                 host_input.error('combination', 'apt_sources_dir', '{variable} {value} with apt_sources_update_cache true '
                                  'is not valid: when it is not /etc/apt (a copy for tests), apt_sources_update_cache must '
@@ -243,6 +251,14 @@ def rules_apache_balancer(host_input):
         host_input.check('apache_balancer_name', grammar.apache_token(v['apache_balancer_name']))
     if host_input.ok('apache_balancer_port') and not 1 <= v['apache_balancer_port'] <= 65535:
         host_input.check('apache_balancer_port', 'expected a TCP port from 1 to 65535', rule='range')
+    _reserved_ports(host_input)
+    if host_input.ok('apache_balancer_members', 'apache_balancer_port'):
+        for member in members(v):
+            if grammar.loopback_host(member['host']) and member['port'] == v['apache_balancer_port']:
+                host_input.error('member-loop', 'apache_balancer_members', '{variable} holds {value}, the node itself '
+                                 'on the port of the site (apache_balancer_port %d): every request would come back to '
+                                 'the balancer. Expected the backends\' addresses; a service on the node itself needs '
+                                 'a port of its own.' % v['apache_balancer_port'], member['url'])
     if host_input.ok('apache_balancer_server_name') and v['apache_balancer_server_name'] != '':
         host_input.check('apache_balancer_server_name', grammar.server_name(v['apache_balancer_server_name']))
     if host_input.ok('apache_balancer_server_aliases'):
@@ -264,10 +280,10 @@ def rules_apache_balancer(host_input):
             host_input.check(name, 'expected a whole number from 1 to 86400', rule='range')
     if host_input.ok('apache_balancer_manager_path'):
         host_input.check('apache_balancer_manager_path',
-                         grammar.url_path(v['apache_balancer_manager_path'], allow_root=False))
+                         grammar.url_path(v['apache_balancer_manager_path'], allow_root=False, escapes=False))
     if host_input.ok('apache_balancer_health_path'):
         if host_input.check('apache_balancer_health_path',
-                            grammar.url_path(v['apache_balancer_health_path'], allow_root=False)):
+                            grammar.url_path(v['apache_balancer_health_path'], allow_root=False, escapes=False)):
             if v['apache_balancer_health_path'] == v.get('apache_balancer_manager_path'):
                 host_input.error('collision', 'apache_balancer_health_path', '{variable} {value} is also '
                                  'apache_balancer_manager_path; expected a path of its own.')
@@ -278,6 +294,63 @@ def rules_apache_balancer(host_input):
     if host_input.ok('apache_balancer_manager_allow'):
         for allowed in v['apache_balancer_manager_allow']:
             host_input.check('apache_balancer_manager_allow', grammar.require_ip(allowed), allowed)
+    _manager_exposure(host_input)
+    if host_input.ok('apache_balancer_tls_ca') and v['apache_balancer_tls_ca'] != '':
+        host_input.check('apache_balancer_tls_ca', grammar.safe_path(v['apache_balancer_tls_ca']))
+    https = [m['url'] for m in members(v) if m['scheme'] == 'https'] if host_input.ok('apache_balancer_members') else []
+    if https and host_input.ok('apache_balancer_tls_verify') and not v['apache_balancer_tls_verify']:
+        host_input.warn('tls-verify', 'apache_balancer_tls_verify', '{variable} is false: the certificates of the https '
+                        'backends (%s) are not checked (SSLProxyVerify none, SSLProxyCheckPeerName off, '
+                        'SSLProxyCheckPeerExpire off), so whoever sits between the balancer and them can read and change '
+                        'every request. Expected true, with apache_balancer_tls_ca naming the CA bundle that signed '
+                        'them.' % ', '.join(https), False)
+
+
+def _reserved_ports(host_input):
+    """The site's port is no port the node's own services use: SSH's, and the engine's (Engine.reserved_ports). A
+    TCP site on a UDP port number does not clash in the kernel, but firewall rules, port scans and captures are
+    written by number, so one number stands for one service."""
+    v = host_input.values
+    if not host_input.ok('apache_balancer_port'):
+        return
+    reserved = [(SSH_PORT, 'tcp', "SSH's port")]
+    ssh_port = host_input.facts.get('ansible_port')
+    if isinstance(ssh_port, int) and ssh_port != SSH_PORT:
+        reserved.append((ssh_port, 'tcp', "ansible_port, this host's SSH port"))
+    if host_input.ok('hapair_engine') and v['hapair_engine'] in engines.NAMES:
+        valid = dict((name, value) for name, value in v.items() if name not in host_input.invalid)
+        reserved += engines.get(v['hapair_engine']).reserved_ports(valid)
+    for port, protocol, what in reserved:
+        if v['apache_balancer_port'] == port:
+            host_input.error('port-reserved', 'apache_balancer_port', '{variable} {value} is %s (%s %d): the site needs '
+                             'a port that no service of the node uses.' % (what, protocol.upper(), port))
+            return
+
+
+def _manager_exposure(host_input):
+    """The balancer-manager changes members at run time: an allow list that reaches the internet at large needs
+    apache_balancer_manager_allow_public (see grammar.PUBLIC_LIMIT for the threshold and why)."""
+    v = host_input.values
+    if not host_input.ok('apache_balancer_manager_allow', 'apache_balancer_manager_allow_public'):
+        return
+    networks = [grammar.ip_network(allowed) for allowed in v['apache_balancer_manager_allow']]
+    counts = grammar.public_addresses(networks)
+    wide = [version for version in (4, 6) if counts[version] > grammar.PUBLIC_LIMIT[version]]
+    if not wide:
+        return
+    what = ' and '.join('%s public IPv%d addresses (more than a /%d)' % (
+        f'{counts[version]:,}' if counts[version] < 10 ** 12 else 'about 2^%d' % (counts[version].bit_length() - 1),
+        version, 16 if version == 4 else 32) for version in wide)
+    if v['apache_balancer_manager_allow_public']:
+        host_input.warn('exposure', 'apache_balancer_manager_allow', '{variable} {value} lets %s reach the '
+                        'balancer-manager, where anyone allowed changes the backends at run time; '
+                        'apache_balancer_manager_allow_public is true, so it is meant to.' % what,
+                        v['apache_balancer_manager_allow'])
+        return
+    host_input.error('exposure', 'apache_balancer_manager_allow', '{variable} {value} lets %s reach the '
+                     'balancer-manager, where anyone allowed changes the backends at run time. Expected the networks '
+                     'of the people who run the balancer (private networks do not count); if the page is meant to be '
+                     'open to the internet, set apache_balancer_manager_allow_public: true.' % what)
 
 
 MONITOR_RANGES = (
@@ -290,6 +363,7 @@ def rules_monitor(host_input):
     v = host_input.values
     for name, low, high in MONITOR_RANGES:
         host_input.in_range(name, low, high)
+    _flapping(host_input)
     if host_input.ok('hapair_ping_nodes'):
         nodes = v['hapair_ping_nodes']
         for node in nodes:
@@ -302,12 +376,93 @@ def rules_monitor(host_input):
         if v.get('hapair_vip') in nodes:
             host_input.error('collision', 'hapair_ping_nodes', '{variable} lists the VIP {value}; expected routers the '
                              "nodes reach, such as the VIP network's gateway.", v['hapair_vip'])
+        for node in nodes:
+            problem = None if grammar.usable_ipv4_address(node) else _silent_ping_node(host_input, node)
+            if problem:
+                host_input.error('ping-node', 'hapair_ping_nodes', '{variable} lists {value}, which %s. It can never '
+                                 'answer the monitor, which pings it bound to hapair_vip_interface, so the monitor would '
+                                 'judge this node unhealthy. Expected a router on the network of hapair_vip_interface, '
+                                 'such as its default gateway.' % problem, node)
         if not nodes and v.get('hapair_monitor'):
-            gateway = (host_input.facts.get('default_ipv4') or {}).get('gateway')
             host_input.warn('no-ping-nodes', 'hapair_ping_nodes', '{variable} is empty (%s): a lost public link will not '
-                            "move the VIP. Set it to the VIP network's router." % (
-                                "the default gateway %s is not in the VIP's network" % gateway
-                                if gateway else 'the host has no default gateway'))
+                            "move the VIP. Set it to the VIP network's router." % _no_ping_nodes_reason(host_input), [])
+
+
+def _flapping(host_input):
+    """Settings that move the VIP at every blip. The monitor gives the VIP up after hapair_monitor_fails failed checks
+    in a row, and (with auto_failback) takes it back once the preferred node has been healthy for
+    hapair_monitor_rises checks, hapair_monitor_failback_delay seconds and hapair_monitor_holddown seconds since it
+    gave up: at the earliest max(rises x interval, failback_delay, holddown) after the give-up. Away at the first
+    failed check and back by the next good one, every blip (one answer slower than hapair_monitor_timeout) moves the
+    VIP twice, each move an outage of its own: refused. Each half alone is worth a word: away at the first failed
+    check moves the VIP at every blip; back at the first good check lets an Apache that fails again and again move
+    it to and fro."""
+    v = host_input.values
+    names = ('hapair_monitor_interval', 'hapair_monitor_fails', 'hapair_monitor_rises',
+             'hapair_monitor_failback_delay', 'hapair_monitor_holddown')
+    if not host_input.ok(*names) or not v.get('hapair_monitor') or any(name in host_input.invalid for name in names):
+        return
+    interval = v['hapair_monitor_interval']
+    back = max(v['hapair_monitor_rises'] * interval, v['hapair_monitor_failback_delay'], v['hapair_monitor_holddown'])
+    quick_back = v.get('hapair_auto_failback') is not False and back <= interval
+    values = (v['hapair_monitor_rises'], v['hapair_monitor_failback_delay'], v['hapair_monitor_holddown'], interval)
+    settings = 'hapair_monitor_rises %s, hapair_monitor_failback_delay %s, hapair_monitor_holddown %s, ' \
+               'hapair_monitor_interval %s' % values
+    if v['hapair_monitor_fails'] == 1 and quick_back:
+        host_input.error('flapping', 'hapair_monitor_fails', '{variable} {value} gives the VIP up at the first failed '
+                         'check, and %s take it back at the next good one: every blip (one answer slower than '
+                         'hapair_monitor_timeout) moves the VIP away and back, two outages where there was none. '
+                         'Expected hapair_monitor_fails 2 or more, or a hapair_monitor_holddown of some seconds (10 by '
+                         'default).' % settings)
+    elif v['hapair_monitor_fails'] == 1:
+        host_input.warn('flapping', 'hapair_monitor_fails', '{variable} {value} gives the VIP up at the first failed '
+                        'check: every blip (one answer slower than hapair_monitor_timeout) moves the VIP, an outage '
+                        'of its own. 3, the default, rides out a blip.', 1)
+    elif quick_back:
+        host_input.warn('flapping', 'hapair_monitor_holddown', '{variable} {value}: %s take the VIP back at the first '
+                        'good check after it was given up, so an Apache that fails and recovers again and again moves '
+                        'the VIP to and fro. A hold-down of some seconds (10 by default) keeps it where it is.'
+                        % settings, v['hapair_monitor_holddown'])
+
+
+def _silent_ping_node(host_input, node):
+    """Why a ping node can never answer the monitor, which pings it bound to hapair_vip_interface, or None: a loopback
+    or link-local address, or (when the facts show the interface's networks) an address in none of them while the
+    default route leaves by another interface (the facts show no other routes)."""
+    address = ipaddress.IPv4Address(node)
+    interface = host_input.values.get('hapair_vip_interface')
+    if address in ipaddress.IPv4Network('127.0.0.0/8'):
+        return 'is a loopback address, on lo and not on hapair_vip_interface %s' % interface
+    if address.is_link_local:
+        return 'is link-local (169.254.0.0/16), an address no router of the VIP\'s network answers from'
+
+    networks = [ipaddress.IPv4Network(entry['network'])
+                for entry in (host_input.facts.get('ipv4') or {}).get(interface or '', [])]
+    if not networks or any(address in network for network in networks):
+        return None
+    default = host_input.facts.get('default_ipv4') or {}
+    if default.get('interface') == interface and default.get('gateway'):
+        return None  # beyond the default gateway, which the interface reaches
+    return 'lies in no network of hapair_vip_interface %s on this host (%s), and %s' % (
+        interface, ', '.join(str(n) for n in networks),
+        'the default route leaves by %s' % default['interface'] if default.get('interface') else
+        'the host has no default route')
+
+
+def _no_ping_nodes_reason(host_input):
+    """Why hapair_ping_nodes is empty: set so, or why its default (the default gateway in the VIP's network) is none."""
+    if host_input.is_set('hapair_ping_nodes'):
+        return 'it is set to []'
+    gateway = (host_input.facts.get('default_ipv4') or {}).get('gateway')
+    if not gateway:
+        return 'the host has no default gateway, which would be the default'
+    vip, prefix = host_input.values.get('hapair_vip'), host_input.values.get('hapair_vip_prefix')
+    if not vip or not host_input.ok('hapair_vip', 'hapair_vip_prefix'):
+        return 'the default gateway %s is not matched to the VIP\'s network, as hapair_vip is not set or not valid' % gateway
+    if gateway == vip:
+        return 'the default gateway %s is the VIP itself' % gateway
+    network = ipaddress.IPv4Network('%s/%d' % (vip, prefix), strict=False)
+    return "the default gateway %s is outside the VIP's network %s" % (gateway, network)
 
 
 def rules_verify(host_input):
@@ -331,7 +486,11 @@ def rules_drill(host_input):
     if host_input.ok('hapair_drill_check_from') and v['hapair_drill_check_from'] == '':
         host_input.check('hapair_drill_check_from', 'expected an inventory host name, such as localhost')
     if host_input.ok('hapair_drill_report') and v['hapair_drill_report']:
-        host_input.check('hapair_drill_report', grammar.absolute_path(v['hapair_drill_report']))
+        problem = grammar.safe_path(v['hapair_drill_report'], refused_trees=grammar.SYSTEM_TREES)
+        if problem:
+            host_input.error('grammar', 'hapair_drill_report', '{variable} {value} is not valid: %s. It names the file on '
+                             'the controller that the drill writes as the user who runs ansible-playbook, such as '
+                             '/tmp/drill.json (not in /etc, /usr, /dev and the like), or "" for none.' % problem)
 
 
 RULES = {

@@ -22,7 +22,14 @@ description:
     each address on the interface it is listed with, no address twice); the pair settings, the monitor's and the engine's
     the same on both nodes (one engine per pair; the engine's secrets read from the hosts' variables and compared, never
     shown nor kept); the preferred node a node of the pair; the VIP inside its interface's subnet, not its network or
-    broadcast address, and no host's, backend's or other pair's address; no backend that is a balancer itself.
+    broadcast address, with the prefix of that subnet, and no host's, backend's, default gateway's or other pair's
+    address; no backend that is a balancer itself; no machine that is two hosts of the play (one address and port to
+    Ansible, a MAC address on the links of both, one machine id).
+  - Checks the play's VIPs and link addresses against the hosts of the inventory outside the play (a run with
+    C(--limit), or other groups' pairs) whose inventory data sets C(hapair_vip) or C(hapair_links) - another pair's VIP,
+    another host's link address - from their C(hapair_cluster), C(hapair_vip) and C(hapair_links) alone (they have no
+    facts in this run), and says in a warning which of them could not be read (links that come from facts, a template
+    that fails, a value given as an extra var).
   - Says, once per old name, that a renamed variable is deprecated (a deprecation warning naming the new name).
   - Returns every host's node, peer and pair, and every error of every host and pair. It does not fail by itself; the
     play checks that RV(errors) is empty (the hapair role does, once for the play).
@@ -34,6 +41,13 @@ options:
     required: true
   hosts:
     description: The hosts to group. By default every host of the play (C(ansible_play_hosts_all)).
+    type: list
+    elements: str
+  outside:
+    description:
+      - The hosts outside the play to check the play against, from their inventory data. By default every host of the
+        inventory (C(groups['all'])); those in O(hosts) and those that set neither C(hapair_vip) nor C(hapair_links) are
+        left out.
     type: list
     elements: str
 extends_documentation_fragment:
@@ -78,7 +92,9 @@ errors_detail:
   type: list
   elements: dict
 warnings_found:
-  description: What is valid but worth a word, such as no ping node for the monitor; each names the host and the variable.
+  description:
+    - What is valid but worth a word, such as no ping node for the monitor; each names the host and the variable.
+    - Also which hosts outside the play could not be checked against it, and why.
   returned: always
   type: list
   elements: str

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.hapair.loadbalancer.plugins.action.node_input import (
     PUBLISHED,
+    connection_facts,
     interface_facts,
     load_specs,
     refused_extra_vars,
@@ -38,8 +39,42 @@ def test_interface_facts_list_primary_and_secondary_addresses_with_networks():
     assert (result['distribution'], result['distribution_release']) == ('Debian', 'bookworm')
 
 
+def test_interface_facts_list_mac_addresses_and_the_machine_id():
+    facts = {
+        'interfaces': ['lo', 'eth0', 'eth1', 'tun0', 'br-lan'],
+        'lo': {'macaddress': '00:00:00:00:00:00', 'ipv4': {'address': '127.0.0.1', 'netmask': '255.0.0.0'}},
+        'eth0': {'macaddress': '52:54:00:AB:CD:EF'}, 'eth1': {'macaddress': '52:54:00:12:34:56'},
+        'tun0': {}, 'br_lan': {'macaddress': 'not-a-mac'},
+        'machine_id': '5f3c9a1e5b2d4c68a1e5b2d4c68f3c9a',
+    }
+    result = interface_facts(facts)
+    assert result['macs'] == {'eth0': '52:54:00:ab:cd:ef', 'eth1': '52:54:00:12:34:56'}
+    assert result['machine_id'] == '5f3c9a1e5b2d4c68a1e5b2d4c68f3c9a'
+
+
+def test_interface_facts_carry_how_ansible_reaches_the_host():
+    connection = connection_facts('herring', {'ansible_host': '198.51.100.11', 'ansible_port': '2222'})
+    assert connection == {'ansible_host': '198.51.100.11', 'ansible_connection': 'ssh', 'ansible_port': 2222}
+    assert interface_facts({}, connection)['ansible_port'] == 2222
+
+
+@pytest.mark.parametrize('variables, expected', [
+    ({}, {'ansible_host': 'herring', 'ansible_connection': 'ssh', 'ansible_port': 22}),
+    ({'ansible_ssh_port': 2200}, {'ansible_host': 'herring', 'ansible_connection': 'ssh', 'ansible_port': 2200}),
+    ({'ansible_connection': 'paramiko', 'ansible_host': 'lb1.example.com'},
+     {'ansible_host': 'lb1.example.com', 'ansible_connection': 'paramiko', 'ansible_port': 22}),
+    ({'ansible_connection': 'containers.podman.podman', 'ansible_host': 'hapair-herring', 'ansible_port': 22},
+     {'ansible_host': 'hapair-herring', 'ansible_connection': 'containers.podman.podman', 'ansible_port': None}),
+    ({'ansible_connection': 'local'}, {'ansible_host': 'herring', 'ansible_connection': 'local', 'ansible_port': None}),
+    ({'ansible_port': 'twenty-two'}, {'ansible_host': 'herring', 'ansible_connection': 'ssh', 'ansible_port': None}),
+])
+def test_connection_facts(variables, expected):
+    assert connection_facts('herring', variables) == expected
+
+
 def test_interface_facts_without_facts():
-    assert interface_facts({}) == {'interfaces': [], 'ipv4': {}, 'default_ipv4': {}, 'distribution': '', 'distribution_release': ''}
+    assert interface_facts({}) == {'interfaces': [], 'ipv4': {}, 'macs': {}, 'default_ipv4': {}, 'distribution': '',
+                                   'distribution_release': '', 'machine_id': ''}
 
 
 def test_template_failures_name_an_undefined_variable():

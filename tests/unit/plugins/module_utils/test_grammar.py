@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import grammar
@@ -164,3 +166,122 @@ def test_no_log_path_is_fine_where_allowed():
 ])
 def test_apt_words(check, value, ok):
     assert (check(value) is None) is ok
+
+
+@pytest.mark.parametrize('value, directory, phrase', [
+    ('/etc/apt', True, None), ('/etc/apt/', True, None), ('/tmp/apt-copy.1_x+y@z,w=v~u', True, None),
+    ('/tmp/report.json', False, None), ('/tmp/report.json/', False, "not ending in '/'"),
+    ('etc/apt', True, 'absolute'), ('/', True, "below '/'"), ('//', True, "below '/'"), ('/etc//apt', True, 'empty'),
+    ('/etc/./apt', True, "'.'"), ('/etc/apt/../shadow', True, "'..'"), ('/etc/\u0430pt', True, 'ASCII'),
+    ('/etc/apt list', True, 'ASCII'), ('/etc/"apt', True, 'ASCII'), ('/etc/ap\\t', True, 'ASCII'),
+    ('/etc/apt\x00', True, 'ASCII'), ('/tmp/' + 'x' * 256, True, 'at most 255'), ('/tmp/' + 'x' * 255, True, None),
+    ('/proc/self/fd', True, 'pseudo file system'), ('/sys', True, 'pseudo file system'), ('/dev/sda', False, 'pseudo'),
+    ('/devices/x', False, None),
+])
+def test_safe_paths(value, directory, phrase):
+    problem = grammar.safe_path(value, directory=directory)
+    assert problem is None if phrase is None else phrase in problem, problem
+
+
+@pytest.mark.parametrize('value, ok', [
+    ('/tmp/drill.json', True), ('/home/ops/reports/drill-1.json', True), ('/etc/passwd', False), ('/usr/bin/x', False),
+    ('/boot/vmlinuz', False), ('/lib64/ld.so', False), ('/dev/null', False), ('/etcetera/x.json', True),
+])
+def test_safe_paths_outside_the_system_trees(value, ok):
+    assert (grammar.safe_path(value, refused_trees=grammar.SYSTEM_TREES) is None) is ok
+
+
+@pytest.mark.parametrize('value, escapes, phrase', [
+    ('/health', False, None), ('/a%20b', True, None), ('/a%2Fb', True, None), ('/a%20b', False, 'without %-escapes'),
+    ('/a%00b', True, 'control'), ('/a%0ab', True, 'control'), ('/a%1Fb', True, 'control'), ('/a%7fb', True, 'control'),
+    ('/%2e%2e/etc', True, '%2E'), ('/a/%2E./b', True, '%2E'), ('/a%2eb', True, '%2E'), ('/%25', True, None),
+])
+def test_url_path_escapes(value, escapes, phrase):
+    problem = grammar.url_path(value, escapes=escapes)
+    assert problem is None if phrase is None else phrase in problem, problem
+
+
+@pytest.mark.parametrize('value, ok', [
+    ('https://mirror.example.com/ubuntu', True), ('*.archive.ubuntu.com/ubuntu', True), ('http://u:p@m.example/x', True),
+    ('https://mirror.ex\u0430mple.com/ubuntu', False), ('mirror.example.com/\u00fcbuntu', False),
+    ('mirror.example.com/a"b', False), ("mirror.example.com/a'b", False), ('mirror.example.com/a\\b', False),
+    ('mirror .example.com', False), ('', False),
+])
+def test_apt_uri_patterns_are_printable_ascii(value, ok):
+    assert (grammar.apt_uri_pattern(value) is None) is ok
+
+
+@pytest.mark.parametrize('value, phrase', [
+    ('10.0.0.0/0.255.255.255', 'hostmask'), ('10.0.0.0/255.0.255.0', 'expected an IP address'), ('fe80::1%eth0', 'zone'),
+    ('10.1', 'expected an IP address'), ('10', 'expected an IP address'),
+])
+def test_require_ip_refuses_what_reads_otherwise(value, phrase):
+    assert phrase in grammar.require_ip(value)
+
+
+@pytest.mark.parametrize('value', ['10.0.0.0/255.0.0.0', '0.0.0.0/0.0.0.0', '198.51.100.7/24', '2001:db8::/32'])
+def test_require_ip_takes_netmasks_and_prefixes(value):
+    assert grammar.require_ip(value) is None
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('198.51.100.0/24', '198.51.100.0/24'), ('::ffff:0:0/96', '0.0.0.0/0'), ('::ffff:198.51.100.0/120', '198.51.100.0/24'),
+    ('2001:db8::/32', '2001:db8::/32'), ('::/0', '::/0'), ('10.0.0.0/255.0.0.0', '10.0.0.0/8'),
+])
+def test_ip_network_reads_ipv4_mapped_networks_as_ipv4(value, expected):
+    assert str(grammar.ip_network(value)) == expected
+
+
+@pytest.mark.parametrize('values, ipv4, ipv6', [
+    (['0.0.0.0/0'], 2 ** 32 - 592708608, 0),
+    (['0.0.0.0/1', '128.0.0.0/1'], 2 ** 32 - 592708608, 0),
+    (['5.0.0.0/16', '5.0.0.0/17', '5.0.1.1'], 2 ** 16, 0),
+    (['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.1', '198.51.100.0/24', '203.0.113.0/24'], 0, 0),
+    (['fc00::/7', 'fe80::/10', '::1', '2001:db8::/32'], 0, 0),
+    (['2a00::/32', '2a00::/33'], 0, 2 ** 96),
+    (['::ffff:0:0/96'], 2 ** 32 - 592708608, 0),
+])
+def test_public_addresses_are_counted_once_without_the_private_ones(values, ipv4, ipv6):
+    assert grammar.public_addresses([grammar.ip_network(v) for v in values]) == {4: ipv4, 6: ipv6}
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('0xc6336410', '198.51.100.16'), ('3325256720', '198.51.100.16'), ('127.1', '127.0.0.1'), ('0177.0.0.1', '127.0.0.1'),
+    ('0x7f.0.0.1', '127.0.0.1'), ('198.51.100.010', '198.51.100.8'), ('198.51.100.10', None), ('web1', None),
+    ('cafe', None), ('0xzz', None), ('1.2.3.4.5', None),
+])
+def test_numeric_ipv4_reads_what_resolvers_read(value, expected):
+    assert grammar.numeric_ipv4(value) == expected
+
+
+@pytest.mark.parametrize('value, ok', [
+    ('localhost', True), ('LOCALHOST', True), ('localhost.', True), ('app.localhost', True), ('ip6-loopback', True),
+    ('localhost.localdomain', True), ('localhost6', True), ('mylocalhost', False), ('localhost.example.com', False),
+    ('loadb1', False),
+])
+def test_loopback_names(value, ok):
+    assert grammar.loopback_name(value) is ok
+
+
+@pytest.mark.parametrize('url, ok', [
+    ('http://localhost/', True), ('http://127.0.0.1/', True), ('http://127.255.255.254/', True), ('http://0.0.0.0/', True),
+    ('http://[::1]/', True), ('http://[0:0:0:0:0:0:0:1]/', True), ('http://[::]/', True), ('http://app.LOCALHOST/', True),
+    ('http://198.51.100.51/', False), ('http://[2001:db8::1]/', False), ('http://web1.example.com/', False),
+    ('http://128.0.0.1/', False),
+])
+def test_loopback_hosts(url, ok):
+    assert grammar.loopback_host(grammar.url(url)['host']) is ok
+
+
+@pytest.mark.parametrize('value, phrase', [
+    ('http://0xc6336410/', 'write 198.51.100.16'), ('http://3325256720:8080/', 'write 198.51.100.16'),
+    ('http://127.1/', 'write 127.0.0.1'), ('http://[::ffff:198.51.100.10]/', 'written as IPv6'),
+    ('http://[::198.51.100.10]/', 'written as IPv6'),
+])
+def test_urls_refuse_other_spellings_of_ipv4(value, phrase):
+    with pytest.raises(ValueError, match=re.escape(phrase)):
+        grammar.url(value)
+
+
+def test_url_ipv6_hosts_are_compressed():
+    assert grammar.url('http://[2001:DB8:0:0:0:0:0:1]:8080/')['host'] == '[2001:db8::1]'

@@ -9,10 +9,23 @@ for each (`set`), their facts where they differ from the standard ones, and the 
 every role). The runner types every host (role_input.check_host), builds the pair model (pair_model.build) and
 compares the errors field by field - rule, host, pair, variable and, where the case gives it, the value - with the
 case's `errors`, exactly: an error a case does not expect fails it too. It also checks `warnings`, typed values
-(`typed`), the published pair (`pair`), the deprecated names (`deprecated`), and that no message shows a key.
+(`typed`), the published pair (`pair`), the deprecated names (`deprecated`), and that no error or warning shows a key
+or the password of a URL (user:PASSWORD@), in its message or its value.
 
 Special values: '__missing__' removes a variable; {'__template_failure__': reason} stands for one that could not be
-templated. The standard hosts (HOSTS) have a public link on eth0 (/26) and a private one on eth1 (/26).
+templated; {'__repeat__': [before, text, times, after]} is the string before + text * times + after (a 10,000-character
+path without 10,000 characters in the file); {'__power_of_ten__': n} is the whole number 10 ** n (a YAML file cannot
+hold one of more than 4300 digits). They may stand anywhere in a value, also inside lists and mappings. The standard
+hosts (HOSTS) have a public link on eth0 (/26) and a private one on eth1 (/26).
+
+`outside: {HOST: {variable: value}}` lists hosts of the inventory outside the play (a run with --limit) with the
+variables set for them in the inventory - hapair_cluster, hapair_vip, hapair_links, each optional, the special values
+above allowed - as the pair_model action plugin reads them (pair_model.outside_host()); they have no facts.
+
+`facts: {HOST: ...}` changes a host's facts: 'bare' (none at all), or any of interfaces [[name, address], ...],
+secondaries (the same, with the prefix as an optional third item), prefix (of every other network, 26 by default), gateway (a default route through the first
+interface, or through default_interface), macs {interface: mac}, machine_id, and how Ansible reaches the host
+(ansible_host, ansible_port, ansible_connection), as node_input's interface_facts() gives them.
 """
 
 from __future__ import annotations
@@ -20,6 +33,7 @@ from __future__ import annotations
 import glob
 import ipaddress
 import os
+import re
 
 import pytest
 import yaml
@@ -39,20 +53,26 @@ HOSTS = {
 }
 VIPS = {'pair1': '198.51.100.10', 'pair2': '198.51.100.20'}
 EVERY_ROLE = ['hostnames', 'apt_sources', 'apache_balancer', 'engine', 'monitor', 'verify', 'drill']
+# A URL's password, shown: user:PASSWORD@ where PASSWORD is not the mask.
+URL_PASSWORD = re.compile(r'://[^/?#\r\n@]*:(?!\*\*\*@)[^/?#\r\n]*@')
 
 
-def facts(interfaces, secondaries=(), gateway=None):
-    """Facts of a host with these (interface, address) pairs, each on a /26, plus secondary addresses."""
+def facts(interfaces, secondaries=(), gateway=None, prefix=26, default_interface=None):
+    """Facts of a host with these (interface, address) pairs, each on a /prefix, plus secondary addresses."""
     ipv4 = {}
     for name, address in interfaces:
-        network = str(ipaddress.IPv4Interface(address + '/26').network)
+        network = str(ipaddress.IPv4Interface('%s/%d' % (address, prefix)).network)
         ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': False})
-    for name, address in secondaries:
-        network = str(ipaddress.IPv4Interface(address + '/26').network)
+    for secondary in secondaries:
+        name, address = secondary[:2]
+        network = str(ipaddress.IPv4Interface('%s/%d' % (address, secondary[2] if len(secondary) > 2 else prefix)).network)
         ipv4.setdefault(name, []).append({'address': address, 'network': network, 'secondary': True})
-    default = {'interface': interfaces[0][0], 'address': interfaces[0][1], 'gateway': gateway} if gateway else {}
-    return {'interfaces': ['lo'] + sorted(ipv4), 'ipv4': ipv4, 'default_ipv4': default, 'distribution': 'Debian',
-            'distribution_release': 'bookworm'}
+    default = {}
+    if gateway:
+        through = [(n, a) for n, a in interfaces if n == (default_interface or interfaces[0][0])][0]
+        default = {'interface': through[0], 'address': through[1], 'gateway': gateway}
+    return {'interfaces': ['lo'] + sorted(ipv4), 'ipv4': ipv4, 'macs': {}, 'default_ipv4': default,
+            'distribution': 'Debian', 'distribution_release': 'bookworm', 'machine_id': ''}
 
 
 def standard_raw(host):
@@ -72,14 +92,31 @@ def host_facts(host, case):
     if given is None:
         return facts(HOSTS[host][2])
     if given == 'bare':
-        return {'interfaces': [], 'ipv4': {}, 'default_ipv4': {}, 'distribution': '', 'distribution_release': ''}
-    return facts([tuple(i) for i in given.get('interfaces', HOSTS[host][2])],
-                 [tuple(s) for s in given.get('secondaries', [])], given.get('gateway'))
+        return {'interfaces': [], 'ipv4': {}, 'macs': {}, 'default_ipv4': {}, 'distribution': '',
+                'distribution_release': '', 'machine_id': ''}
+    result = facts([tuple(i) for i in given.get('interfaces', HOSTS[host][2])],
+                   [tuple(s) for s in given.get('secondaries', [])], given.get('gateway'), given.get('prefix', 26),
+                   given.get('default_interface'))
+    result['macs'] = dict(given.get('macs') or {})
+    result['machine_id'] = given.get('machine_id', '')
+    for name in ('ansible_host', 'ansible_port', 'ansible_connection'):
+        if name in given:
+            result[name] = given[name]
+    return result
 
 
 def special(value):
     if isinstance(value, dict) and '__template_failure__' in value:
         return role_input.TemplateFailure(value['__template_failure__'])
+    if isinstance(value, dict) and '__repeat__' in value:
+        before, text, times, after = value['__repeat__']
+        return before + text * times + after
+    if isinstance(value, dict) and '__power_of_ten__' in value:
+        return 10 ** value['__power_of_ten__']
+    if isinstance(value, list):
+        return [special(item) for item in value]
+    if isinstance(value, dict):
+        return dict((key, special(item)) for key, item in value.items())
     return value
 
 
@@ -107,7 +144,9 @@ def run(case):
             typed=checked.values, secrets=dict(checked.secrets), errors=tuple(checked.errors),
             warnings=tuple(checked.warnings), invalid=tuple(sorted(checked.invalid)), facts=the_facts,
             shared=tuple(shared_names(checked.entry_points)), deprecated=tuple(deprecated)))
-    return pair_model.build(records), records
+    outside = [pair_model.outside_host(host, dict((name, special(value)) for name, value in variables.items()))
+               for host, variables in sorted((case.get('outside') or {}).items())]
+    return pair_model.build(records, outside), records
 
 
 def shared_names(entry_points):
@@ -146,10 +185,11 @@ def test_case(case):
             matching = [e for e in model.errors if _key(e._asdict()) == _key(expected)]
             assert any(e.value == expected['value'] for e in matching), (expected, matching)
     secrets = set([KEY] + [r.secrets.get('heartbeat_auth_key') for r in records if r.secrets.get('heartbeat_auth_key')])
-    for error in model.errors:
+    for error in model.errors + model.warnings:
         text = render(error)
         assert not any(secret in text for secret in secrets if secret), text
         assert not isinstance(error.value, str) or error.value not in secrets
+        assert not URL_PASSWORD.search(text) and not URL_PASSWORD.search(str(error.to_dict()['value'])), text
     if 'warnings' in case:
         assert sorted(_key(w._asdict()) for w in model.warnings) == sorted(_key(w) for w in case['warnings'] or [])
     for host, values in (case.get('typed') or {}).items():
@@ -173,6 +213,6 @@ def test_every_case_file_is_a_list_of_named_cases():
         with open(path, encoding='utf-8') as handle:
             for case in yaml.safe_load(handle):
                 assert set(case) <= {'name', 'hosts', 'every', 'set', 'facts', 'entry_points', 'errors', 'warnings',
-                                     'typed', 'pair', 'deprecated', 'why'}, case
+                                     'typed', 'pair', 'deprecated', 'why', 'outside'}, case
                 assert (path, case['name']) not in names
                 names.add((path, case['name']))
