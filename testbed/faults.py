@@ -70,6 +70,9 @@ SPLIT_TABLE = 'hapair_split'
 ENGINE_WHOLE = {
     'heartbeat': "[ \"$(cl_status nodestatus PEER 2>/dev/null)\" = active ] && "
                  "[ \"$(cl_status rscstatus 2>/dev/null)\" != transition ]",
+    # keepalived keeps no view of its peer: its own log's last word on the instance, MASTER or BACKUP.
+    'keepalived': "journalctl -u keepalived -o cat -n 500 --no-pager | grep -oE 'Entering (MASTER|BACKUP|FAULT) STATE' "
+                  "| tail -1 | grep -qE 'MASTER|BACKUP'",
 }
 
 

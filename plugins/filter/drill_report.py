@@ -116,9 +116,9 @@ def drill_summary(report):
     """One sentence per pair for the drill's output."""
     bounds = report.get('bounds') or {}
     if report.get('took_over') is not None:
-        text = 'VIP %s went from %s to %s %s s after the fault (bound %s s)' % (
+        text = 'VIP %s went from %s to %s %s s after the fault%s' % (
             report['vip'], report['holder_before'], report['took_over'], report['failover_seconds'],
-            bounds.get('failover_seconds'))
+            ' (bound %s s)' % bounds['failover_seconds'] if bounds.get('failover_seconds') is not None else '')
     else:
         text = 'VIP %s left %s %s s after the fault and was on a node again after %s s (bound %s s)' % (
             report['vip'], report['holder_before'], report.get('released_seconds'), report.get('vip_back_seconds'),

@@ -88,8 +88,10 @@ class Engine(ABC):
     # Old variable names of this engine's role that moved to an engine-neutral one: {old: new}. They keep working
     # for this major version, with a deprecation warning.
     renamed = {}
-    # The variables of its role that hold its timers (what the `engine:timers` entry point checks).
+    # The variables of its role that hold its timers (what the `engine:timers` entry point checks), and the one that
+    # holds its segment id (see segment_id), if any.
     timer_variables = ()
+    segment_variable = None
 
     @property
     def fault_methods(self):
@@ -128,6 +130,11 @@ class Engine(ABC):
         variables (those that are missing or invalid are left out); the site may not listen on one of these numbers.
         None by default."""
         return []
+
+    def segment_id(self, values):
+        """An id the pair's engine uses on its network that no other pair of the same engine on that network may
+        share (keepalived: the virtual router id), from the typed values; None when the engine has none."""
+        return None
 
     def settle_seconds(self, timers):
         """How long a pair may take to settle (one holder, both nodes seeing each other) after a start or a change."""

@@ -10,8 +10,9 @@ Pure Python and the standard library (Python 3.8 and later).
 from __future__ import annotations
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.engine_heartbeat import Heartbeat
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.engine_keepalived import Keepalived
 
-ENGINES = dict((engine.name, engine) for engine in (Heartbeat(),))
+ENGINES = dict((engine.name, engine) for engine in (Heartbeat(), Keepalived()))
 NAMES = tuple(ENGINES)
 DEFAULT = 'heartbeat'
 

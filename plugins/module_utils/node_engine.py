@@ -52,6 +52,12 @@ def delete_vip(vip, prefix, interface, timeout=5.0):
     return run(['ip', '-4', 'addr', 'del', '%s/%s' % (vip, prefix), 'dev', interface], timeout)
 
 
+def holds_address(address, timeout=5.0):
+    """Whether an interface of this host has the address (iproute2)."""
+    rc, out = run(['ip', '-4', '-o', 'addr', 'show', 'to', '%s/32' % address], timeout)
+    return rc == 0 and bool(out.strip())
+
+
 def unit_state(unit, timeout=5.0):
     """What systemd says of a unit: active, activating, deactivating, inactive, failed ... or None."""
     dummy, out = run(['systemctl', 'is-active', unit], timeout)
@@ -116,6 +122,10 @@ class HeartbeatNode:
     def take_back(self):
         return run([self.settings.get('hb_takeover', '/usr/share/heartbeat/hb_takeover'), 'local'], self.timeout)
 
+    def given_up(self):
+        """heartbeat keeps nothing held back: hb_standby moved the VIP, and that is all."""
+        return False
+
     @staticmethod
     def release_commands(text, resource_dir='/etc/ha.d/resource.d', init_dir='/etc/init.d'):
         """The commands that stop every resource of haresources, in reverse order (as heartbeat's ResourceManager
@@ -130,7 +140,7 @@ class HeartbeatNode:
                 commands.append((resource, [path] + [arg for arg in args.split('::') if arg] + ['stop']))
         return commands
 
-    def release(self, log, haresources='/etc/ha.d/haresources'):
+    def release(self, log, haresources='/etc/ha.d/haresources', **dummy_vip):
         """After an unclean stop: stop every resource of haresources on this node with heartbeat's own agents."""
         try:
             with open(haresources, encoding='utf-8') as handle:
@@ -154,7 +164,110 @@ def haresources_lines(text):
     return result
 
 
-ADAPTERS = {'heartbeat': HeartbeatNode}
+class KeepalivedNode:
+    """keepalived (VRRP): its state from the file its notify script writes (MASTER, BACKUP, FAULT, STOP); the
+    hand-over through the file it tracks (vrrp_track_file, weight 0): 1 puts the instance in FAULT, which releases
+    the VIP (and, from the master, sends a priority 0 advert, so the backup takes over at once), 0 lifts it. VRRP
+    settles two masters itself (the higher priority stays), and a keepalived that restarts keeps its VIP."""
+
+    restarts_after_partition = False
+
+    def __init__(self, settings, timeout=10.0):
+        self.settings = settings
+        self.timeout = timeout
+
+    def _read(self, key):
+        try:
+            with open(self.settings[key], encoding='ascii') as handle:
+                return handle.read().strip()
+        except (OSError, KeyError, UnicodeDecodeError):
+            return None
+
+    def vrrp_state(self):
+        """MASTER, BACKUP, FAULT or STOP as keepalived last said; without its word (the file is gone), what the
+        kernel and the tracked file say: MASTER with the VIP, FAULT when held back, else BACKUP."""
+        said = self._read('state_file')
+        if said in ('MASTER', 'BACKUP', 'FAULT', 'STOP'):
+            return said
+        if self.settings.get('vip') and holds_address(self.settings['vip']):
+            return 'MASTER'
+        return 'FAULT' if self.given_up() else 'BACKUP'
+
+    def status(self):
+        return 'running' if unit_state(self.settings.get('service', 'keepalived')) == 'active' else 'stopped'
+
+    def state(self, peer):
+        """The engine's view: VRRP keeps no state of the peer, so 'peer' is 'active' while this node takes part (it
+        is MASTER or BACKUP) and the VRRP state in lower case otherwise; the peer's own health is its page's."""
+        if self.status() != 'running':
+            return EngineState(running=False, peer=None, transition=False, resources=None)
+        vrrp = self.vrrp_state()
+        return EngineState(running=True, peer='active' if vrrp in ('MASTER', 'BACKUP') else (vrrp or 'unknown').lower(),
+                           transition=vrrp is None, resources=vrrp)
+
+    def holds_resources(self, state):
+        if not state.get('running'):
+            return None
+        return state.get('resources') == 'MASTER'
+
+    def _track(self, value):
+        path = self.settings['track_file']
+        try:
+            directory = os.path.dirname(path)
+            if directory and not os.path.isdir(directory):
+                os.makedirs(directory, 0o755)
+            with open(path + '.tmp', 'w', encoding='ascii') as out:
+                out.write('%d\n' % value)
+            os.chmod(path + '.tmp', 0o644)
+            os.replace(path + '.tmp', path)
+        except OSError as exc:
+            return 1, str(exc)
+        return 0, ''
+
+    def give_up(self):
+        return self._track(1)
+
+    def take_back(self):
+        return self._track(0)
+
+    def given_up(self):
+        """Whether the tracked file holds this node back (the monitor gave the VIP up, or maintenance)."""
+        return self._read('track_file') not in (None, '', '0')
+
+    def release(self, log, vip=None, prefix=None, interface=None):
+        """After an unclean stop (SIGKILL, a crash): keepalived left the VIP on the interface; take it off."""
+        if not (vip and interface):
+            log('error', 'cannot release the VIP: the monitor settings do not name it')
+            return
+        rc, out = delete_vip(vip, prefix, interface)
+        log('notice' if rc == 0 else 'info', 'release the VIP', rc=rc, output=out)
+
+    def log_command(self):
+        return None
+
+    def heal_event(self, line):
+        return False
+
+    @staticmethod
+    def config_test(path, timeout=30.0):
+        """(ok, messages) of keepalived's own check of a configuration file. keepalived 2.2 kills its process group
+        when its test ends and exits 143 whatever it found, so it runs in a session of its own and what it logs is
+        the verdict: nothing, the file is good."""
+        import tempfile  # pylint: disable=import-outside-toplevel
+        with tempfile.NamedTemporaryFile('r', prefix='keepalived-test-', suffix='.log', encoding='utf-8') as log_file:
+            try:
+                proc = subprocess.run(['keepalived', '--config-test=%s' % log_file.name, '-f', path],
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                                      timeout=timeout, check=False, start_new_session=True)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return False, [str(exc)]
+            messages = [line for line in log_file.read().splitlines() if line.strip()]
+        if proc.returncode not in (0, 143, -15):
+            messages.append('keepalived --config-test exited %s: %s' % (proc.returncode, proc.stdout.strip()))
+        return not messages, messages
+
+
+ADAPTERS = {'heartbeat': HeartbeatNode, 'keepalived': KeepalivedNode}
 
 
 def adapter(settings, timeout=10.0):

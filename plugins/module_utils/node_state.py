@@ -140,3 +140,15 @@ def block(path, begin, end):
         return None
     stop = lines.index(end, start + 1)
     return '\n'.join(lines[start + 1:stop])
+
+
+def users(names):
+    """{name: whether the system has a user of that name}."""
+    result = {}
+    for name in names:
+        try:
+            pwd.getpwnam(name)
+            result[name] = True
+        except KeyError:
+            result[name] = False
+    return result

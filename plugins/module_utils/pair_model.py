@@ -418,6 +418,33 @@ class _Builder:
             self.error('vip-unique', 'hapair_vip', '{variable} {value} is used by more than one pair (%s); every pair needs '
                        'a VIP of its own.' % ', '.join(sorted([cluster] + others)), value=vip)
 
+    def check_segments(self, pairs):
+        """Two pairs of one engine on one network may not share the id the engine uses there (Engine.segment_id:
+        keepalived's virtual router id)."""
+        seen = {}
+        for cluster, records in pairs.items():
+            engine = self.engine_of(records)
+            if engine is None or len(records) != 2:
+                continue
+            ids = set(engine.segment_id(r.typed) for r in records)
+            if len(ids) != 1 or None in ids:
+                continue
+            networks = set()
+            for record in records:
+                interface = record.typed.get('hapair_vip_interface')
+                networks.update(n for _a, n in _networks(record.facts, interface))
+            if not networks and self.valid(records[0], 'hapair_vip', 'hapair_vip_prefix') and records[0].typed['hapair_vip']:
+                networks.add(str(ipaddress.IPv4Network('%s/%d' % (records[0].typed['hapair_vip'],
+                                                                  records[0].typed['hapair_vip_prefix']), strict=False)))
+            key = (engine.name, ids.pop())
+            for other, other_networks in seen.get(key, []):
+                if any(ipaddress.IPv4Network(a).overlaps(ipaddress.IPv4Network(b)) for a in networks for b in other_networks):
+                    self.error('segment-id', engine.segment_variable,
+                               'pairs %s and %s share the %s id {value} on one network (%s): each pair needs one of its own '
+                               'there. Set {variable} for one of them.' % (
+                                   show(other), show(cluster), engine.name, ', '.join(sorted(networks))), value=key[1])
+            seen.setdefault(key, []).append((cluster, networks))
+
     def check_ping_nodes(self):
         """A ping node stands for the network beyond the nodes: it may not be a node of the play itself."""
         addresses = {}
@@ -567,7 +594,8 @@ class _Builder:
         if engine is not None:
             engine_data = {'name': engine.name, 'role': engine.role, 'service': engine.service,
                            'process': engine.process, 'packages': list(engine.packages),
-                           'monitor': engine.monitor_settings(),
+                           # The node-side adapter's settings (node_engine.py), with the VIP it may need.
+                           'monitor': dict(engine.monitor_settings(), vip=records[0].typed.get('hapair_vip')),
                            'fault_methods': dict((name, method._asdict())
                                                  for name, method in engine.fault_methods.items())}
             try:
@@ -606,6 +634,7 @@ class _Builder:
         self.check_members_not_nodes(vips)
         self.check_outside(vips)
         self.check_ping_nodes()
+        self.check_segments(pairs)
         hosts = {}
         for cluster, records in pairs.items():
             pair = self.pair_of(cluster, records)

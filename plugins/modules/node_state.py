@@ -58,6 +58,12 @@ options:
     type: list
     elements: path
     default: []
+  users:
+    description: User names whose existence to check.
+    type: list
+    elements: str
+    default: []
+    version_added: 1.2.0
   blocks:
     description: Marked blocks to read, each the lines between a begin and an end marker line of a file.
     type: list
@@ -125,6 +131,10 @@ directories:
   description: Per directory, its entries sorted, or V(null) when it does not exist.
   returned: always
   type: dict
+users:
+  description: Per user name of O(users), whether the system has that user.
+  returned: always
+  type: dict
 blocks:
   description: The text between the markers of each block (lines joined with newlines), or V(null) when they are missing, in the order of O(blocks).
   returned: always
@@ -151,6 +161,7 @@ def main():
             packages=dict(type='list', elements='str', default=[]),
             services=dict(type='list', elements='str', default=[]),
             directories=dict(type='list', elements='path', default=[]),
+            users=dict(type='list', elements='str', default=[]),
             blocks=dict(type='list', elements='dict', default=[], options=dict(
                 path=dict(type='path', required=True),
                 begin=dict(type='str', required=True),
@@ -179,6 +190,7 @@ def main():
         packages=node_state.packages(params['packages']),
         services=services,
         directories=node_state.directories(params['directories']),
+        users=node_state.users(params['users']),
         blocks=[node_state.block(b['path'], b['begin'], b['end']) for b in params['blocks']],
     )
 

@@ -476,6 +476,8 @@ class Monitor:
             self.consider_failback(apache_ok, pings, now)
         else:
             self.failback_since = None
+            if holds is False and self.engine.given_up():
+                self.consider_lift(now)
 
     # -- a healed partition ---------------------------------------------------------------------------------
 
@@ -693,8 +695,9 @@ class Monitor:
                       % (pings, peer['ping_ok']))
             return
         engine = self.engine.state(cfg.get('peer'))
-        if not engine['running'] or engine['peer'] != 'active' or engine['transition'] \
-                or self.engine.holds_resources(engine) is not False:
+        # A node held back by its own give-up (keepalived's FAULT) takes part again with the take-back itself.
+        if not engine['running'] or engine['transition'] or self.engine.holds_resources(engine) is not False \
+                or (engine['peer'] != 'active' and not self.engine.given_up()):
             self.failback_since = None
             return
         if self.failback_since is None:
@@ -711,6 +714,20 @@ class Monitor:
         self.last_action = now
         self.failback_since = None
         self.last_reason = None
+
+    def consider_lift(self, now):
+        """A node that gave the VIP up and is not to take it back (not the preferred node, or no auto_failback) takes
+        part again once healthy for `rises` checks and the holddown has passed, so that it can take the VIP over when
+        the other node fails (keepalived: FAULT lifted, BACKUP again). heartbeat holds nothing back."""
+        cfg = self.cfg
+        if not self.healthy() or self.good < cfg['rises'] or now - self.last_giveup < cfg['holddown'] \
+                or now - self.last_action < cfg['action_timeout']:
+            return
+        log('notice', 'decision: take part again: healthy for %d checks since giving the VIP up' % self.good,
+            action='take_back')
+        rc, out = self.engine.take_back()
+        log('notice' if rc == 0 else 'error', 'take_back finished', rc=rc, output=out)
+        self.last_action = now
 
     # -- the loop -------------------------------------------------------------------------------------------
 
@@ -829,8 +846,22 @@ def release(result, cfg):
         return 0
     log('warning', 'the engine stopped uncleanly: releasing the VIP on this node', result=result,
         exit_code=os.environ.get('EXIT_CODE', ''), exit_status=os.environ.get('EXIT_STATUS', ''))
-    node_engine.adapter(cfg['engine'], cfg['action_timeout']).release(log)
+    node_engine.adapter(cfg['engine'], cfg['action_timeout']).release(
+        log, vip=cfg['vip'], prefix=cfg['vip_prefix'], interface=cfg['vip_interface'])
     return 0
+
+
+def engine_config_test(engine, path):
+    """The engine's own check of a configuration file (the roles' template validation): 0 when it is good."""
+    adapter = node_engine.adapter({'engine': engine})
+    test = getattr(adapter, 'config_test', None)
+    if test is None:
+        print('%s has no check of its own; nothing to do' % engine)
+        return 0
+    ok, messages = test(path)
+    for message in messages:
+        print(message)
+    return 0 if ok else 1
 
 
 def load(path):
@@ -854,10 +885,15 @@ def main():
     parser.add_argument('--config', default='/etc/hapair/monitor.json')
     parser.add_argument('--verbose', action='store_true')
     parser.add_argument('--check-config', action='store_true', help='read the configuration and exit')
-    parser.add_argument('command', nargs='?', choices=['run', 'release'], default='run',
-                        help="run: the monitor (default); release: ExecStopPost of the engine's service")
+    parser.add_argument('--engine', help='for engine-config-test: the engine (default keepalived)')
+    parser.add_argument('command', nargs='?', choices=['run', 'release', 'engine-config-test'], default='run',
+                        help="run: the monitor (default); release: ExecStopPost of the engine's service; "
+                             "engine-config-test FILE: the engine's own check of a configuration file it would read")
+    parser.add_argument('file', nargs='?', help='for engine-config-test: the file')
     args = parser.parse_args()
     VERBOSE = args.verbose
+    if args.command == 'engine-config-test':
+        return engine_config_test(args.engine or 'keepalived', args.file)
     cfg = load(args.config)
     if args.command == 'release':
         return release(os.environ.get('SERVICE_RESULT', 'success'), cfg)

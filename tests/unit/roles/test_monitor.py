@@ -223,10 +223,11 @@ def test_no_take_back_while_heartbeat_holds_something_or_the_peer_is_away(node):
 
 def test_release_after_a_clean_stop_does_nothing(monkeypatch):
     released = []
-    monkeypatch.setattr(monitor_module.node_engine.HeartbeatNode, 'release', lambda self, log: released.append(True))
+    monkeypatch.setattr(monitor_module.node_engine.HeartbeatNode, 'release', lambda self, log, **vip: released.append(vip))
     cfg = dict(monitor_module.DEFAULTS, engine={'engine': 'heartbeat'})
     assert monitor_module.release('success', cfg) == 0 and released == []
-    assert monitor_module.release('signal', cfg) == 0 and released == [True]
+    assert monitor_module.release('signal', cfg) == 0
+    assert released == [{'vip': None, 'prefix': 32, 'interface': None}]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
