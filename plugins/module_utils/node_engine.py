@@ -257,7 +257,7 @@ class KeepalivedNode:
         with tempfile.NamedTemporaryFile('r', prefix='keepalived-test-', suffix='.log', encoding='utf-8') as log_file:
             try:
                 proc = subprocess.run(['keepalived', '--config-test=%s' % log_file.name, '-f', path],
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                       timeout=timeout, check=False, start_new_session=True)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 return False, [str(exc)]
