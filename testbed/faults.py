@@ -8,9 +8,11 @@ For one pair of an inventory (testbed/inventory/*.yml: testbed_container per hos
 FAULTS is injected on the VIP holder, held, undone (always: in a `finally`), and the pair is left to settle.
 Meanwhile three independent instruments record what happens:
 
-  * the client: `hey` (Debian's package, a Go HTTP load tool) on this machine asks http://VIP/ every 100 ms, a
-    new connection each time, one request at a time with a 1 s timeout, and writes one CSV line per answered request
-    (its start and its duration); the gaps between good answers are the outages;
+  * the client: `hey` (Debian's package, a Go HTTP load tool) on this machine asks http://VIP/ every 100 ms: ten
+    hey processes started 0.1 s apart, each asking once a second with a new connection and a 1 s timeout, so that a
+    request hanging until its timeout holds up none of the others; each writes one CSV line per answered request
+    (its start and its duration), and the requests missing from its schedule got no answer. An outage is a run of
+    failed requests, from the last good answer to the next;
   * an address watcher per node: `ip -ts -o monitor address` inside the node (iproute2), which prints every address
     the node's kernel gains or loses, with the time it saw it;
   * a service watcher per node: `systemctl is-active` of the engine, apache2 and hapair-monitor every 0.25 s in
@@ -58,13 +60,16 @@ if COLLECTIONS not in sys.path:
 # pylint: disable=wrong-import-position
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, measure  # noqa: E402
 
-# The client asks every INTERVAL seconds; a request gets TIMEOUT seconds (hey's -t takes whole seconds).
+# The client asks every INTERVAL seconds, from WORKERS hey processes in turn; a request gets TIMEOUT seconds (hey's
+# -t takes whole seconds: WORKERS * INTERVAL must be at least TIMEOUT, so that a hung request holds up no other).
 INTERVAL = 0.1
 TIMEOUT = 1
+WORKERS = 10
 # A node whose service watcher has not reported for this long counts as running nothing (frozen, or gone).
 SERVICE_REPORT_STALE = 2.0
-# The nftables table that splits the pair's links (family bridge, on this machine: the nodes' links are bridges).
-SPLIT_TABLE = 'hapair_split'
+# The nftables table that splits a bed's pair (family bridge, on this machine: the nodes' links are bridges); one per
+# test bed (its testbed_name), so that two beds can run at once.
+SPLIT_TABLE = 'hapair_split_%s'
 # How the engines' own tools say that a node sees its peer and nothing moves (the test bed's knowledge of the
 # engines, not the product's code): a shell snippet with PEER for the peer's node name, exit 0 when whole.
 ENGINE_WHOLE = {
@@ -101,8 +106,11 @@ class Bed:
     """One pair of the test bed: its containers, links, VIP, backends, engine, timers and monitor settings."""
 
     def __init__(self, inventory, cluster=None, profile=None, log=None):
-        out = subprocess.run(['ansible-inventory', '-i', inventory, '--list'], check=True, capture_output=True,
-                             text=True).stdout
+        inventories = [inventory] if isinstance(inventory, str) else list(inventory)
+        command = ['ansible-inventory', '--list']
+        for path in inventories:
+            command += ['-i', path]
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         inv = json.loads(out)
         hostvars = inv['_meta']['hostvars']
 
@@ -117,7 +125,7 @@ class Bed:
         nodes = [h for h in nodes if hostvars[h].get('hapair_cluster', 'default') == self.cluster]
         if len(nodes) != 2:
             raise ValueError('pair %s has %d nodes' % (self.cluster, len(nodes)))
-        self.inventory = inventory
+        self.inventories = inventories
         self.hostvars = hostvars
         self.names = dict((h, hostvars[h].get('hapair_node_name', h)) for h in nodes)
         first = hostvars[nodes[0]]
@@ -132,6 +140,7 @@ class Bed:
         self.backends = dict((hostvars[h]['testbed_container'], hostvars[h]['testbed_address'])
                              for h in group('backends'))
         self.url = 'http://%s/' % self.vip
+        self.split_table = SPLIT_TABLE % re.sub(r'\W', '_', first.get('testbed_name', 'hapair'))
         self.log = log or (lambda message: None)
         self.engine = engines.get(first.get('hapair_engine', engines.DEFAULT))
         self.profile = profile or first.get('hapair_timers', 'standard')
@@ -237,16 +246,16 @@ class Bed:
         return [line.strip() for line in self.sh(host, 'ip -4 route show default').stdout.splitlines() if line.strip()]
 
     def gateway(self, host):
-        """The address of the bridge of the host's first link (podman's gateway, .1 of its network)."""
-        address = self.links[host][0]['address']
-        return re.sub(r'\.\d+$', '.1', address)
+        """The address of the bridge of the host's first link (podman's gateway, the first host of its network)."""
+        network = ipaddress.IPv4Network(self.network_of(self.links[host][0]['address'])['subnet'])
+        return str(network.network_address + 1)
 
     def repair(self):
         """Put right whatever a fault or an earlier test left, then wait until the pair is whole; returns what was
         done. Used before every test: no test depends on the state another left."""
         done = []
-        if subprocess.run(['nft', 'list', 'table', 'bridge', SPLIT_TABLE], capture_output=True).returncode == 0:
-            subprocess.run(['nft', 'delete', 'table', 'bridge', SPLIT_TABLE], check=True)
+        if subprocess.run(['nft', 'list', 'table', 'bridge', self.split_table], capture_output=True).returncode == 0:
+            subprocess.run(['nft', 'delete', 'table', 'bridge', self.split_table], check=True)
             done.append('removed the split')
         for host in self.nodes:
             state = self.state(host)
@@ -263,8 +272,7 @@ class Bed:
                 done.append('started %s' % container)
             networks = json.loads(podman('inspect', container).stdout)[0]['NetworkSettings']['Networks']
             if not any(n.get('IPAddress') == address for n in networks.values()):
-                network = self.hostvars_network(address)
-                podman('network', 'connect', '--ip', address, network, container)
+                podman('network', 'connect', '--ip', address, self.network_of(address)['name'], container)
                 done.append('reconnected %s' % container)
         for host in self.nodes:
             for link in self.links[host]:
@@ -284,12 +292,12 @@ class Bed:
         self.wait_whole()
         return done
 
-    def hostvars_network(self, address):
-        """The test bed network whose subnet holds an address (the backends' network)."""
+    def network_of(self, address):
+        """The test bed network ({name, subnet}) whose subnet holds an address."""
         for host in self.hostvars.values():
             for network in host.get('testbed_networks', []):
                 if ipaddress.IPv4Address(address) in ipaddress.IPv4Network(network['subnet']):
-                    return network['name']
+                    return network
         raise ValueError('no test bed network holds %s' % address)
 
 
@@ -401,38 +409,54 @@ class ServiceWatcher:
 
 
 class Client:
-    """hey on this machine: a request to the site every INTERVAL seconds, one at a time, a new connection each;
-    its CSV (written when it ends) has one line per answered request: its duration, status and start offset."""
+    """hey on this machine, WORKERS processes started INTERVAL seconds apart, each asking for the site once every
+    WORKERS * INTERVAL seconds (one request at a time, a new connection each, TIMEOUT seconds each): together a request
+    every INTERVAL seconds, and a request that hangs until its timeout holds up none of the others, so the site's
+    return is seen to within INTERVAL. Each writes, when it ends, one CSV line per answered request (its start offset,
+    duration, status); the requests it does not list got no answer (measure.worker_requests finds them)."""
 
-    def __init__(self, url, interval=INTERVAL, timeout=TIMEOUT):
-        self.url, self.interval, self.timeout = url, interval, timeout
-        self.proc = None
+    def __init__(self, url, interval=INTERVAL, timeout=TIMEOUT, workers=WORKERS):
+        self.url, self.interval, self.timeout, self.workers = url, interval, timeout, workers
+        self.procs = []
         self.started = self.stopped = None
-        self.answers = []
+        self.requests = []
 
     def start(self, max_seconds=3600):
         self.started = time.time()
-        self.proc = subprocess.Popen(['hey', '-z', '%ds' % max_seconds, '-q', str(int(round(1 / self.interval))),
-                                      '-c', '1', '-t', str(self.timeout), '-disable-keepalive', '-o', 'csv', self.url],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        period = self.interval * self.workers
+        for index in range(self.workers):
+            if index:
+                time.sleep(max(0.0, self.started + index * self.interval - time.time()))
+            command = ['hey', '-z', '%ds' % max_seconds, '-q', '%g' % (1 / period), '-c', '1', '-t', str(self.timeout),
+                       '-disable-keepalive', '-o', 'csv', self.url]
+            self.procs.append((time.time(), subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                                             text=True)))
 
     def stop(self):
-        """End hey (SIGINT: it writes its CSV) and read what it saw: [(sent, answered, ok)]."""
+        """End the workers (SIGINT: each writes its CSV) and read every request they made: [(sent, answered, ok)]."""
         self.stopped = time.time()
-        self.proc.send_signal(signal.SIGINT)
-        out, dummy = self.proc.communicate(timeout=30)
-        rows = csv.DictReader(io.StringIO(out))
-        self.answers = []
-        for row in rows:
-            try:
-                sent = self.started + float(row['offset'])
-                self.answers.append((sent, sent + float(row['response-time']), row['status-code'] == '200'))
-            except (KeyError, TypeError, ValueError):
-                continue
-        return self.answers
+        for _started, proc in self.procs:
+            proc.send_signal(signal.SIGINT)
+        self.requests = []
+        for started, proc in self.procs:
+            out, dummy = proc.communicate(timeout=30)
+            answers = []
+            for row in csv.DictReader(io.StringIO(out)):
+                try:
+                    sent = started + float(row['offset'])
+                    answers.append((sent, sent + float(row['response-time']), row['status-code'] == '200'))
+                except (KeyError, TypeError, ValueError):
+                    continue
+            self.requests += measure.worker_requests(answers, started, self.stopped, self.interval * self.workers,
+                                                     self.timeout)
+        return self.requests
+
+    @property
+    def answered(self):
+        return len([request for request in self.requests if request[2]])
 
     def outages(self):
-        return measure.outages_from_answers(self.answers, self.started, self.stopped, self.interval)
+        return measure.outages_from_requests(self.requests, self.started + self.interval * self.workers)
 
 
 # -- a fault and its figures ---------------------------------------------------------------------------------------
@@ -477,6 +501,7 @@ def run_fault(bed, name, verbose=False, settle_timeout=None):
         instrument.start()
     client.start()
     try:
+        fault.prepare(context)
         time.sleep(2)
         bed.log('%s: injecting on %s' % (name, holder))
         t_inject = time.time()
@@ -538,7 +563,8 @@ def figures(bed, name, context, client, t_inject, t_undo, t_end, problems, load_
         'longest_gap_s': seen.longest_gap,
         'longest_gap_fault_s': seen.longest_gap_fault,
         'longest_gap_undo_s': seen.longest_gap_undo,
-        'answers': len([a for a in client.answers if a[2]]),
+        'requests': len(client.requests),
+        'answers': client.answered,
         'two_holders_max_s': vip.two_holders_longest,
         'two_holders_total_s': vip.two_holders,
         'moved_s': vip.failover,
@@ -589,11 +615,13 @@ def for_seconds(seconds):
 # -- the faults ------------------------------------------------------------------------------------------------------
 
 class Fault:
-    """A fault: what it does to the holder (inject), how long it lasts (hold), how it is undone (undo)."""
+    """A fault: what it does to the holder (inject), how long it lasts (hold), how it is undone (undo), and what it
+    looks up before (prepare: not timed, so that the fault's moment is when it takes effect)."""
 
-    def __init__(self, name, doc, inject, hold, undo):
+    def __init__(self, name, doc, inject, hold, undo, prepare=None):
         self.name, self.__doc__ = name, doc
         self.inject, self.hold, self.undo = inject, hold, undo
+        self.prepare = prepare or (lambda context: None)
 
 
 def _crash_undo(context):
@@ -631,11 +659,12 @@ def _kill_undo(context):
 
 
 def _link(index):
-    def inject(context):
-        interface = context.bed.links[context.holder][index]['interface']
-        context.state['interface'] = interface
+    def prepare(context):
+        context.state['interface'] = context.bed.links[context.holder][index]['interface']
         context.state['routes'] = context.bed.default_routes(context.holder)
-        context.bed.sh(context.holder, 'ip link set %s down' % interface)
+
+    def inject(context):
+        context.bed.sh(context.holder, 'ip link set %s down' % context.state['interface'])
 
     def undo(context):
         context.bed.sh(context.holder, 'ip link set %s up' % context.state['interface'])
@@ -644,7 +673,7 @@ def _link(index):
         for route in context.state['routes']:
             if route not in have:
                 context.bed.sh(context.holder, 'ip route append %s' % route.replace(' linkdown', ''))
-    return inject, undo
+    return prepare, inject, undo
 
 
 def host_ports(bed, host):
@@ -660,19 +689,23 @@ def host_ports(bed, host):
     return names
 
 
+def _split_prepare(context):
+    context.state['ports'] = [', '.join(host_ports(context.bed, h)) for h in context.bed.nodes]
+
+
 def _split_inject(context):
     """Every frame between the two nodes dropped on this machine's bridges (nftables, family bridge, by bridge
     port: IP and ARP, on every link), as when the switch between them fails: both still reach the clients (this
     machine), the backends and the router, not each other."""
-    one, other = (', '.join(host_ports(context.bed, h)) for h in context.bed.nodes)
+    one, other = context.state['ports']
     rules = ('table bridge %s {\n chain forward {\n  type filter hook forward priority 0; policy accept;\n'
              '  iifname { %s } oifname { %s } drop\n  iifname { %s } oifname { %s } drop\n }\n}\n') % (
-                 SPLIT_TABLE, one, other, other, one)
+                 context.bed.split_table, one, other, other, one)
     subprocess.run(['nft', '-f', '-'], input=rules, text=True, check=True)
 
 
 def _split_undo(context):
-    subprocess.run(['nft', 'delete', 'table', 'bridge', SPLIT_TABLE], check=False)
+    subprocess.run(['nft', 'delete', 'table', 'bridge', context.bed.split_table], check=False)
 
 
 def _announce(bed, backend):
@@ -683,11 +716,15 @@ def _announce(bed, backend):
            *[bed.links[host][0]['address'] for host in bed.nodes], check=False)
 
 
-def _backend_down_inject(context):
+def _backend_down_prepare(context):
     backend = sorted(context.bed.backends)[0]
     networks = json.loads(podman('inspect', backend).stdout)[0]['NetworkSettings']['Networks']
     context.state['backend'] = (backend, next(iter(networks)), context.bed.backends[backend])
-    podman('network', 'disconnect', context.state['backend'][1], backend)
+
+
+def _backend_down_inject(context):
+    backend, network, dummy = context.state['backend']
+    podman('network', 'disconnect', network, backend)
 
 
 def _backend_down_undo(context):
@@ -729,7 +766,7 @@ FAULTS = dict((fault.name, fault) for fault in (
           lambda c: podman('unpause', c.bed.container[c.holder])),
     Fault('split', 'every packet between the nodes dropped (nftables on the bridges) for the detection time + 3 s, '
                    'both still reaching the clients; then healed.',
-          _split_inject, for_seconds(lambda b: b.timers.detect + 3), _split_undo),
+          _split_inject, for_seconds(lambda b: b.timers.detect + 3), _split_undo, _split_prepare),
     Fault('engine_stop', 'systemctl stop of the engine on the holder; started again after the peer took over.',
           _on_holder('systemctl stop ENGINE'), until_moved(limit=30), _on_holder('systemctl start ENGINE')),
     Fault('engine_kill', 'pkill -KILL of the engine on the holder; it must come back by itself.',
@@ -744,11 +781,11 @@ FAULTS = dict((fault.name, fault) for fault in (
     Fault('apache_stop_both', 'systemctl stop apache2 on both nodes for 12 s: nothing may move.',
           _on_both('systemctl stop apache2'), for_seconds(lambda b: 12), _on_both('systemctl start apache2')),
     Fault('public_link', 'ip link set <first link> down on the holder; up again, default routes restored.',
-          _public[0], until_moved(limit=30), _public[1]),
+          _public[1], until_moved(limit=30), _public[2], _public[0]),
     Fault('private_link', 'ip link set <last link> down on the holder for the detection time + 5 s: nothing moves.',
-          _private[0], for_seconds(lambda b: b.timers.detect + 5), _private[1]),
+          _private[1], for_seconds(lambda b: b.timers.detect + 5), _private[2], _private[0]),
     Fault('backend_down', 'the first backend unplugged (podman network disconnect) for 10 s: nothing moves.',
-          _backend_down_inject, for_seconds(lambda b: 10), _backend_down_undo),
+          _backend_down_inject, for_seconds(lambda b: 10), _backend_down_undo, _backend_down_prepare),
     Fault('backend_stop', 'podman stop of the first backend for 10 s: nothing moves.',
           _backend_stop_inject, for_seconds(lambda b: 10), _backend_stop_undo),
 ))
@@ -768,7 +805,8 @@ def table(results):
 
 def main():
     parser = argparse.ArgumentParser(description='Inject faults into a hapair test-bed pair and measure.')
-    parser.add_argument('-i', '--inventory', required=True)
+    parser.add_argument('-i', '--inventory', required=True, action='append',
+                        help='an inventory (again for an overlay, as with ansible-playbook)')
     parser.add_argument('--cluster')
     parser.add_argument('--profile', choices=['standard', 'fast'],
                         help='the timer profile the pair runs with, when the inventory does not say it')

@@ -5,11 +5,11 @@
 """The one place that turns what instruments recorded into the figures users read.
 
 Inputs are records, never live readings: when each node's kernel gained or lost the VIP (watchers: the drill's
-vip_watch module, or the test bed's own `ip -o addr` sampling), when the fault was injected and undone (the
-holder's clock), and what a client saw (outages: the drill's site_poll, or answer times of an independent HTTP
-tool such as hey, converted by outages_from_answers()). The drill_report filter, the test bed's fault harness
-(testbed/faults.py) and the benchmarks (benchmarks/run.py) all call vip_figures() and client_figures(); none
-computes a figure of its own.
+vip_watch module, or the test bed's own `ip monitor address`), when the fault was injected and undone (the holder's
+clock), and what a client saw (outages: the drill's site_poll, or the answers of an independent HTTP tool such as
+hey, its unanswered requests found by worker_requests() and the outages by outages_from_requests()). The
+drill_report filter, the test bed's fault harness (testbed/faults.py) and the benchmarks (benchmarks/run.py) all call
+vip_figures() and client_figures(); none computes a figure of its own.
 
 Definitions (seconds; None when the event did not happen or its record is lost):
   failover      from the fault to the first moment the peer's kernel had the VIP
@@ -151,55 +151,76 @@ def vip_figures(events, ends, holder, preferred, fault_at, restored_at=None, aut
         holders_at_end=at_end)
 
 
-def outages_from_answers(answers, started, stopped, interval):
-    """Outages [{from, first_failure, to, answer_seconds}] of a client that logs only its answered requests (an HTTP
-    tool's per-request log, such as hey's CSV, which leaves out the requests that got no answer): answers
-    [(sent_at, answered_at, ok)], ok false for an answer that is not a success (HTTP 503).
+def worker_requests(answers, started, stopped, interval, timeout):
+    """Every request of one client worker that logs only its answered requests (an HTTP tool's per-request log, such
+    as hey's CSV, which leaves out the requests that got no answer): [(sent_at, answered_at or None, ok)].
 
-    Such a client sends a request every `interval` seconds, or at once when the last one took longer: a request that
-    got no answer leaves a hole in that schedule (the next request comes later than max(last sent + interval, last
-    answered) by more than half an interval). An outage starts at such a hole or at a bad answer, from the last good
-    answer, and ends with the next good answer (None when none came before the record stopped). A slow answer is no
-    outage: the next request follows it at once.
+    answers: [(sent_at, answered_at, ok)], ok false for an answer that is not a success (HTTP 503); the worker sent a
+    request every `interval` seconds from `started` (the first one interval after it), or at once when the last took
+    longer, and gave each `timeout` seconds. A request that got no answer leaves a hole in that schedule: the next
+    request comes later than max(last sent + interval, last answered) by more than half an interval. Each hole is filled
+    with the requests that should have been sent in it, unanswered. Requests due in the last `timeout` seconds before
+    the record `stopped` may still have been under way: none is made up there.
+    """
+    result = []
+    expected = started + interval
+    for sent, done, ok in sorted(answers):
+        while sent - expected > 0.5 * interval:
+            result.append((expected, None, False))
+            expected += max(interval, timeout)
+        result.append((sent, done, ok))
+        expected = max(sent + interval, done)
+    while expected < stopped - timeout - 0.5 * interval:
+        result.append((expected, None, False))
+        expected += max(interval, timeout)
+    return result
+
+
+def outages_from_requests(requests, started):
+    """Outages [{from, first_failure, to, answer_seconds, failed}] of a client from all its requests
+    [(sent_at, answered_at or None, ok)] (several workers' merged: worker_requests()).
+
+    An outage is a run of failed requests (no answer, or not a success) in the order they were sent: it lasts from the
+    last good answer before its first failure (`from`; `started` when there was none) to the first good answer of a
+    request sent after that failure (`to`; None when none came). `failed` counts the run's requests. A slow answer is
+    no outage.
     """
     outages = []
     current = None
     last_good = started
-    previous = None            # (sent, answered) of the request before
-    for sent, done, ok in sorted(answers):
-        expected = started + interval if previous is None else max(previous[0] + interval, previous[1])
-        hole = sent - expected > (1.5 if previous is None else 0.5) * interval
-        if (hole or not ok) and current is None:
-            current = {'from': last_good, 'first_failure': expected if hole else sent, 'to': None,
-                       'answer_seconds': None}
-        if ok:
-            if current is not None:
-                current['to'] = done
-                current['answer_seconds'] = round(done - sent, 3)
-                outages.append(current)
-                current = None
-            last_good = done
-        previous = (sent, done)
-    expected = started + interval if previous is None else max(previous[0] + interval, previous[1])
+    for sent, done, ok in sorted(requests, key=lambda request: request[0]):
+        if not ok:
+            if current is None:
+                current = {'from': last_good, 'first_failure': sent, 'to': None, 'answer_seconds': None, 'failed': 0}
+            current['failed'] += 1
+            continue
+        if current is not None:
+            current['to'] = done
+            current['answer_seconds'] = round(done - sent, 3)
+            outages.append(current)
+            current = None
+        last_good = max(last_good, done)
     if current is not None:
         outages.append(current)
-    elif stopped - expected > 1.5 * interval:
-        outages.append({'from': last_good, 'first_failure': expected, 'to': None, 'answer_seconds': None})
     return outages
 
 
 def missed_requests(outage, interval, stopped):
-    """The requests a client asking every `interval` seconds missed in an outage (the answers that did not come)."""
+    """The requests a client missed in an outage: its own count (`failed`) when it has one, else the answers that did
+    not come to a client asking every `interval` seconds."""
+    if 'failed' in outage:
+        return outage['failed']
     end = outage['to'] if outage['to'] is not None else stopped
     return max(1, int(round((end - outage['from']) / interval)) - 1)
 
 
 def client_figures(outages, fault_at, restored_at=None, started=None, stopped=None, requests=None, failed=None,
                    interval=None):
-    """ClientFigures of one fault from a client's outages (see outages_from_answers for their form).
+    """ClientFigures of one fault from a client's outages (see outages_from_requests for their form).
 
     requests, failed: the client's own counts over the whole record, when it has them (the drill's client); else
-    (interval given) the failed requests are the missed answers at that interval.
+    (interval given) the failed requests are the outages' own counts (`failed`), or the missed answers at that
+    interval.
     """
     undo = restored_at if restored_at is not None else float('inf')
     during = [o for o in outages if fault_at - FAULT_SLACK <= o['first_failure'] < undo]
@@ -237,4 +258,4 @@ def as_dict(figures):
 
 
 __all__ = ['VipFigures', 'ClientFigures', 'intervals', 'first_change', 'overlaps', 'vip_figures', 'client_figures',
-           'outages_from_answers', 'missed_requests', 'as_dict']
+           'worker_requests', 'outages_from_requests', 'missed_requests', 'as_dict']

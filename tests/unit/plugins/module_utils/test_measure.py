@@ -83,24 +83,66 @@ def test_the_last_outage_of_the_fault_is_when_the_site_is_back_for_good():
     assert measure.client_figures(flapping, 10.0, 30.0).site_back == 4.0
 
 
-def test_outages_from_an_answer_log():
-    # Requests every 0.1 s from 9.5; none answered from 10.0 to 12.3 (holes), a bad answer (HTTP 503) at 12.4, good
-    # ones from 12.5; nothing after 12.9 until the record stops at 13.5.
-    answers = [(t / 10.0, t / 10.0 + 0.01, True) for t in range(95, 100)]
-    answers += [(12.3, 12.31, True), (12.4, 12.41, False)] + [(t / 10.0, t / 10.0 + 0.01, True) for t in range(125, 130)]
-    outages = measure.outages_from_answers(answers, started=9.4, stopped=13.5, interval=0.1)
-    assert [(round(o['from'], 2), round(o['first_failure'], 2), o['to'] and round(o['to'], 2)) for o in outages] == [
-        (9.91, 10.0, 12.31), (12.31, 12.4, 12.51), (12.91, 13.0, None)]
+def _ten_workers(down_from, down_to, good=True, answer=0.01, start=9.0, stop=14.0):
+    """What ten hey workers asking once a second each, 0.1 s apart, log while nothing answers from down_from to down_to
+    (a request sent then hangs until its 1 s timeout and is not logged)."""
+    workers = []
+    for k in range(10):
+        started = start + k / 10.0
+        answers = []
+        sent = started + 1.0
+        while sent < stop - 1.0:
+            if down_from <= sent < down_to:
+                sent += 1.0          # timed out: not logged; the next request goes at once
+                continue
+            answers.append((round(sent, 2), round(sent + answer, 2), good))
+            sent += 1.0
+        workers.append((started, answers))
+    return workers
 
 
-def test_a_slow_answer_is_no_outage():
-    # The answer to 10.0 takes 0.6 s; the next request follows it at once.
-    answers = [(9.9, 9.91, True), (10.0, 10.6, True), (10.6, 10.61, True), (10.7, 10.71, True)]
-    assert measure.outages_from_answers(answers, started=9.8, stopped=10.75, interval=0.1) == []
+def _merged(workers, stop=14.0):
+    requests = []
+    for started, answers in workers:
+        requests += measure.worker_requests(answers, started, stop, interval=1.0, timeout=1.0)
+    return requests
 
 
-def test_a_request_that_timed_out_is_a_hole_in_the_schedule():
-    # 10.0 timed out after 1 s (no line); the next request at 11.0 answered.
-    answers = [(9.9, 9.91, True), (11.0, 11.01, True), (11.1, 11.11, True)]
-    outages = measure.outages_from_answers(answers, started=9.8, stopped=11.15, interval=0.1)
-    assert outages == [{'from': 9.91, 'first_failure': 10.0, 'to': 11.01, 'answer_seconds': 0.01}]
+def test_the_requests_a_worker_did_not_log_are_found_in_its_schedule():
+    # Sent at 10.0 and 11.0 with no answer (holes), answered from 12.0; nothing made up in the last second.
+    answers = [(9.0, 9.01, True), (12.0, 12.01, True), (13.0, 13.01, True)]
+    assert measure.worker_requests(answers, started=8.0, stopped=14.5, interval=1.0, timeout=1.0) == [
+        (9.0, 9.01, True), (10.0, None, False), (11.0, None, False), (12.0, 12.01, True), (13.0, 13.01, True)]
+
+
+def test_a_slow_answer_delays_the_next_request_and_is_no_hole():
+    answers = [(9.0, 9.01, True), (10.0, 10.9, True), (10.9, 10.91, True), (11.9, 11.91, True)]
+    requests = measure.worker_requests(answers, started=8.0, stopped=12.5, interval=1.0, timeout=1.0)
+    assert all(ok for _sent, _done, ok in requests)
+    assert measure.outages_from_requests(requests, 8.0) == []
+
+
+def test_a_worker_that_stopped_answering_for_good():
+    answers = [(9.0, 9.01, True)]
+    requests = measure.worker_requests(answers, started=8.0, stopped=13.2, interval=1.0, timeout=1.0)
+    assert requests == [(9.0, 9.01, True), (10.0, None, False), (11.0, None, False)]
+    assert measure.outages_from_requests(requests, 8.0) == [
+        {'from': 9.01, 'first_failure': 10.0, 'to': None, 'answer_seconds': None, 'failed': 2}]
+
+
+def test_ten_staggered_workers_see_an_outage_to_a_tenth_of_a_second():
+    # Nothing answers from 10.05 to 10.5: the four requests sent at 10.1 to 10.4 hang and are lost; the one sent at
+    # 10.5 is answered at once, whatever the others still wait for.
+    outages = measure.outages_from_requests(_merged(_ten_workers(10.05, 10.5)), 9.0)
+    assert outages == [{'from': 10.01, 'first_failure': 10.1, 'to': 10.51, 'answer_seconds': 0.01, 'failed': 4}]
+    figures = measure.client_figures(outages, fault_at=10.05, restored_at=12.0, started=9.0, stopped=14.0, interval=0.1)
+    assert figures.site_back == 0.46 and figures.failed_fault == 4 and figures.longest_gap == 0.5
+    assert figures.failed_undo == 0 and figures.longest_gap_undo == 0.0
+
+
+def test_bad_answers_are_failed_requests():
+    # HTTP 503 from 10.0 to 10.35: answered, but failed.
+    workers = _ten_workers(100.0, 100.0, start=8.0)
+    requests = [(s, d, ok and not 10.0 <= s < 10.35) for s, d, ok in _merged(workers)]
+    assert measure.outages_from_requests(requests, 9.0) == [
+        {'from': 9.91, 'first_failure': 10.0, 'to': 10.41, 'answer_seconds': 0.01, 'failed': 4}]
