@@ -29,20 +29,7 @@ CODING = '# -*- coding: utf-8 -*-'
 # hapair-monitor and the integration tests), with the header: whoever merges one removes it from here, as from the
 # extend-exclude of ruff.toml. test_no_stale_exceptions says when an entry is no longer needed.
 BEING_REWRITTEN = (
-    'benchmarks/run.py',
-    'molecule/check_mode/tests/conftest.py',
-    'molecule/check_mode/tests/test_check_mode_fresh.py',
-    'molecule/default/tests/conftest.py',
-    'molecule/default/tests/drill.py',
-    'molecule/default/tests/test_10_pair.py',
-    'molecule/default/tests/test_15_rerun.py',
-    'molecule/default/tests/test_20_check_mode.py',
-    'molecule/default/tests/test_30_bad_input.py',
-    'molecule/default/tests/test_40_secrets.py',
-    'molecule/default/tests/test_50_failover.py',
-    'molecule/default/tests/test_60_faults.py',
     'roles/monitor/files/hapair_monitor.py',
-    'testbed/poll_site.py',
     'tests/integration/playbook_server.py',
     'tests/integration/test_apt_sources_role.py',
     'tests/integration/test_validation.py',

@@ -1,5 +1,6 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The default scenario's helpers (molecule/default/tests/conftest.py), loaded under another module name.
 
 Both scenarios use the same test bed inventory (HAPAIR_TESTBED_INVENTORY overrides it for both).

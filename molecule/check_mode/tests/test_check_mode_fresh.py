@@ -1,5 +1,6 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """--check --diff against fresh nodes: every change reported and shown, none made.
 
 The nodes come straight from testbed/up.yml: no heartbeat, no Apache, the container name as hostname. The
@@ -66,7 +67,7 @@ def test_check_diff_on_fresh_nodes_succeeds_and_reports_changes(check_run):
 
 def test_check_diff_shows_the_files_it_would_write(check_run):
     out = check_run.out
-    for cluster, hosts in pairs().items():
+    for _cluster, hosts in pairs().items():
         names = [HOSTVARS[host]['hapair_node_name'] for host in hosts]
         vip = HOSTVARS[hosts[0]]
         ha_cf = added_lines(task_output(out, 'Write ha.cf'))

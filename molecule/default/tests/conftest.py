@@ -1,12 +1,14 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the test bed should look like, read from its inventory, and fast podman:// hosts to check it.
 
 testinfra's ansible backend costs about 5 s a check; podman exec about 0.5 s.
 
 Also: ansible_playbook() runs a playbook of the collection against the test bed, and snapshot() records, with
 one podman exec per node, everything of a node the site playbook could change, so that tests can show that a
-run changed nothing.
+run changed nothing. The `whole` fixture gives a test the pair as it should be (testbed/faults.py's Bed, repaired
+first: no test depends on what another left), and record() keeps a test's figures for the run's summary.
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 import testinfra
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 INVENTORY = os.environ.get('HAPAIR_TESTBED_INVENTORY', os.path.join(ROOT, 'testbed', 'inventory', 'one-pair.yml'))
+sys.path.insert(0, os.path.join(ROOT, 'testbed'))
+# pylint: disable=wrong-import-position
+import bounds  # noqa: E402  # testbed/bounds.py
+import faults  # noqa: E402  # testbed/faults.py
 
 
 def _inventory():
@@ -45,6 +52,8 @@ def _group(name):
 NODES = _group('loadbalancers')
 BACKENDS = _group('backends')
 CLIENT = _group('clients')[0]
+# The engine the scenario's pair runs (its inventory's hapair_engine).
+ENGINE = HOSTVARS[NODES[0]].get('hapair_engine', 'heartbeat')
 
 
 def container(host):
@@ -74,6 +83,45 @@ def pair(request):
 @pytest.fixture(scope='session')
 def client():
     return container(CLIENT)
+
+
+def log(message):
+    print('[%s] %s' % (time.strftime('%H:%M:%S'), message), flush=True)
+
+
+@pytest.fixture(scope='session')
+def bed():
+    """The first pair of the test bed as testbed/faults.py sees it (with the timers of its inventory)."""
+    return faults.Bed(INVENTORY, log=log)
+
+
+@pytest.fixture
+def whole(bed):
+    """The pair whole before the test (Bed.repair puts right whatever an earlier test left, and says what)."""
+    bed.repair()
+    return bed
+
+
+def record(title, figures):
+    """Print a test's figures (molecule shows pytest's output with -s) and keep them for the run's summary
+    (HAPAIR_RESULTS: one JSON line each)."""
+    print('\n[figures] %s: %s' % (title, json.dumps(figures, sort_keys=True)), flush=True)
+    path = os.environ.get('HAPAIR_RESULTS')
+    if path:
+        with open(path, 'a', encoding='utf-8') as out:
+            out.write(json.dumps({'test': title, **figures}, sort_keys=True) + '\n')
+
+
+def run_fault(bed, name):
+    """Inject one fault of the matrix with the test bed's instruments; assert every bound of testbed/bounds.py."""
+    result = faults.run_fault(bed, name, verbose=True)
+    record('fault %s %s %s' % (bed.engine.name, bed.profile, name),
+           dict((key, value) for key, value in result.items() if key not in ('events', 'problems_end')))
+    limits = bounds.bounds(name, bed.engine.name, bed.profile, bed.timers, bed.monitor)
+    broken = bounds.check(result, limits)
+    assert not broken, '%s on %s (%s timers) broke its bounds:\n  %s\ntimeline (s after the fault): %s' % (
+        name, bed.engine.name, bed.profile, '\n  '.join(broken), result.get('events'))
+    return result
 
 
 def http_get(client_host, url):
@@ -138,20 +186,26 @@ def ansible_playbook(playbook, *args, inventories=(), timeout=1200):
     return PlaybookRun(proc)
 
 
-# Everything of a node the site playbook could change, read with one podman exec: the checksums of the
-# heartbeat files, the Apache configuration it writes and the host name files; the enabled sites; which
-# interface holds the VIP; the main PIDs of heartbeat and Apache (a restart changes them); uname -n.
+# Everything of a node the site playbook could change, read with one podman exec: the checksums of every file the
+# roles write (both engines', the monitor's, Apache's, the host name files); the enabled sites; which interface
+# holds the VIP; the main PIDs of the services (a restart changes them) and whether they start at boot; the packages;
+# uname -n.
 _SNAPSHOT_SCRIPT = r'''
-for f in /etc/ha.d/ha.cf /etc/ha.d/haresources /etc/ha.d/authkeys /etc/apache2/ports.conf \
-         /etc/apache2/sites-available/*.conf /etc/hostname /etc/hosts; do
+for f in /etc/ha.d/ha.cf /etc/ha.d/haresources /etc/ha.d/authkeys /etc/keepalived/keepalived.conf \
+         /etc/hapair/monitor.json /etc/systemd/system/hapair-monitor.service \
+         /etc/systemd/system/keepalived.service.d/hapair.conf /etc/systemd/system/heartbeat.service.d/hapair.conf \
+         /etc/apache2/ports.conf /etc/apache2/sites-available/*.conf /etc/hostname /etc/hosts; do
   if [ -f "$f" ]; then echo "file $f $(sha256sum < "$f" | cut -d ' ' -f 1)"; else echo "file $f missing"; fi
 done
 for f in /etc/apache2/sites-enabled/*; do
   if [ -L "$f" ]; then echo "link $f $(readlink "$f")"; fi
 done
 echo "vip $(ip -4 -o addr show to "$1" | awk '{print $2}' | tr '\n' ' ')"
-for s in heartbeat apache2; do echo "pid $s $(systemctl show -p MainPID --value "$s" 2>/dev/null)"; done
-for p in heartbeat apache2; do echo "package $p $(dpkg-query -W -f '${Status}' "$p" 2>/dev/null)"; done
+for s in heartbeat keepalived apache2 hapair-monitor; do
+  echo "pid $s $(systemctl show -p MainPID --value "$s" 2>/dev/null)"
+  echo "enabled $s $(systemctl is-enabled "$s" 2>/dev/null)"
+done
+for p in heartbeat keepalived apache2; do echo "package $p $(dpkg-query -W -f '${Status}' "$p" 2>/dev/null)"; done
 echo "uname $(uname -n)"
 '''
 
@@ -165,7 +219,7 @@ def snapshot(hosts=None):
         state = {}
         for line in out.splitlines():
             kind, _space, rest = line.partition(' ')
-            if kind in ('file', 'link', 'pid', 'package'):
+            if kind in ('file', 'link', 'pid', 'enabled', 'package'):
                 name, _space, value = rest.partition(' ')
                 state['%s %s' % (kind, name)] = value
             else:

@@ -1,14 +1,22 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The converged pair: real heartbeat, real Apache, the VIP on exactly one node."""
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The converged pair: its engine (heartbeat or keepalived, as its inventory says), Apache and hapair-monitor
+running and started at boot, the other engine not; the VIP on exactly one node, the preferred one; the site balanced
+over both backends."""
 
 from __future__ import annotations
 
 import re
 
-from conftest import BACKENDS, http_get
+import pytest
+
+from conftest import BACKENDS, ENGINE, http_get
 
 HEARTBEAT_FILES = ('/etc/ha.d/ha.cf', '/etc/ha.d/haresources', '/etc/ha.d/authkeys')
+OTHER_ENGINE = {'heartbeat': 'keepalived', 'keepalived': 'heartbeat'}[ENGINE]
+heartbeat_only = pytest.mark.skipif(ENGINE != 'heartbeat', reason='the pair runs %s' % ENGINE)
+keepalived_only = pytest.mark.skipif(ENGINE != 'keepalived', reason='the pair runs %s' % ENGINE)
 
 
 def vip_holders(nodes, vip):
@@ -17,6 +25,7 @@ def vip_holders(nodes, vip):
             if host.run('ip -4 -o addr show to %s', vip).stdout.strip()]
 
 
+@heartbeat_only
 def test_heartbeat_files_are_byte_identical_on_both_nodes(pair):
     _cluster, nodes = pair
     for path in HEARTBEAT_FILES:
@@ -24,6 +33,7 @@ def test_heartbeat_files_are_byte_identical_on_both_nodes(pair):
         assert len(set(sums.values())) == 1, '%s differs: %s' % (path, sums)
 
 
+@heartbeat_only
 def test_authkeys_is_root_only(node):
     _name, _variables, host = node
     authkeys = host.file('/etc/ha.d/authkeys')
@@ -32,21 +42,51 @@ def test_authkeys_is_root_only(node):
     assert re.fullmatch(r'auth 1\n1 sha1 \S{16,}', authkeys.content_string.split('\n', 3)[-1].strip())
 
 
+@heartbeat_only
 def test_ha_cf_names_both_nodes_and_every_link(pair):
     _cluster, nodes = pair
     ha_cf = nodes[0][2].file('/etc/ha.d/ha.cf').content_string
     assert sorted(re.findall(r'^node (\S+)$', ha_cf, re.M)) == sorted(v['hapair_node_name'] for _name, v, _host in nodes)
     ucast = re.findall(r'^ucast (\S+) (\S+)$', ha_cf, re.M)
-    assert sorted(addr for _interface, addr in ucast) == sorted(link['address'] for _name, v, _host in nodes for link in v['hapair_links'])
+    assert sorted(addr for _interface, addr in ucast) == sorted(
+        link['address'] for _name, v, _host in nodes for link in v['hapair_links'])
     for setting in ('keepalive 2', 'deadtime 10', 'udpport 694', 'auto_failback on', 'crm no'):
         assert re.search(r'^%s$' % setting, ha_cf, re.M), setting
 
 
-def test_heartbeat_and_apache_run_and_start_at_boot(node):
+@keepalived_only
+def test_keepalived_instances_are_one_vrrp3_unicast_pair(pair):
+    """Each node's keepalived.conf: VRRPv3, one instance with the pair's router id, unicast from its own address on
+    the VIP's link to its peer's, the preferred node with the higher priority, no VRRP authentication."""
+    _cluster, nodes = pair
+    confs = dict((name, host.file('/etc/keepalived/keepalived.conf').content_string) for name, _v, host in nodes)
+    addresses = dict((name, v['hapair_links'][0]['address']) for name, v, _host in nodes)
+    (first, first_conf), (second, second_conf) = confs.items()
+    for name, conf in confs.items():
+        other = second if name == first else first
+        assert re.search(r'^\s*vrrp_version 3$', conf, re.M), conf
+        assert re.search(r'^\s*unicast_src_ip %s$' % re.escape(addresses[name]), conf, re.M), conf
+        assert re.search(r'^\s*unicast_peer \{\s*%s\s*\}' % re.escape(addresses[other]), conf, re.M), conf
+        assert 'authentication' not in conf and 'auth_pass' not in conf
+    router_ids = [re.search(r'virtual_router_id (\d+)', conf).group(1) for conf in confs.values()]
+    assert len(set(router_ids)) == 1, router_ids
+    priorities = dict((name, int(re.search(r'^\s*priority (\d+)$', conf, re.M).group(1))) for name, conf in confs.items())
+    assert priorities[first] > priorities[second], priorities
+    assert re.sub(r'(priority|unicast_src_ip|router_id) \S+|node \S+|\{\s*[0-9.]+\s*\}', '', first_conf) == \
+        re.sub(r'(priority|unicast_src_ip|router_id) \S+|node \S+|\{\s*[0-9.]+\s*\}', '', second_conf)
+
+
+def test_the_engine_apache_and_the_monitor_run_and_start_at_boot(node):
     _name, _variables, host = node
-    for service in ('heartbeat', 'apache2'):
+    for service in (ENGINE, 'apache2', 'hapair-monitor'):
         assert host.service(service).is_running, service
         assert host.service(service).is_enabled, service
+
+
+def test_the_other_engine_does_not_run(node):
+    _name, _variables, host = node
+    assert not host.service(OTHER_ENGINE).is_running
+    assert not host.service(OTHER_ENGINE).is_enabled
 
 
 def test_node_name_is_uname_n(node):
@@ -67,7 +107,7 @@ def test_vip_is_on_exactly_one_node_the_preferred_one(pair):
     vip = nodes[0][1]['hapair_vip']
     holders = vip_holders(nodes, vip)
     assert holders == [nodes[0][0]], 'VIP %s held by %s' % (vip, holders)
-    # heartbeat's IPaddr agent adds it as an eth0:0 style alias
+    # Both engines add it as an eth0:N style alias (heartbeat's IPaddr agent, keepalived's label).
     label = nodes[0][2].check_output('ip -4 -o addr show to %s', vip)
     assert re.search(r'\beth0:\d+\b', label), label
 
@@ -78,7 +118,7 @@ def test_site_through_the_vip_is_answered_by_both_backends_in_turn(pair, client)
     answers = [http_get(client, 'http://%s/' % vip).split()[1] for _request in range(6)]
     assert set(answers) == set(BACKENDS)
     # byrequests: consecutive requests go to different backends
-    assert all(a != b for a, b in zip(answers, answers[1:])), answers
+    assert all(a != b for a, b in zip(answers, answers[1:], strict=False)), answers
 
 
 def test_each_node_serves_the_site_on_its_own_address(node, client):

@@ -1,5 +1,6 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A second run of the site playbook on the converged pair: nothing changes, and nothing is even tried.
 
 Each role reads its part of the node once (hapair.loadbalancer.node_state) and includes its converge step only
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import re
 
-from conftest import NODES, ansible_playbook, snapshot
+from conftest import ENGINE, NODES, ansible_playbook, snapshot
 
 STATE_READS = (
     "hapair.loadbalancer.hostnames : Read the node name, /etc/hostname, the pair's block in /etc/hosts and cloud-init's settings",
     "hapair.loadbalancer.apache_balancer : Read the state of Apache's package, modules, files and service",
-    "hapair.loadbalancer.heartbeat : Read the state of heartbeat's packages, files and service",
+    {'heartbeat': "hapair.loadbalancer.heartbeat : Read the state of heartbeat's packages, files and service",
+     'keepalived': "hapair.loadbalancer.keepalived : Read the state of keepalived's package, files, user and service"}[ENGINE],
 )
 
 

@@ -1,5 +1,6 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """--check --diff against the converged pair: nothing to change, nothing changed.
 
 (Check mode against fresh nodes, where it must report the changes and make none, is the check_mode scenario.)
@@ -25,7 +26,7 @@ def test_check_diff_on_the_converged_pair_reports_no_change_and_changes_nothing(
         assert recap['changed'] == 0 and recap['failed'] == 0 and recap['unreachable'] == 0, (host, recap)
     # No diff at all: nothing would be different.
     assert not re.search(r'^(---|\+\+\+) ', run.out, re.M), run.out
-    # The verify play at the end still checked the VIP (heartbeat runs, so check mode does not skip it).
-    assert re.search(r'TASK \[hapair\.loadbalancer\.heartbeat : Check that the VIP of the pair is on exactly one node', run.out)
+    # The verify play at the end still checked the VIP (the engine runs, so check mode does not skip it).
+    assert re.search(r'TASK \[hapair\.loadbalancer\.verify : Check that the VIP of the pair is on exactly one node', run.out)
     assert 'there is no VIP to check' not in run.out
     assert snapshot() == before

@@ -1,0 +1,106 @@
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The failover drill (playbooks/failover.yml, every method) against the converged pair, checked by instruments
+that are not the drill's: the test bed's client (hey, testbed/faults.py) asks for the site every 100 ms and the
+nodes' kernels report every VIP change (ip monitor address) while the drill runs. The drill's own figures - from its
+watchers on the nodes and its client on the controller - must agree with theirs, and the drill must pass its own
+bounds (module_utils/bounds.py). Also: verify names a split brain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import pytest
+
+from conftest import ansible_playbook, faults, record
+
+# What two independent instruments may disagree by. Address changes: both read the same kernel's events on the same
+# clock (the drill's vip_watch, the test bed's ip monitor), each within its own scheduling: 0.2 s. Site back: each
+# client sees the site's return with its next request (the drill's every 0.1 s with a 0.5 s timeout: one in flight
+# at the return may wait that long; the test bed's every 0.1 s from workers that a hung request does not hold up),
+# plus the answer's time: 0.5 + 0.1 + 0.1 s.
+ADDRESS_SLACK = 0.2
+CLIENT_SLACK = 0.7
+
+
+def _drill(bed, method):
+    """Run the drill with `method` under the test bed's instruments: (the drill's report of the pair, the test bed's
+    VIP figures and client figures for the drill's fault and undo)."""
+    watchers = dict((h, faults.AddressWatcher(bed, h)) for h in bed.nodes)
+    client = faults.Client(bed.url)
+    with tempfile.TemporaryDirectory() as tmp:
+        report_file = os.path.join(tmp, 'drill.json')
+        for watcher in watchers.values():
+            watcher.start()
+        client.start()
+        try:
+            run = ansible_playbook('failover.yml', '-e', 'hapair_drill_method=%s' % method,
+                                   '-e', 'hapair_drill_report=%s' % report_file)
+        finally:
+            client.stop()
+            for watcher in watchers.values():
+                watcher.stop()
+        assert run.rc == 0, run.out[-5000:]
+        with open(report_file, encoding='utf-8') as handle:
+            report = json.load(handle)
+    assert report['schema'] == 'hapair.loadbalancer/drill/1'
+    drill = report['pairs'][0]
+    events = dict((h, watchers[h].events) for h in bed.nodes)
+    ends = dict((h, client.stopped) for h in bed.nodes)
+    vip = faults.measure.vip_figures(events, ends, bed.preferred, bed.preferred, drill['fault_at'], drill['restored_at'])
+    seen = faults.measure.client_figures(client.outages(), drill['fault_at'], drill['restored_at'], client.started,
+                                         client.stopped, interval=client.interval)
+    return drill, vip, seen
+
+
+def _agree(drill, vip, seen):
+    """The drill's figures against the test bed's."""
+    if drill['failover_seconds'] is not None and vip.failover is not None:
+        assert abs(drill['failover_seconds'] - vip.failover) <= ADDRESS_SLACK, (drill, vip)
+    assert (drill['two_holders_seconds'] or 0) <= (vip.two_holders or 0) + ADDRESS_SLACK, (drill, vip)
+    mine = drill['client']['site_back_seconds']
+    if seen.site_back is not None and mine is not None:
+        assert abs(mine - seen.site_back) <= CLIENT_SLACK, (drill['client'], seen)
+
+
+@pytest.mark.parametrize('method', ['stop', 'reboot', 'apache', 'kill'])
+def test_drill(whole, method):
+    bed = whole
+    drill, vip, seen = _drill(bed, method)
+    names = bed.names
+    assert drill['method'] == method and drill['holder_before'] == names[bed.preferred], drill
+    assert drill['holder_after'] == names[bed.preferred], drill
+    if method != 'kill':
+        assert drill['took_over'] == names[bed.standby], drill
+    # The drill asserts its own bounds and fails the run when one breaks (the run passed): the figures are there.
+    assert drill['two_holders_seconds'] == 0 and (vip.two_holders or 0) == 0, (drill, vip)
+    _agree(drill, vip, seen)
+    record('drill %s %s' % (bed.engine.name, method), {
+        'failover_s': drill['failover_seconds'], 'failback_s': drill['failback_seconds'],
+        'drill_client_back_s': drill['client']['site_back_seconds'], 'testbed_client_back_s': seen.site_back,
+        'testbed_moved_s': vip.failover, 'testbed_failed': seen.failed_fault, 'testbed_failed_undo': seen.failed_undo,
+        'testbed_longest_gap_s': seen.longest_gap})
+    # A graceful drill (stop, reboot) hands the VIP over: one outage of at most the hand-over, none at the failback.
+    if method in ('stop', 'reboot'):
+        assert seen.longest_gap <= bed.timers.handover + faults.INTERVAL, seen
+
+
+def test_verify_names_a_split_brain(whole):
+    bed = whole
+    prefix = bed.hostvars[bed.preferred].get('hapair_vip_prefix', 24)
+    bed.sh(bed.standby, 'ip addr add %s/%s dev %s label %s:9' % (bed.vip, prefix, bed.vip_interface, bed.vip_interface),
+           check=True)
+    try:
+        run = ansible_playbook('verify.yml')
+        assert run.rc == 2, run.out[-3000:]
+        expected = "Split brain in pair '%s': %s and %s both hold VIP %s." % (
+            bed.cluster, bed.names[bed.preferred], bed.names[bed.standby], bed.vip)
+        assert expected in run.out, run.out[-3000:]
+    finally:
+        bed.sh(bed.standby, 'ip addr del %s/%s dev %s' % (bed.vip, prefix, bed.vip_interface))
+    run = ansible_playbook('verify.yml')
+    assert run.rc == 0, run.out[-3000:]
