@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Benchmarks of hapair.loadbalancer on the local container test bed.
 
 Run through benchmarks/run.sh, which sets up the machine first. Every figure is the median of --runs runs
@@ -8,8 +9,14 @@ Run through benchmarks/run.sh, which sets up the machine first. Every figure is 
 
 - provisioning: a pair from fresh containers (cold) and the idempotent second run, each against a baseline
   playbook that only gathers facts on the same pair;
-- failover: a crash of the active node (podman kill) and a graceful stop of heartbeat on it, and the failback,
-  with a client asking for the site every 100 ms, for the standard and the fast timer profile;
+- faults: every fault of testbed/faults.py on a pair of each engine (heartbeat, keepalived) with each timer profile
+  (standard, fast), with the test bed's client (hey) asking for the site every 100 ms; the freeze and the split
+  --heal-runs times (at least 10); the maxima and medians become benchmarks/reference.json (--reference), which the
+  fault matrix's bounds are checked against (testbed/bounds.py);
+- drill: the failover playbook (methods stop and apache) on a pair of each engine, its own figures against the test
+  bed's client;
+- soak: a keepalived pair with the fast profile under full CPU load (stress-ng on this machine, whose cores the
+  nodes share) for --soak-minutes, the client asking all along: no VIP move, no failed request;
 - scale: three pairs against one pair, both cold, in one run of the site playbook each;
 - input_check: the site playbook's input check (its first play) for one pair and for three, on the controller
   alone: fake hosts whose facts come from a fact cache, so nothing is gathered or contacted; reported as the run
@@ -40,11 +47,11 @@ SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 VERIFY = os.path.join(ROOT, 'playbooks', 'verify.yml')
 FAILOVER = os.path.join(ROOT, 'playbooks', 'failover.yml')
 FACTS = os.path.join(ROOT, 'benchmarks', 'facts.yml')
-POLLER = os.path.join(ROOT, 'testbed', 'poll_site.py')
-CLIENT_LIB = os.path.join(ROOT, 'plugins', 'module_utils', 'drill.py')
-# The one-pair test bed: herring (loadb1, preferred) and haddock (loadb2), VIP 198.51.100.10.
-PREFERRED, STANDBY, CLIENT = 'hapair-herring', 'hapair-haddock', 'hapair-client'
-VIP = '198.51.100.10'
+KEEPALIVED = os.path.join(ROOT, 'testbed', 'inventory', 'keepalived-pair')
+ENGINE_INVENTORIES = {'heartbeat': [ONE_PAIR], 'keepalived': [ONE_PAIR, KEEPALIVED]}
+REFERENCE = os.path.join(ROOT, 'benchmarks', 'reference.json')
+sys.path.insert(0, os.path.join(ROOT, 'testbed'))
+import faults  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/faults.py
 
 
 def log(message):
@@ -61,8 +68,13 @@ def run(args, check=True, env=None):
 
 def playbook(inventory, path, *extra, env=None):
     """Seconds a playbook run takes, and the number of changed tasks in its recap."""
+    return playbook_args(['-i', inventory, path, *extra], env=env)
+
+
+def playbook_args(args, env=None):
+    """Seconds an ansible-playbook run with these arguments takes, the changed tasks in its recap, its output."""
     start = time.monotonic()
-    result = run(['ansible-playbook', '-i', inventory, path, *extra], env=env)
+    result = run(['ansible-playbook', *args], env=env)
     seconds = time.monotonic() - start
     changed = sum(int(n) for n in re.findall(r'changed=(\d+)', result.stdout))
     return seconds, changed, result.stdout
@@ -72,48 +84,6 @@ def fresh_testbed(inventory):
     """Remove every test bed container (of the largest inventory) and start those of this one afresh."""
     run(['ansible-playbook', '-i', THREE_PAIRS, os.path.join(ROOT, 'testbed', 'down.yml')])
     run(['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'testbed', 'up.yml')])
-
-
-def holds_vip(container):
-    out = run(['podman', 'exec', container, 'ip', '-4', '-o', 'addr', 'show', 'to', VIP], check=False)
-    return out.returncode == 0 and bool(out.stdout.strip())
-
-
-def wait_for(condition, timeout=120, step=0.1):
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            sys.exit('timed out after %s s' % timeout)
-        time.sleep(step)
-    return time.monotonic() - start
-
-
-class Poller:
-    """testbed/poll_site.py in the client container: a request to the VIP every 100 ms."""
-
-    def __init__(self):
-        tag = uuid.uuid4().hex[:8]
-        self.result_path, self.stop_path = '/tmp/bench-%s.json' % tag, '/tmp/bench-%s.stop' % tag
-        self.result = None
-
-    def __enter__(self):
-        run(['podman', 'cp', POLLER, CLIENT + ':/tmp/poll_site.py'])
-        run(['podman', 'cp', CLIENT_LIB, CLIENT + ':/tmp/hapair_drill.py'])
-        run(['podman', 'exec', '--detach', CLIENT, 'python3', '/tmp/poll_site.py', 'http://%s/' % VIP,
-             self.result_path, self.stop_path, '0.1'])
-        time.sleep(1)
-        return self
-
-    def __exit__(self, *exc):
-        run(['podman', 'exec', CLIENT, 'touch', self.stop_path])
-        for _attempt in range(100):
-            out = run(['podman', 'exec', CLIENT, 'cat', self.result_path], check=False)
-            if out.returncode == 0:
-                self.result = json.loads(out.stdout)
-                break
-            time.sleep(0.1)
-        run(['podman', 'exec', CLIENT, 'rm', '-f', self.result_path, self.stop_path], check=False)
-        return False
 
 
 def median(values):
@@ -148,116 +118,152 @@ def profile_cold_run():
     return [{'task': name.strip(), 'seconds': float(seconds)} for name, seconds in tasks[:12]]
 
 
-def drill(stop, start):
-    """One failover and failback of the preferred node; what the client saw during each."""
-    wait_for(lambda: holds_vip(PREFERRED) and not holds_vip(STANDBY))
-    with Poller() as over:
-        down_at = time.time()
-        stop()
-        moved = wait_for(lambda: holds_vip(STANDBY))
-        time.sleep(3)
-    with Poller() as back:
-        up_at = time.time()
-        start()
-        returned = wait_for(lambda: holds_vip(PREFERRED) and not holds_vip(STANDBY))
-        time.sleep(3)
-    o, b = over.result, back.result
-    site_back = (o['outages'][0]['to'] - down_at) if o['outages'] and o['outages'][0]['to'] else 0.0
-    return {'vip_moved_s': round(moved, 2), 'site_answers_again_s': round(site_back, 2),
-            'failed_requests': o['failed'], 'requests': o['requests'], 'longest_gap_s': o['longest_gap_seconds'],
-            'failback_s': round(returned, 2), 'failback_failed_requests': b['failed'],
-            'failback_longest_gap_s': b['longest_gap_seconds'], 'down_at': down_at, 'up_at': up_at}
+def inventory_args(engine):
+    return [arg for path in ENGINE_INVENTORIES[engine] for arg in ('-i', path)]
 
 
-def bench_failover(runs, profile):
-    log('failover, %s timers: converging the pair' % profile)
-    fresh_testbed(ONE_PAIR)
-    playbook(ONE_PAIR, SITE, '-e', 'heartbeat_timers=%s' % profile)
-    kinds = {
-        'crash': (lambda: run(['podman', 'kill', PREFERRED]), lambda: run(['podman', 'start', PREFERRED])),
-        'graceful': (lambda: run(['podman', 'exec', PREFERRED, 'systemctl', 'stop', 'heartbeat']),
-                     lambda: run(['podman', 'exec', PREFERRED, 'systemctl', 'start', 'heartbeat'])),
-    }
-    result = {}
-    for kind, (stop, start) in kinds.items():
-        rows = []
-        for i in range(runs):
-            row = drill(stop, start)
-            rows.append(row)
-            log('  %s %d/%d: VIP moved in %.1f s, site back after %.1f s, %d requests failed, gap %.1f s, '
-                'failback %.1f s' % (kind, i + 1, runs, row['vip_moved_s'], row['site_answers_again_s'],
-                                     row['failed_requests'], row['longest_gap_s'], row['failback_s']))
-        keys = ('vip_moved_s', 'site_answers_again_s', 'failed_requests', 'longest_gap_s', 'failback_s',
-                'failback_failed_requests', 'failback_longest_gap_s')
-        result[kind] = {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in keys}}
-    return result
+_CONVERGED = {}
 
 
-def bench_drill(runs):
-    """The failover playbook (method stop) on a converged pair, against the test bed's own client in its container."""
-    log('drill: converging the pair')
-    fresh_testbed(ONE_PAIR)
-    playbook(ONE_PAIR, SITE)
-    work = os.path.join(ROOT, 'benchmarks', 'work')
-    os.makedirs(work, exist_ok=True)
-    rows = []
-    for i in range(runs):
-        wait_for(lambda: holds_vip(PREFERRED) and not holds_vip(STANDBY))
-        report_file = os.path.join(work, 'drill-%d.json' % i)
-        with Poller() as poller:
-            seconds, _changed, _out = playbook(ONE_PAIR, FAILOVER, '-e', 'heartbeat_failover_report=%s' % report_file)
-        with open(report_file, encoding='utf-8') as handle:
-            drill = json.load(handle)['pairs'][0]
-        lost = poller.result
-        during = [o for o in lost['outages'] if drill['fault_at'] - 1 <= o['first_failure'] < drill['restored_at']]
-        theirs = (during[0]['to'] - drill['fault_at']) if during else 0.0
-        rows.append({
-            'drill_failover_s': drill['failover_seconds'], 'drill_client_back_s': drill['client']['site_back_seconds'],
-            'testbed_client_back_s': round(theirs, 2), 'testbed_client_failed': lost['failed'],
-            'difference_s': round(abs(drill['client']['site_back_seconds'] - theirs), 2),
-            'failover_vs_client_s': round(abs(drill['failover_seconds'] - theirs), 2),
-            'failback_s': drill['failback_seconds'], 'playbook_s': round(seconds, 2)})
-        log('  drill %d/%d: failover %.2f s on the nodes; site back %.2f s (drill client) / %.2f s (test bed client)' % (
-            i + 1, runs, drill['failover_seconds'], drill['client']['site_back_seconds'], theirs))
-    keys = ('drill_failover_s', 'drill_client_back_s', 'testbed_client_back_s', 'difference_s', 'failover_vs_client_s',
-            'failback_s', 'playbook_s')
-    return {'runs': rows, 'median': {key: median([r[key] for r in rows]) for key in keys},
-            'max': {key: max(r[key] for r in rows) for key in ('difference_s', 'failover_vs_client_s')}}
+def converge(engine, profile):
+    """The one-pair test bed running `engine` with the timer profile `profile`; its faults.Bed. Fresh containers for
+    the first pair of this run and for a change of engine."""
+    if _CONVERGED.get('engine') != engine:
+        fresh_testbed(ONE_PAIR)
+        _CONVERGED['engine'] = engine
+    else:
+        run(['ansible-playbook', '-i', ONE_PAIR, os.path.join(ROOT, 'testbed', 'up.yml')])
+    log('converging the pair: %s, %s timers' % (engine, profile))
+    run(['ansible-playbook', *inventory_args(engine), SITE, '-e', 'hapair_timers=%s' % profile])
+    bed = faults.Bed(ENGINE_INVENTORIES[engine], profile=profile, log=log)
+    bed.repair()
+    return bed
 
 
-FAULT_KEYS = ('site_back_s', 'failed', 'longest_gap_s', 'two_holders_max_s', 'moved_s', 'pair_ok_s', 'back_s')
-
-
-def bench_faults(runs, profile, names=None):
-    """The faults of testbed/faults.py named (all of them by default), `runs` times each, on a pair converged
-    with a timer profile."""
-    sys.path.insert(0, os.path.join(ROOT, 'testbed'))
-    import faults  # pylint: disable=import-outside-toplevel  # testbed/faults.py, only here
-    log('faults, %s timers: converging the pair' % profile)
-    fresh_testbed(ONE_PAIR)
-    playbook(ONE_PAIR, SITE, '-e', 'heartbeat_timers=%s' % profile)
-    pair = faults.Pair(ONE_PAIR, timers=faults.PROFILES[profile], log=log)
-    result = {}
+def bench_faults(engine, profile, runs, heal_runs, names=None):
+    """The faults of testbed/faults.py named (all of them by default), `runs` times each (the freeze and the split
+    `heal_runs` times), on a pair of `engine` with the timer profile `profile`: {fault: {runs: [figures]}}."""
     unknown = sorted(set(names or ()) - set(faults.FAULTS))
     if unknown:
         raise ValueError('no such fault in testbed/faults.py: %s' % ', '.join(unknown))
+    bed = converge(engine, profile)
+    result = {}
     for name in [n for n in faults.FAULTS if not names or n in names]:
         rows = []
-        for i in range(runs):
-            row = faults.FAULTS[name](pair)
-            rows.append({key: row.get(key) for key in FAULT_KEYS + ('holders_end', 'heartbeat_active_end', 'loadavg')})
-            log('  %s %s %d/%d: site back %s s, %s failed, gap %s s, two holders %s s' % (
-                profile, name, i + 1, runs, row.get('site_back_s'), row.get('failed'), row.get('longest_gap_s'),
-                row.get('two_holders_max_s')))
-        medians = {}
-        for key in FAULT_KEYS:
-            values = [r[key] for r in rows if r[key] is not None]
-            medians[key] = median(values) if len(values) == len(rows) else (median(values) if values else None)
-            medians[key + '_none'] = len(rows) - len(values)
-        medians['site_back_max'] = max((r['site_back_s'] for r in rows if r['site_back_s'] is not None), default=None)
-        medians['ended_whole'] = sum(1 for r in rows if len(r['holders_end']) == 1 and all(r['heartbeat_active_end'].values()))
-        result[name] = {'runs': rows, 'median': medians}
+        for i in range(heal_runs if name in ('freeze', 'split') else runs):
+            bed.repair()
+            row = faults.run_fault(bed, name)
+            rows.append(row)
+            log('  %s %s %s %d: site back %s s, %s failed (%s after the undo), gap %s s, two holders %s s, back %s s' % (
+                engine, profile, name, i + 1, row['site_back_s'], row['failed_fault'], row['failed_undo'],
+                row['longest_gap_s'], row['two_holders_max_s'], row['back_s']))
+        result[name] = {'runs': rows}
     return result
+
+
+def bench_drill(engine, runs):
+    """The failover playbook (methods stop and apache) on a converged pair of `engine`, the test bed's client asking
+    all along: the drill's own figures against the client's."""
+    bed = converge(engine, 'standard')
+    work = os.path.join(ROOT, 'benchmarks', 'work')
+    os.makedirs(work, exist_ok=True)
+    result = {}
+    for method in ('stop', 'apache'):
+        rows = []
+        for i in range(runs):
+            bed.repair()
+            report_file = os.path.join(work, 'drill-%s-%d.json' % (method, i))
+            client = faults.Client(bed.url)
+            client.start()
+            try:
+                time.sleep(1)
+                seconds, _changed, _out = playbook_args(
+                    [*inventory_args(engine), FAILOVER, '-e', 'hapair_drill_method=%s' % method,
+                     '-e', 'hapair_drill_report=%s' % report_file])
+                time.sleep(1)
+            finally:
+                client.stop()
+            with open(report_file, encoding='utf-8') as handle:
+                drill = json.load(handle)['pairs'][0]
+            seen = faults.measure.client_figures(client.outages(), drill['fault_at'], drill['restored_at'],
+                                                 client.started, client.stopped, interval=client.interval)
+            rows.append({'drill_failover_s': drill['failover_seconds'],
+                         'drill_client_back_s': drill['client']['site_back_seconds'],
+                         'testbed_client_back_s': seen.site_back, 'testbed_failed': seen.failed_fault,
+                         'difference_s': round(abs(drill['client']['site_back_seconds'] - (seen.site_back or 0)), 2),
+                         'failback_s': drill['failback_seconds'], 'playbook_s': round(seconds, 2)})
+            log('  drill %s %s %d/%d: failover %s s on the nodes; site back %s s (drill client) / %s s (test bed)' % (
+                engine, method, i + 1, runs, drill['failover_seconds'], drill['client']['site_back_seconds'],
+                seen.site_back))
+        keys = ('drill_failover_s', 'drill_client_back_s', 'testbed_client_back_s', 'difference_s', 'failback_s',
+                'playbook_s')
+        result[method] = {'runs': rows, 'median': {key: median([r[key] or 0 for r in rows]) for key in keys},
+                          'max': {key: max(r[key] or 0 for r in rows) for key in keys}}
+    return result
+
+
+def bench_soak(minutes):
+    """A keepalived pair with the fast profile, stress-ng loading every core of this machine (which the nodes share)
+    for `minutes`, the test bed's client asking every 100 ms all along: VIP moves and failed requests."""
+    bed = converge('keepalived', 'fast')
+    watchers = dict((h, faults.AddressWatcher(bed, h)) for h in bed.nodes)
+    for watcher in watchers.values():
+        watcher.start()
+    client = faults.Client(bed.url)
+    client.start()
+    start = time.time()
+    log('soak: stress-ng on every core for %d minutes' % minutes)
+    stress = subprocess.run(['stress-ng', '--cpu', '0', '--cpu-load', '100', '--timeout', '%ds' % (minutes * 60),
+                             '--metrics-brief'], capture_output=True, text=True, check=False)
+    client.stop()
+    for watcher in watchers.values():
+        watcher.stop()
+    moves = [(round(e['at'] - start, 2), h, e['holds']) for h in bed.nodes for e in watchers[h].events[1:]]
+    outages = client.outages()
+    result = {'minutes': minutes, 'stress_ng_rc': stress.returncode, 'requests': len(client.requests),
+              'failed': sum(o['failed'] for o in outages), 'vip_changes': moves,
+              'longest_gap_s': max([(o['to'] or client.stopped) - o['from'] for o in outages] or [0.0]),
+              'loadavg_end': faults.loadavg()}
+    log('soak: %(requests)d requests, %(failed)d failed, VIP changes %(vip_changes)s' % result)
+    return result
+
+
+FIGURES = ('site_back_s', 'failed_fault', 'failed_undo', 'longest_gap_s', 'longest_gap_undo_s', 'two_holders_max_s',
+           'moved_s', 'back_s')
+
+
+def summary(rows):
+    """{figure: {median, max, none}} over a fault's runs (none: the runs where it did not happen)."""
+    result = {}
+    for key in FIGURES:
+        values = [r.get(key) for r in rows if r.get(key) is not None]
+        result[key] = {'median': median(values) if values else None, 'max': max(values) if values else None,
+                       'none': len(rows) - len(values)}
+    result['whole_end'] = sum(1 for r in rows if r.get('whole_end'))
+    result['runs'] = len(rows)
+    return result
+
+
+def reference(paths):
+    """benchmarks/reference.json from results files: for every engine, profile and fault, each figure's median and
+    maximum over every run of every file (the newest file's runs of a fault replace older ones')."""
+    faults_runs = {}
+    sources = []
+    for path in sorted(paths):
+        with open(path, encoding='utf-8') as handle:
+            results = json.load(handle)
+        sources.append(os.path.basename(path))
+        for key, data in results.items():
+            if not key.startswith('faults_'):
+                continue
+            for name, fault in data.items():
+                faults_runs[key[len('faults_'):] + '/' + name] = (os.path.basename(path), fault['runs'])
+    out = {'sources': sources, 'machine': results['machine'],
+           'faults': dict((key, dict(summary(rows), source=source)) for key, (source, rows) in sorted(faults_runs.items()))}
+    with open(REFERENCE, 'w', encoding='utf-8') as handle:
+        json.dump(out, handle, indent=1, sort_keys=True)
+        handle.write('\n')
+    log('wrote %s (%d faults)' % (REFERENCE, len(out['faults'])))
 
 
 def bench_scale(runs):
@@ -394,43 +400,43 @@ def markdown(results):
     if 'slowest_tasks' in results:
         lines += ['### Slowest tasks of a cold run\n', '| Task | Seconds |', '| --- | --- |']
         lines += ['| %s | %s |' % (t['task'].replace('|', '/'), t['seconds']) for t in results['slowest_tasks']] + ['']
-    for profile in ('standard', 'fast'):
-        key = 'failover_' + profile
-        if key not in results:
-            continue
-        lines += ['## Failover, %s timers\n' % profile,
-                  '| Event | VIP on the other node (s) | Site answers again (s) | Failed requests | Longest gap (s) |'
-                  ' Failback (s) | Failed requests in failback | Longest gap in failback (s) |',
-                  '| --- | --- | --- | --- | --- | --- | --- | --- |']
-        for kind in ('crash', 'graceful'):
-            d = results[key][kind]['median']
-            lines.append('| %s | %s | %s | %s | %s | %s | %s | %s |' % (
-                kind, d['vip_moved_s'], d['site_answers_again_s'], d['failed_requests'], d['longest_gap_s'],
-                d['failback_s'], d['failback_failed_requests'], d['failback_longest_gap_s']))
-        lines.append('')
-    for profile in ('standard', 'fast'):
-        key = 'faults_' + profile
-        if key not in results:
-            continue
-        lines += ['## Faults on the VIP holder, %s timers (testbed/faults.py)\n' % profile,
-                  '| Fault | Site answers again (s), median / max | Failed requests | Longest gap (s) | Two holders (s) |'
-                  ' VIP on the peer (s) | Failback (s) | Ended whole |', '| --- | --- | --- | --- | --- | --- | --- | --- |']
+    for key in sorted(k for k in results if k.startswith('faults_')):
+        engine, profile = key[len('faults_'):].split('/')
+        lines += ['## Faults on the VIP holder: %s, %s timers (testbed/faults.py)\n' % (engine, profile),
+                  '| Fault | Runs | Site back (s), median / max | Failed requests, median / max | After the undo: failed, '
+                  'longest gap (s), max | Longest gap (s), max | Two holders (s), max | VIP on the peer (s), median | '
+                  'Failback (s), median / max | Ended whole |', '|' + ' --- |' * 10]
         for name, data in results[key].items():
-            d = data['median']
-            lines.append('| %s | %s / %s | %s | %s | %s | %s | %s | %s of %s |' % (
-                name, d['site_back_s'], d['site_back_max'], d['failed'], d['longest_gap_s'], d['two_holders_max_s'],
-                d['moved_s'] if d['moved_s_none'] == 0 else ('-' if d['moved_s'] is None else '%s (%d never)' % (d['moved_s'], d['moved_s_none'])),
-                d['back_s'], d['ended_whole'], len(data['runs'])))
+            d = summary(data['runs'])
+
+            def cell(figure, both=True, d=d):
+                median_, max_ = d[figure]['median'], d[figure]['max']
+                if median_ is None:
+                    return '-'
+                text = '%s / %s' % (median_, max_) if both else str(max_)
+                return text + (' (%d never)' % d[figure]['none'] if d[figure]['none'] else '')
+            lines.append('| %s | %s | %s | %s | %s, %s | %s | %s | %s | %s | %s of %s |' % (
+                name, d['runs'], cell('site_back_s'), cell('failed_fault'), cell('failed_undo', False),
+                cell('longest_gap_undo_s', False), cell('longest_gap_s', False), cell('two_holders_max_s', False),
+                '-' if d['moved_s']['median'] is None else d['moved_s']['median'], cell('back_s'), d['whole_end'],
+                d['runs']))
         lines.append('')
-    if 'drill' in results:
-        d, m = results['drill']['median'], results['drill']['max']
-        lines += ['## The failover drill against a client in the test bed (method stop)\n',
-                  '| Failover on the nodes (s) | Site back, drill\'s client (s) | Site back, test bed client (s) | '
-                  'Difference (s), median / max | Failover vs test bed client (s), median / max | Failback (s) | Playbook (s) |',
-                  '| --- | --- | --- | --- | --- | --- | --- |',
-                  '| %s | %s | %s | %s / %s | %s / %s | %s | %s |' % (
-                      d['drill_failover_s'], d['drill_client_back_s'], d['testbed_client_back_s'], d['difference_s'],
-                      m['difference_s'], d['failover_vs_client_s'], m['failover_vs_client_s'], d['failback_s'], d['playbook_s']), '']
+    for key in sorted(k for k in results if k.startswith('drill_')):
+        lines += ['## The failover drill against the test bed\'s client: %s\n' % key[len('drill_'):],
+                  '| Method | Failover on the nodes (s) | Site back, drill\'s client (s) | Site back, test bed client (s) | '
+                  'Difference (s), median / max | Failback (s) | Playbook (s) |', '|' + ' --- |' * 7]
+        for method, data in results[key].items():
+            d, m = data['median'], data['max']
+            lines.append('| %s | %s | %s | %s | %s / %s | %s | %s |' % (
+                method, d['drill_failover_s'], d['drill_client_back_s'], d['testbed_client_back_s'], d['difference_s'],
+                m['difference_s'], d['failback_s'], d['playbook_s']))
+        lines.append('')
+    if 'soak' in results:
+        d = results['soak']
+        lines += ['## Soak: keepalived, fast timers, every core loaded by stress-ng\n',
+                  '| Minutes | Requests | Failed | VIP changes | Longest gap (s) |', '| --- | --- | --- | --- | --- |',
+                  '| %s | %s | %s | %s | %s |' % (d['minutes'], d['requests'], d['failed'], len(d['vip_changes']),
+                                                round(d['longest_gap_s'], 2)), '']
     if 'input_check' in results:
         lines += ['## Input check (the site playbook\'s first play), on the controller\n',
                   '| Pairs | Input check (s) | Whole run (s) | Empty play on the same hosts (s) |', '| --- | --- | --- | --- |']
@@ -448,34 +454,47 @@ def markdown(results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--runs', type=int, default=5, help='runs per figure (median), at least 5 (default 5)')
-    parser.add_argument('--only', default='provisioning,failover,drill,faults,scale,input_check',
-                        help='comma-separated: provisioning, profile, failover, drill, faults, scale, input_check')
+    parser.add_argument('--heal-runs', type=int, default=10,
+                        help='runs of the freeze and the split in the faults part, at least 10 (default 10)')
+    parser.add_argument('--only', default='provisioning,faults,drill,soak,scale,input_check',
+                        help='comma-separated: provisioning, profile, faults, drill, soak, scale, input_check')
+    parser.add_argument('--engines', default='heartbeat,keepalived', help='engines for faults and drill')
+    parser.add_argument('--profiles', default='standard,fast', help='timer profiles for faults')
     parser.add_argument('--faults', default=None,
                         help='comma-separated faults of testbed/faults.py for the faults part (default: every one)')
+    parser.add_argument('--soak-minutes', type=int, default=10)
     parser.add_argument('--label', default='current', help='name of this measurement in the results file')
     parser.add_argument('--forks', type=int, default=None,
                         help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
+    parser.add_argument('--reference', nargs='+', metavar='RESULTS_JSON',
+                        help='only write benchmarks/reference.json from these results files, then stop')
     args = parser.parse_args()
+    if args.reference:
+        reference(args.reference)
+        return
     if args.runs < 5:
         parser.error('--runs must be at least 5: every figure is a median of five or more runs')
+    if args.heal_runs < 10:
+        parser.error('--heal-runs must be at least 10')
     only = set(args.only.split(','))
     fault_names = args.faults.split(',') if args.faults else None
+    engines = args.engines.split(',')
     if args.forks:
         os.environ['ANSIBLE_FORKS'] = str(args.forks)
     results = {'label': args.label, 'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'runs': args.runs,
                'forks': args.forks or 5, 'machine': machine()}
-    if 'faults' in only:
-        results['faults_run'] = fault_names or 'all'
     started = time.monotonic()
     base = os.path.join(ROOT, 'benchmarks', 'results',
                         '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'), results['machine']['host'], args.label))
     # (key in the results, whether asked for, how): each part's figures are saved as soon as it ends.
     parts = [('provisioning', 'provisioning' in only, lambda: bench_provisioning(args.runs)),
              ('slowest_tasks', bool(only & {'profile', 'provisioning'}), profile_cold_run)]
-    parts += [('failover_' + p, 'failover' in only, lambda p=p: bench_failover(args.runs, p)) for p in ('standard', 'fast')]
-    parts += [('drill', 'drill' in only, lambda: bench_drill(args.runs))]
-    parts += [('faults_' + p, 'faults' in only, lambda p=p: bench_faults(args.runs, p, fault_names)) for p in ('standard', 'fast')]
-    parts += [('scale', 'scale' in only, lambda: bench_scale(args.runs)),
+    parts += [('faults_%s/%s' % (e, p), 'faults' in only,
+               lambda e=e, p=p: bench_faults(e, p, args.runs, args.heal_runs, fault_names))
+              for e in engines for p in args.profiles.split(',')]
+    parts += [('drill_' + e, 'drill' in only, lambda e=e: bench_drill(e, args.runs)) for e in engines]
+    parts += [('soak', 'soak' in only, lambda: bench_soak(args.soak_minutes)),
+              ('scale', 'scale' in only, lambda: bench_scale(args.runs)),
               ('input_check', 'input_check' in only, lambda: bench_input_check(args.runs))]
     for key, wanted, measure in parts:
         if not wanted:

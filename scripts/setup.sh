@@ -5,8 +5,10 @@
 # what is missing or out of date.
 source "$(dirname "$0")/lib.sh"
 
-# ansible-test sanity skips its shellcheck test when the shellcheck program is missing.
-packages=(podman runc debootstrap containernetworking-plugins iptables catatonit git openssh-client shellcheck)
+# ansible-test sanity skips its shellcheck test when the shellcheck program is missing. The test bed's client is hey,
+# its network split nftables (nft), the benchmark's CPU load stress-ng.
+packages=(podman runc debootstrap containernetworking-plugins iptables catatonit git openssh-client shellcheck
+  hey nftables stress-ng)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")

@@ -1,0 +1,230 @@
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The bound of every figure of every fault of the matrix (testbed/faults.py), for any engine and timer profile.
+
+Each bound starts from the design: a formula of the pair's timers (the engine contract's Timers) and the monitor's
+settings, written next to the reason it holds. The bound the tests assert is that design value or, when it is
+looser, the head room over what the benchmark measured on this machine (benchmarks/reference.json, written by
+`benchmarks/run.py --reference`): 1.5 times the largest value of its runs, and at least that value plus the
+instrument's resolution (0.1 s, one request). So a figure twice its usual value fails (tests/unit/testbed checks that
+every bound is below twice the benchmark's median), and a bound is widened only by a new benchmark run.
+
+Symbols (seconds): A advert (heartbeat's keepalive, VRRP's advert_int), D detect (deadtime, Master_Down_Interval),
+S startup (initdead), H the engine's hand-over budget (Timers.handover); the monitor's I interval, T timeout,
+F fails; W the monitor's window (module_utils/bounds.py: (F + 1) max(I, T) + T + H), Wb its failback; q the client's
+interval (0.1 s: ten hey workers in turn, testbed/faults.py); E the heal: the other node lets the VIP go once it has
+read the preferred node's status (one check, I + T) and seen its announcement, after release_wait (3 s) at the
+latest; B a container's boot until its services run (10 s, measured 3 to 5).
+
+Figures (testbed/faults.py's results): site_back_s, failed_fault, failed_undo, longest_gap_s, longest_gap_undo_s,
+two_holders_max_s, moved_s, back_s. None as a design value means the event must not happen (nothing moves).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import NamedTuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REFERENCE = os.path.join(HERE, '..', 'benchmarks', 'reference.json')
+
+# The client's interval, and the resolution of every time figure.
+Q = 0.1
+BOOT = 10.0
+RELEASE_WAIT = 3.0
+# How much over the benchmark's maximum a bound may be: this factor, and at least one resolution step.
+HEAD_ROOM = 1.5
+COUNTS = ('failed_fault', 'failed_undo')
+
+
+class Design(NamedTuple):
+    figure: str
+    value: float | None
+    reason: str
+
+
+class Bound(NamedTuple):
+    """What a test asserts: figure <= value (value None: the figure is None, the event did not happen)."""
+    figure: str
+    value: float | None
+    design: float | None
+    measured_max: float | None
+    measured_median: float | None
+    reason: str
+
+
+def symbols(timers, monitor):
+    """The symbols above from a Timers record and the monitor's typed settings (hapair_monitor_*)."""
+    interval = float(monitor['hapair_monitor_interval'])
+    timeout = float(monitor['hapair_monitor_timeout'])
+    fails = int(monitor['hapair_monitor_fails'])
+    rises = int(monitor['hapair_monitor_rises'])
+    failback_delay = float(monitor['hapair_monitor_failback_delay'])
+    holddown = float(monitor['hapair_monitor_holddown'])
+    handover = timers.handover
+    window = (fails + 1) * max(interval, timeout) + timeout + handover
+    failback = (rises + 1) * interval + max(failback_delay, holddown) + timeout + handover + 2.0
+    return dict(A=timers.advert, D=timers.detect, S=timers.startup, H=handover, I=interval, T=timeout, F=fails,
+                W=window, Wb=failback, E=interval + timeout + RELEASE_WAIT)
+
+
+def _requests(seconds):
+    """The requests a client asking every Q seconds makes in `seconds`."""
+    return round(seconds / Q)
+
+
+def _moves(after, moved, site_back, why, failback=None, failback_why=''):
+    """The designs of a fault that moves the VIP: to the peer within `moved`, the site back within `site_back`, no
+    two holders, and (when the undo brings the preferred node back) a graceful failback."""
+    designs = [
+        Design('moved_s', moved, 'the VIP on the peer: %s' % why),
+        Design('site_back_s', site_back, 'the site answers through the peer: the VIP moved, plus one request (q)'),
+        Design('longest_gap_s', site_back, 'the one outage is the takeover\'s'),
+        Design('failed_fault', _requests(site_back), 'the requests of that outage'),
+        Design('two_holders_max_s', 0.0, '%s: the old holder gives the VIP up before the peer takes it, or is gone'
+               % after),
+    ]
+    if failback is not None:
+        designs.append(Design('back_s', failback['back'], 'the VIP back on the preferred node alone: %s' % failback_why))
+        designs.append(Design('longest_gap_undo_s', failback['gap'], 'the failback is a graceful hand-over (H + q)'))
+        designs.append(Design('failed_undo', _requests(failback['gap']), 'the requests of that hand-over'))
+    return designs
+
+
+def _nothing_moves(why, site_back=0.0, site_why='no request fails'):
+    return [
+        Design('moved_s', None, 'nothing moves: %s' % why),
+        Design('two_holders_max_s', 0.0, 'nothing moves'),
+        Design('site_back_s', site_back, site_why),
+        Design('failed_fault', _requests(site_back), site_why),
+        Design('failed_undo', 0, 'nothing moved, nothing moves back'),
+        Design('longest_gap_undo_s', 0.0, 'nothing moved, nothing moves back'),
+    ]
+
+
+def _heals(s, what):
+    """A freeze or a split: both nodes held the VIP (the frozen one in a paused kernel; both for real in a split),
+    one holder again within the heal, no second outage."""
+    return [
+        Design('moved_s', s['D'] + s['H'], 'the peer declares the silent holder dead after D and takes over (H)'),
+        Design('two_holders_max_s', 3 + s['A'] + s['E'],
+               '%s lasts D + 3 s; the peer took over D - A to D after it began; both hold it until the other node lets '
+               'go after the %s (E)' % (what, 'thaw' if what == 'the freeze' else 'heal')),
+        Design('longest_gap_undo_s', s['A'] + 1.0, 'no second outage: at most one advert interval and a second '
+                                                     '(issue 20)'),
+        Design('failed_undo', _requests(s['A'] + 1.0), 'the requests of at most that gap'),
+        Design('back_s', s['E'], 'one holder, the preferred node, within the heal (E)'),
+    ]
+
+
+def designs(fault, s):
+    """[Design] of one fault (a name of testbed/faults.py's FAULTS) from the symbols s (symbols())."""
+    q = Q
+    graceful_back = {'back': BOOT + s['S'] + s['H'], 'gap': s['H'] + q}
+    monitor_back = {'back': s['Wb'], 'gap': s['H'] + q}
+    engine_back = {'back': s['S'] + s['H'], 'gap': s['H'] + q}
+    table = {
+        'crash': _moves('the crashed node is gone', s['D'] + s['H'], s['D'] + s['H'] + q,
+                        'the peer hears nothing for D, then takes over (H)', graceful_back,
+                        'the node boots (B), its engine starts (S) and takes it back (H)'),
+        'reboot': _moves('a graceful shutdown stops the engine', s['H'], s['H'] + q,
+                         'the engine hands the VIP over on its way down (H)', graceful_back,
+                         'the node boots (B), its engine starts (S) and takes it back (H)'),
+        'freeze': _heals(s, 'the freeze') + [
+            Design('site_back_s', s['D'] + s['H'] + q, 'the frozen holder answers nothing; the peer takes over after '
+                                                       'D (H), plus one request'),
+            Design('longest_gap_s', s['D'] + s['H'] + q, 'the one outage is the takeover\'s'),
+            Design('failed_fault', _requests(s['D'] + s['H'] + q), 'the requests of that outage')],
+        'split': _heals(s, 'the split') + [
+            Design('site_back_s', 0.0, 'both nodes keep serving: the holder until the peer takes over, then the peer '
+                                       '(its gratuitous ARP)'),
+            Design('longest_gap_s', s['A'] + 1.0, 'no outage during the split; after the heal as above'),
+            Design('failed_fault', 0, 'both nodes keep serving')],
+        'engine_stop': _moves('a stopped engine releases the VIP', s['H'], s['H'] + q,
+                              'the engine hands the VIP over as it stops (H)', engine_back,
+                              'the engine starts (S) and takes it back (H)'),
+        'engine_kill': [
+            Design('two_holders_max_s', 0.0, 'the killed engine\'s node releases the VIP at once (heartbeat: the '
+                                             'ExecStopPost release; keepalived: its VRRP process\'s priority 0 advert)'),
+            Design('site_back_s', s['D'] + s['H'] + q, 'the VIP is on a node again within D + H: the peer takes over '
+                                                       'when it hears nothing, or the engine comes back first'),
+            Design('longest_gap_s', s['D'] + s['H'] + q, 'the one outage is the release\'s'),
+            Design('failed_fault', _requests(s['D'] + s['H'] + q), 'the requests of that outage'),
+            Design('failed_undo', _requests(s['H'] + q), 'at most one graceful hand-over back'),
+            Design('longest_gap_undo_s', s['H'] + q, 'at most one graceful hand-over back')],
+        'apache_stop': _moves('the monitor hands over before anything releases', s['W'], s['W'] + q,
+                              'F failed checks, one more, a look at the peer, the hand-over (W)', monitor_back,
+                              'R good checks, the failback delay or hold-down, the hand-over (Wb)'),
+        'apache_hang': _moves('the monitor hands over before anything releases', s['W'], s['W'] + q,
+                              'F checks that time out (T each), one more, a look at the peer, the hand-over (W)',
+                              monitor_back, 'R good checks, the failback delay or hold-down, the hand-over (Wb)'),
+        'apache_kill': _nothing_moves('systemd restarts Apache (Restart=on-abort) long before F failed checks',
+                                      s['F'] * s['I'], 'Apache is back before the monitor\'s F-th failed check'),
+        'apache_stop_both': _nothing_moves('the monitor hands over only to a healthy peer', 12.0 + 3.0 + q,
+                                           'Apache is down on both nodes for the fault\'s 12 s, then starts (3 s)'),
+        'public_link': _moves('the monitor hands over, or the link down takes the VIP off with it',
+                              min(s['W'], s['D'] + s['H']), min(s['W'], s['D'] + s['H']) + q,
+                              'the ping nodes fail F checks in a row, one more, a look at the peer over the private '
+                              'link, the hand-over (W); or, for an engine whose adverts use that link (keepalived), '
+                              'the peer hears nothing for D and takes over (H): whichever comes first', monitor_back,
+                              'R good checks, the failback delay or hold-down, the hand-over (Wb)'),
+        'private_link': _nothing_moves('the engine still hears its peer on the public link'),
+        'backend_down': _nothing_moves('mod_proxy_balancer sends to the other backend'),
+        'backend_stop': _nothing_moves('mod_proxy_balancer sends to the other backend'),
+    }
+    return table[fault]
+
+
+def load_reference(path=REFERENCE):
+    try:
+        with open(path, encoding='utf-8') as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return {'faults': {}}
+
+
+def head_room(figure, measured_max):
+    """The most a bound may be over the benchmark's largest value."""
+    step = 1 if figure in COUNTS else Q
+    value = max(HEAD_ROOM * measured_max, measured_max + step)
+    return int(value) if figure in COUNTS else round(value, 2)
+
+
+def bounds(fault, engine, profile, timers, monitor, reference=None):
+    """[Bound] of one fault on a pair of `engine` with the timer `profile` (timers: its Timers; monitor: its typed
+    monitor settings); the benchmark's figures from `reference` (load_reference() by default)."""
+    reference = load_reference() if reference is None else reference
+    measured = reference['faults'].get('%s/%s/%s' % (engine, profile, fault), {})
+    result = []
+    for design in designs(fault, symbols(timers, monitor)):
+        figures = measured.get(design.figure) or {}
+        most, middle = figures.get('max'), figures.get('median')
+        value = design.value
+        if value is not None and most is not None:
+            value = min(value, head_room(design.figure, most))
+        if value is not None and design.figure not in COUNTS:
+            value = round(value, 2)
+        result.append(Bound(design.figure, value, design.value, most, middle, design.reason))
+    return result
+
+
+def check(result, bound_list):
+    """The bounds a fault's figures break: ['figure value > bound (reason)']."""
+    broken = []
+    for bound in bound_list:
+        value = result.get(bound.figure)
+        if bound.value is None:
+            if value is not None:
+                broken.append('%s is %s: it must not happen (%s)' % (bound.figure, value, bound.reason))
+        elif value is None:
+            if bound.figure in ('moved_s', 'site_back_s', 'back_s'):
+                broken.append('%s did not happen within the fault (bound %s: %s)' % (bound.figure, bound.value,
+                                                                                     bound.reason))
+        elif value > bound.value:
+            broken.append('%s %s > %s (%s; design %s, benchmark max %s)' % (
+                bound.figure, value, bound.value, bound.reason, bound.design, bound.measured_max))
+    if not result.get('whole_end'):
+        broken.append('the pair was not whole at the end: %s' % '; '.join(result.get('problems_end') or []))
+    return broken
