@@ -24,7 +24,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, role_input
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, render
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
 
@@ -78,7 +78,7 @@ def template_failure(exc, secret):
         return 'it refers to %s, which is not defined' % undefined.group(1)
     if secret:
         return ('the template failed; the reason is not shown because the value is secret. A value with Jinja2 '
-                "syntax ('{{', '{%%', '{#') must not be given literally")
+                "syntax ('{{', '{%', '{#') must not be given literally")
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return first[:300]
 
@@ -169,6 +169,8 @@ class ActionModule(ActionBase):
             # variables, and keeps them nowhere (a registered result can be printed by any later task).
             'secrets': sorted(checked.secrets),
             'errors': [error.to_dict() for error in errors + checked.errors],
+            # The same errors as the sentences users read, for a role that checks its input alone (no pair model).
+            'messages': [render(error) for error in errors + checked.errors],
             'warnings_found': [warning.to_dict() for warning in checked.warnings],
             'invalid': sorted(checked.invalid),
             'facts': facts,

@@ -46,6 +46,7 @@ def test_template_failures_of_a_secret_never_quote_it():
     error = Exception("template error while templating string: unexpected '}'. String: abc{{def}}ghi-secret-part")
     reason = template_failure(error, secret=True)
     assert 'secret-part' not in reason and 'abc' not in reason and 'value is secret' in reason
+    assert "Jinja2 syntax ('{{', '{%', '{#') must not be given literally" in reason, reason
 
 
 def test_template_failures_of_other_variables_say_why():
