@@ -5,9 +5,11 @@
 """The files the roles write hold the typed values: "false" is off, "695" is 695, 26.0 is 26.
 
 Values that Ansible converts when it checks a role's arguments (a boolean or a number given as a string, a whole
-number given as a float, a time given as a float) pass the input check; here the roles' templates are rendered on
-the controller (tests/integration/render.yml) from what the pair model publishes, and the files must hold the
-converted values, identical on both nodes. The fake hosts and their facts are those of test_validation.py.
+number given as a float, a time given as a float) pass the input check; here the roles' templates (heartbeat,
+monitor, apache_balancer, hostnames) are rendered on the controller (tests/integration/render.yml) from what the
+pair model publishes, and the files must hold the converted values, identical on both nodes where the engine needs
+them so. The engine's part of the monitor's files comes from the engine contract, through the published pair. The
+fake hosts and their facts are those of test_validation.py.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import shutil
 
 import pytest
 
-from test_validation import KEY, fact_cache, inventory, run_playbook  # noqa: F401  # pylint: disable=unused-import  # fact_cache is a fixture
+from test_validation import KEY, RENDER, fact_cache, inventory, run_playbook  # noqa: F401  # pylint: disable=unused-import  # fact_cache is a fixture
 
-RENDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'render.yml')
+# What render.yml writes for each host: every template of the roles, and what the input check published.
+FILES = sorted(['ha.cf', 'haresources', 'authkeys', 'monitor.json', 'hapair-monitor.service', 'site.conf', 'ports.conf',
+                'cloud-init.cfg', 'published.json'])
 
 
 @pytest.fixture(scope='module')
@@ -30,11 +34,13 @@ def rendered(fact_cache, tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp('render'))
     out = os.path.join(tmp, 'out')
     data = inventory(every={
-        'heartbeat_auto_failback': 'false',      # a string, as -e heartbeat_auto_failback=false gives it
+        'hapair_auto_failback': 'false',         # a string, as -e hapair_auto_failback=false gives it
         'heartbeat_udpport': '695',
         'hapair_vip_prefix': 26.0,
         'heartbeat_keepalive': 1.5,
         'heartbeat_deadtime': '10000ms',
+        'hapair_monitor_fails': '5',
+        'hapair_monitor_interval': 2,
         'apache_balancer_port': '8080',
         'apache_balancer_healthcheck': 'yes',
     })
@@ -51,21 +57,24 @@ def rendered(fact_cache, tmp_path_factory):
         for name in os.listdir(os.path.join(out, host)):
             with open(os.path.join(out, host, name), encoding='utf-8') as handle:
                 files[host][name] = handle.read()
+    assert all(sorted(files[host]) == FILES for host in files), files.keys()
     return files
 
 
 def test_a_boolean_given_with_dash_e_is_a_boolean(fact_cache, tmp_path):
-    """-e heartbeat_auto_failback=false gives the string "false": ha.cf says off all the same."""
+    """-e hapair_auto_failback=false gives the string "false": ha.cf and the monitor say off all the same."""
     out = str(tmp_path / 'out')
     for host in ('herring', 'haddock'):
         os.makedirs(os.path.join(out, host))
     cache = str(tmp_path / 'cache')
     shutil.copytree(fact_cache, cache)
     run = run_playbook(str(tmp_path), cache, inventory(), playbook=RENDER,
-                       options=('-e', 'render_dir=%s' % out, '-e', 'heartbeat_auto_failback=false'))
+                       options=('-e', 'render_dir=%s' % out, '-e', 'hapair_auto_failback=false'))
     assert run.rc == 0, run.out[-4000:]
     with open(os.path.join(out, 'herring', 'ha.cf'), encoding='utf-8') as handle:
         assert re.search(r'^auto_failback off$', handle.read(), re.M)
+    with open(os.path.join(out, 'herring', 'monitor.json'), encoding='utf-8') as handle:
+        assert json.load(handle)['auto_failback'] is False
 
 
 def test_both_nodes_get_byte_identical_heartbeat_files(rendered):
@@ -110,6 +119,35 @@ def test_the_monitor_settings_name_the_node_its_peer_and_the_private_link_first(
     herring = json.loads(rendered['herring']['monitor.json'])
     haddock = json.loads(rendered['haddock']['monitor.json'])
     assert (herring['node'], herring['peer'], herring['preferred']) == ('loadb1', 'loadb2', 'loadb1')
+    assert (haddock['node'], haddock['peer'], haddock['preferred']) == ('loadb2', 'loadb1', 'loadb1')
     assert herring['peer_addresses'] == ['198.51.100.76', '198.51.100.12']
     assert haddock['peer_addresses'] == ['198.51.100.75', '198.51.100.11']
-    assert herring['auto_failback'] is False and herring['port'] == 8080 and herring['fails'] == 3
+    assert herring['auto_failback'] is False and herring['port'] == 8080
+    assert herring['fails'] == 5 and isinstance(herring['interval'], float) and herring['interval'] == 2.0
+    assert herring['vip_prefix'] == 26 and herring['ping_nodes'] == ['198.51.100.1']
+
+
+def test_the_monitor_gets_the_engines_part_from_the_engine_contract(rendered):
+    """hapair-monitor is engine-neutral: what it runs to hand the VIP over, and what its unit waits for and may write,
+    come from the engine (module_utils/engine_heartbeat.py: monitor_settings) through the published pair."""
+    settings = json.loads(rendered['herring']['monitor.json'])
+    assert settings['engine']['engine'] == 'heartbeat' and settings['engine']['service'] == 'heartbeat'
+    assert settings['engine']['hb_standby'] == '/usr/share/heartbeat/hb_standby'
+    unit = rendered['herring']['hapair-monitor.service']
+    assert re.search(r'^After=network\.target apache2\.service heartbeat\.service$', unit, re.M), unit
+    assert re.findall(r'^ReadWritePaths=(\S+)$', unit, re.M) == ['-/var/lib/heartbeat'], unit
+    assert rendered['herring']['hapair-monitor.service'] == rendered['haddock']['hapair-monitor.service']
+
+
+def test_the_published_pair_holds_the_engine_and_its_timers_in_seconds(rendered):
+    """verify and the drill bound their waits with the pair's timers: keepalive 1.5 (a float) is 1.5 s, deadtime
+    10000ms is 10 s, initdead the standard profile's 20 s."""
+    published = json.loads(rendered['herring']['published.json'])
+    pair = published['hapair_pair']
+    assert pair['engine']['name'] == 'heartbeat' and pair['auto_failback'] is False
+    assert pair['timers']['advert'] == 1.5 and pair['timers']['detect'] == 10 and pair['timers']['startup'] == 20
+    assert pair['timers']['settle'] == 20 + 10 + 10
+    assert published['hapair_input']['heartbeat_keepalive'] == '1500ms'
+    assert published['hapair_input']['hapair_auto_failback'] is False
+    # One pair, one model: both nodes got the same.
+    assert pair == json.loads(rendered['haddock']['published.json'])['hapair_pair']
