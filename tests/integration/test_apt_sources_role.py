@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
-# Copyright: hapair.loadbalancer developers
+# Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Runs the role hapair.loadbalancer.apt_sources for real with ansible-playbook on localhost.
 
 No Ubuntu machine is reachable, so the role works on a temporary copy of the
