@@ -65,6 +65,7 @@ class ActionModule(ActionBase):
         model = pair_model.build(records)
         all_errors = errors + list(model.errors)
         for old, new, where in model.deprecations:
+            # ansible-test's pylint wants the version as a literal: engines.RENAMED_REMOVED_IN (a unit test checks).
             display.deprecated(pair_model.deprecation_message(old, new, where), version='2.0.0',
                                collection_name='hapair.loadbalancer')
         result['errors'] = [render(error) for error in all_errors]

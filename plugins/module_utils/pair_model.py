@@ -454,5 +454,5 @@ def build(records):
 
 def deprecation_message(old, new, hosts):
     """The one deprecation warning of an old variable name."""
-    return '%s is deprecated and will be removed in hapair.loadbalancer 2.0.0: use %s (set for %s).' % (
-        old, new, ', '.join(hosts))
+    return '%s is deprecated and will be removed in hapair.loadbalancer %s: use %s (set for %s).' % (
+        old, engines.RENAMED_REMOVED_IN, new, ', '.join(hosts))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import glob
 import ipaddress
 import os
+import re
 
 import pytest
 import yaml
@@ -198,3 +199,14 @@ def test_a_role_that_needs_the_pair_is_checked_with_the_hapair_role():
     assert checked.entry_points[0] == ('hapair', 'main')
     assert sorted((error.rule, error.variable) for error in checked.errors) == [
         ('grammar', 'hapair_node_name'), ('required', 'hapair_links')], [render(error) for error in checked.errors]
+
+
+def test_the_deprecation_warning_names_the_old_and_new_name_the_release_and_the_hosts():
+    assert pair_model.deprecation_message('heartbeat_timers', 'hapair_timers', ('herring', 'haddock')) == (
+        'heartbeat_timers is deprecated and will be removed in hapair.loadbalancer %s: use hapair_timers (set for '
+        'herring, haddock).' % engines.RENAMED_REMOVED_IN)
+    assert engines.RENAMED_REMOVED_IN == '2.0.0'
+    # The action plugin gives display.deprecated the same release, as a literal (ansible-test's pylint wants one).
+    action = os.path.join(os.path.dirname(os.path.abspath(pair_model.__file__)), '..', 'action', 'pair_model.py')
+    with open(action, encoding='utf-8') as handle:
+        assert re.findall(r"version='([^']*)'", handle.read()) == [engines.RENAMED_REMOVED_IN]
