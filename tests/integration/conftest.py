@@ -14,6 +14,9 @@ directory.
 ``fake_pair_inventory`` writes an inventory of two fake hosts that are both this machine
 (``ansible_connection: local``); the tests only run the site playbook against it with ``--check``
 and with an input that stops it in validation, before any host could change.
+
+``fact_cache`` is the fact cache of the fake hosts of fake_hosts.py (test_validation.py, test_render.py), filled
+once per session.
 """
 
 from __future__ import annotations
@@ -79,6 +82,13 @@ def installed_collection(tmp_path_factory):
     assert sorted(os.listdir(str(collections_path / 'ansible_collections'))) == ['hapair']
     assert sorted(os.listdir(str(collections_path / 'ansible_collections' / 'hapair'))) == ['loadbalancer']
     return InstalledCollection(tarball, collections_path, path, tmp)
+
+
+@pytest.fixture(scope='session')
+def fact_cache(tmp_path_factory):
+    """The fact cache of fake_hosts.py's hosts (its path), written by Ansible itself. Copy it before a run uses it."""
+    import fake_hosts  # pylint: disable=import-outside-toplevel  # only the tests that run playbooks need it
+    return fake_hosts.prime_fact_cache(str(tmp_path_factory.mktemp('facts')))
 
 
 def fake_pair_inventory(path, **pair_vars):
