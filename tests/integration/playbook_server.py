@@ -5,8 +5,8 @@
 """ansible-playbook runs for the validation smoke tests, the render tests and the apt_sources role tests without
 paying, on every run, for Python's start and for importing Ansible: about 0.9 CPU-seconds a run. Measured with
 ansible-core 2.19 on 2026-12-05: the apt_sources role tests (27 runs, one after the other) took 32 CPU-seconds and
-34 s through the server, 57 CPU-seconds and 62 s with an ansible-playbook process per run; the validation smoke tests
-(10 runs) 33-34 CPU-seconds through the server, 41-42 without.
+34 s through the server, 57 CPU-seconds and 62 s with an ansible-playbook process per run; test_validation.py and
+test_render.py (13 runs) 17-18 CPU-seconds through the server, 28-29 without.
 
 A server process, started once with the Python running pytest and the settings shared by every run, imports
 ``ansible.cli.playbook`` and then forks a child per run. The child takes the run's working directory, its own
