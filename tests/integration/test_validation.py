@@ -151,10 +151,11 @@ def assert_stopped_in_the_check(run, phrases):
     assert CHECK_PLAY in run.out and 'TASK [hapair.loadbalancer.hapair : %s]' % CHECK_TASK in run.out, run.out
     assert PROVISION_PLAY not in run.out, run.out
     assert run.recap and all(changed == 0 for changed, _failed in run.recap.values()), run.recap
-    assert_no_secret(run)
+    assert_no_key_and_no_deprecation(run)
 
 
-def assert_no_secret(run):
+def assert_no_key_and_no_deprecation(run):
+    """Neither key shows, nor does any deprecation warning: these inventories use the new names only."""
     for secret in SECRETS:
         assert secret not in run.out, 'the output shows %r' % secret
     assert not run.deprecations(), run.deprecations()
@@ -205,7 +206,7 @@ def test_the_key_never_shows_with_vvv_when_the_check_passes(runs, name):
                for _host, message in run.failures), run.failures
     assert 'TASK [' not in provisioning.split(first)[1], provisioning
     assert all(changed == 0 for changed, _failed in run.recap.values()), run.recap
-    assert_no_secret(run)
+    assert_no_key_and_no_deprecation(run)
 
 
 @pytest.mark.parametrize('name', ['key-differs-vvv'])
@@ -227,7 +228,7 @@ def test_a_role_alone_stops_in_its_own_check(runs, name):
     assert 'TASK [hapair.loadbalancer.hapair : %s]' % CHECK_TASK in run.out, run.out
     assert "Read the state of hapair-monitor's files and service" not in run.out, run.out
     assert run.recap and all(changed == 0 for changed, _failed in run.recap.values()), run.recap
-    assert_no_secret(run)
+    assert_no_key_and_no_deprecation(run)
 
 
 @pytest.mark.parametrize('name', ['extra-vars'])
