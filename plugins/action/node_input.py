@@ -70,6 +70,21 @@ def interface_facts(facts):
     }
 
 
+def decrypted(value):
+    """value with every inline-vaulted string in it (``!vault``) as the plain text it holds. ansible-core 2.16 to
+    2.18 leave such a value an AnsibleVaultEncryptedUnicode when they template it, which is no str (2.19 and later
+    give a str); the class is found by its name, because importing it from 2.19 on is deprecated."""
+    if isinstance(value, str):
+        return value
+    if type(value).__name__ == 'AnsibleVaultEncryptedUnicode':
+        return str(value)
+    if isinstance(value, dict):
+        return dict((key, decrypted(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [decrypted(item) for item in value]
+    return value
+
+
 def template_failure(exc, secret):
     """Why a variable could not be templated, never quoting a secret (nor the template that holds it)."""
     text = str(getattr(exc, 'message', '') or exc)
@@ -141,7 +156,7 @@ class ActionModule(ActionBase):
                 continue
             secret = bool(options.get(renamed.get(name, name), {}).get('no_log'))
             try:
-                value = self._templar.template(task_vars[name])
+                value = decrypted(self._templar.template(task_vars[name]))
             except Exception as exc:  # pylint: disable=broad-exception-caught  # any template error names the variable
                 value = role_input.TemplateFailure(template_failure(exc, secret))
             if name in renamed:

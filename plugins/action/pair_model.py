@@ -17,6 +17,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.hapair.loadbalancer.plugins.action.node_input import decrypted
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import pair_model
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, render
 
@@ -34,7 +35,7 @@ class ActionModule(ActionBase):
         """A host's secret, templated, or None."""
         try:
             value = hostvars[host].get(name)
-            value = self._templar.template(value) if value is not None else None
+            value = decrypted(self._templar.template(value)) if value is not None else None
         except Exception:  # pylint: disable=broad-exception-caught  # node_input reported why, without the value
             return None
         return value if isinstance(value, str) else None
