@@ -11,16 +11,18 @@ and installs it into an empty collections path (conftest.py, ``installed_collect
   CHANGELOG.md, docs) and nothing for developing or testing it (galaxy.yml's build_ignore);
 - from an unrelated temporary directory, with only the installed copy visible to Ansible (nothing from
   the checkout, ~/.ansible or the Python environment), every playbook passes ``--syntax-check`` and
-  the site playbook really runs against two fake hosts on this machine until validation stops it;
+  the site playbook really runs against two fake hosts on this machine (conftest.py's fake pair, valid but
+  for one input) until validation stops it on that input, and on nothing else;
 - ``ansible-doc`` shows complete documentation for every module, filter and test plugin and role of the
   installed copy, and its filter and test plugins are exactly those the checkout documents (a plugin removed from
   the checkout is gone; the collection has no test plugins at present).
 
 SAFETY: the site playbook runs here against this very machine (``ansible_connection: local``), as root
-on a test machine. Two things keep it from changing anything: one input is deliberately bad, so the
-validation play stops every host before the first task that could change something, and the run is
+on a test machine. Three things keep it from changing anything: one input is deliberately bad, so the
+validation play stops every host before the first task that could change something; the run is
 ALWAYS made with ``--check`` as well, so that even if validation let it through, no task would change
-this machine.
+this machine; and ``ansible_python_interpreter`` is ``/bin/false`` (the facts come from a fact cache), so no
+module can run on it.
 
 Takes about 15 seconds.
 """
@@ -31,14 +33,17 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
+import types
 
 import pytest
 import yaml
 
 from conftest import REPO, fake_pair_inventory, galaxy_version, hermetic_env, tool
+from fake_hosts import Run
 
 ROLES = sorted(os.path.basename(path) for path in glob.glob(os.path.join(REPO, 'roles', '*')) if os.path.isdir(path))
 PLAYBOOKS = sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(REPO, 'playbooks', '*.yml')))
@@ -57,10 +62,10 @@ FORBIDDEN_TOP = ('tests', 'molecule', 'benchmarks', 'testbed', 'scripts', 'build
 FORBIDDEN_ANYWHERE = ('__pycache__', '.git', '.pytest_cache', '.mypy_cache', '.tox', '.ansible')
 FORBIDDEN_SUFFIXES = ('.pyc', '.pyo', '.retry', '.tar.gz', '.orig', '.rej', '~')
 
-# The deliberate bad input of the real run, and what validation must say about it: a node name that is
-# no hostname. The hapair role checks it first, before anything that depends on this machine's network.
+# The deliberate bad input of the real run, the only one, and what validation must say about it: a node name that is
+# no hostname.
 BAD_NODE_NAME = 'lb_2!'
-BAD_NODE_NAME_MESSAGE = "Host lb2: hapair_node_name 'lb_2!' is not a valid hostname"
+BAD_NODE_NAME_MESSAGE = "Host haddock: hapair_node_name 'lb_2!' is not a valid hostname"
 # Paths of the checkout that must never show up in a run (the virtual environment running it may).
 CHECKOUT_PATH = re.compile(re.escape(REPO + os.sep) + r'(?!\.venv' + re.escape(os.sep) + ')')
 
@@ -72,12 +77,14 @@ def members(installed_collection):
 
 
 @pytest.fixture(scope='module')
-def run(installed_collection, tmp_path_factory):
-    """Run an Ansible command from an unrelated, empty directory that sees only the installed collection."""
+def run(installed_collection, tmp_path_factory, fact_cache):
+    """Run an Ansible command from an unrelated, empty directory that sees only the installed collection (and the
+    fake hosts' facts)."""
     tmp_path = tmp_path_factory.mktemp('run')
     workdir = tmp_path / 'elsewhere'
     workdir.mkdir()
-    env = hermetic_env(tmp_path, installed_collection.collections_path)
+    shutil.copytree(fact_cache, str(tmp_path / 'facts'))
+    env = hermetic_env(tmp_path, installed_collection.collections_path, facts=tmp_path / 'facts')
 
     def _run(*command, **kwargs):
         proc = subprocess.run([tool(command[0])] + list(command[1:]), cwd=str(workdir), env=env, check=False,
@@ -173,24 +180,30 @@ def test_playbook_syntax_from_elsewhere(run, playbook):
 def test_site_playbook_runs_from_elsewhere_and_stops_in_validation(run, installed_collection):
     """The real site playbook from the installed tarball; one bad input; ALWAYS --check (see the module docstring)."""
     inventory = fake_pair_inventory(run.workdir / 'bad-node-name.yml')
-    # The bad input, for lb2 only (extra vars would set it for both hosts).
+    # The bad input, for haddock only (extra vars would set it for both hosts).
     with open(str(inventory)) as handle:
         data = yaml.safe_load(handle)
-    data['loadbalancers']['hosts']['lb2']['hapair_node_name'] = BAD_NODE_NAME
+    data['loadbalancers']['hosts']['haddock']['hapair_node_name'] = BAD_NODE_NAME
     with open(str(inventory), 'w') as handle:
         yaml.safe_dump(data, handle)
-    proc = run('ansible-playbook', 'hapair.loadbalancer.site', '-i', str(inventory), '--check', '--diff')
+    # -vv: every task's path ("task path: ..."), with every release of ansible-core.
+    proc = run('ansible-playbook', 'hapair.loadbalancer.site', '-i', str(inventory), '--check', '--diff', '-vv')
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2, out
-    assert BAD_NODE_NAME_MESSAGE in out, out
+    # The bad input, and nothing else, stopped the run.
+    messages = Run(types.SimpleNamespace(returncode=proc.returncode, stdout=proc.stdout), None).messages
+    assert len(messages) == 1 and messages[0].startswith(BAD_NODE_NAME_MESSAGE), messages
     # The pair model of the installed copy checked both hosts; the run stopped in the validation play.
-    assert re.search(r'included: hapair\.loadbalancer\.hapair for (lb1, lb2|lb2, lb1)', out), out
+    checked = re.search(r"^TASK \[hapair\.loadbalancer\.hapair : Read and type this host's input from the argument specs\]"
+                        r".*?\n\n", out, re.M | re.S)
+    assert checked and sorted(re.findall(r'^ok: \[(\w+)\]', checked.group(0), re.M)) == ['haddock', 'herring'], out
     assert 'PLAY [Provision the load-balancer pairs]' not in out, out
-    recap = dict(re.findall(r'^(lb[12])\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M))
-    assert recap == {'lb1': '0', 'lb2': '0'}, out
-    # The error points into the installed copy.
-    origins = re.findall(r'^Origin: (\S+?):\d+', out, re.M)
-    assert origins and all(origin.startswith(str(installed_collection.path) + os.sep) for origin in origins), origins
+    recap = dict(re.findall(r'^(herring|haddock)\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M))
+    assert recap == {'herring': '0', 'haddock': '0'}, out
+    # Every task came from the installed copy, the failed one from the hapair role's check.
+    paths = re.findall(r'^task path: (\S+?):\d+$', out, re.M)
+    assert paths and all(path.startswith(str(installed_collection.path) + os.sep) for path in paths), paths
+    assert paths[-1] == str(installed_collection.path / 'roles' / 'hapair' / 'tasks' / 'check.yml'), paths
 
 
 @pytest.fixture(scope='module')
