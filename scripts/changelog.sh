@@ -87,11 +87,14 @@ else
 fi
 
 step "antsibull-changelog release --version $version --date $date"
-# --update-existing: the release may be in changelog.yaml already; --reload-plugins --refresh: take the
-# plugins, their descriptions and every fragment as they are now (edited and removed fragments too).
+# --update-existing: the release may be in changelog.yaml already; --reload-plugins --refresh-plugins
+# prevent-removal --refresh-fragments: take the plugins, their descriptions and every fragment as they are now
+# (edited and removed fragments too), but keep in each release the plugins it shipped that are gone since (a
+# removal is the later release's news, in its fragments).
 # Updating a release whose summary fragment it already took makes antsibull-changelog warn that there is
 # no summary; there is one.
-(cd "$copy" && antsibull-changelog release --version "$version" --date "$date" --update-existing --reload-plugins --refresh 2>&1) |
+(cd "$copy" && antsibull-changelog release --version "$version" --date "$date" --update-existing --reload-plugins \
+  --refresh-plugins prevent-removal --refresh-fragments 2>&1) |
   { grep -v "Found no release_summary section" || true; }
 
 status=0

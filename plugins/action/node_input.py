@@ -24,7 +24,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, role_input
-from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, render
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
 
@@ -100,6 +100,21 @@ def interface_facts(facts, connection=None):
     return result
 
 
+def decrypted(value):
+    """value with every inline-vaulted string in it (``!vault``) as the plain text it holds. ansible-core 2.16 to
+    2.18 leave such a value an AnsibleVaultEncryptedUnicode when they template it, which is no str (2.19 and later
+    give a str); the class is found by its name, because importing it from 2.19 on is deprecated."""
+    if isinstance(value, str):
+        return value
+    if type(value).__name__ == 'AnsibleVaultEncryptedUnicode':
+        return str(value)
+    if isinstance(value, dict):
+        return dict((key, decrypted(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [decrypted(item) for item in value]
+    return value
+
+
 def template_failure(exc, secret):
     """Why a variable could not be templated, never quoting a secret (nor the template that holds it)."""
     text = str(getattr(exc, 'message', '') or exc)
@@ -108,7 +123,7 @@ def template_failure(exc, secret):
         return 'it refers to %s, which is not defined' % undefined.group(1)
     if secret:
         return ('the template failed; the reason is not shown because the value is secret. A value with Jinja2 '
-                "syntax ('{{', '{%%', '{#') must not be given literally")
+                "syntax ('{{', '{%', '{#') must not be given literally")
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return first[:300]
 
@@ -183,7 +198,7 @@ class ActionModule(ActionBase):
                 continue
             secret = bool(options.get(renamed.get(name, name), {}).get('no_log'))
             try:
-                value = self._templar.template(task_vars[name])
+                value = decrypted(self._templar.template(task_vars[name]))
             except Exception as exc:  # pylint: disable=broad-exception-caught  # any template error names the variable
                 value = role_input.TemplateFailure(template_failure(exc, secret))
             if name in renamed:
@@ -211,6 +226,8 @@ class ActionModule(ActionBase):
             # variables, and keeps them nowhere (a registered result can be printed by any later task).
             'secrets': sorted(checked.secrets),
             'errors': [error.to_dict() for error in errors + checked.errors],
+            # The same errors as the sentences users read, for a role that checks its input alone (no pair model).
+            'messages': [render(error) for error in errors + checked.errors],
             'warnings_found': [warning.to_dict() for warning in checked.warnings],
             'invalid': sorted(checked.invalid),
             'facts': facts,

@@ -18,7 +18,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.hapair.loadbalancer.plugins.action.node_input import extra_vars, template_failure
+from ansible_collections.hapair.loadbalancer.plugins.action.node_input import decrypted, extra_vars, template_failure
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import pair_model
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.errors import InputError, render
 from ansible_collections.hapair.loadbalancer.plugins.module_utils.host_input import TemplateFailure
@@ -79,7 +79,7 @@ class ActionModule(ActionBase):
         """A host's secret, templated, or None."""
         try:
             value = hostvars[host].get(name)
-            value = self._templar.template(value) if value is not None else None
+            value = decrypted(self._templar.template(value)) if value is not None else None
         except Exception:  # pylint: disable=broad-exception-caught  # node_input reported why, without the value
             return None
         return value if isinstance(value, str) else None
@@ -118,6 +118,7 @@ class ActionModule(ActionBase):
         model = pair_model.build(records, outside)
         all_errors = errors + list(model.errors)
         for old, new, where in model.deprecations:
+            # ansible-test's pylint wants the version as a literal: engines.RENAMED_REMOVED_IN (a unit test checks).
             display.deprecated(pair_model.deprecation_message(old, new, where), version='2.0.0',
                                collection_name='hapair.loadbalancer')
         result['errors'] = [render(error) for error in all_errors]

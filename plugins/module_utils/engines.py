@@ -15,6 +15,9 @@ from ansible_collections.hapair.loadbalancer.plugins.module_utils.engine_keepali
 ENGINES = dict((engine.name, engine) for engine in (Heartbeat(), Keepalived()))
 NAMES = tuple(ENGINES)
 DEFAULT = 'heartbeat'
+# The release of the collection that removes the engines' old variable names and entry points (renamed(),
+# renamed_entry_points()); until then they work, with a deprecation warning.
+RENAMED_REMOVED_IN = '2.0.0'
 
 
 def get(name):

@@ -658,5 +658,5 @@ def build(records, outside=()):
 
 def deprecation_message(old, new, hosts):
     """The one deprecation warning of an old variable name."""
-    return '%s is deprecated and will be removed in hapair.loadbalancer 2.0.0: use %s (set for %s).' % (
-        old, new, ', '.join(hosts))
+    return '%s is deprecated and will be removed in hapair.loadbalancer %s: use %s (set for %s).' % (
+        old, engines.RENAMED_REMOVED_IN, new, ', '.join(hosts))

@@ -34,6 +34,9 @@ __all__ = ['MISSING', 'TemplateFailure', 'ROLES', 'check_host', 'parse_entry_poi
 ROLES = ('hapair', 'hostnames', 'apt_sources', 'apache_balancer') + engines.roles() + ('monitor', 'verify', 'drill')
 # In hapair_roles, the engine role of the host's pair (hapair_engine).
 ENGINE = 'engine'
+# Roles that check their input alone when they run on their own (tasks/validate.yml): they need no pair, so the hapair
+# role's input (node name, links, VIP) is not checked with theirs.
+ALONE_ROLES = ('apt_sources', 'apache_balancer')
 # Roles whose every variable of the main entry point must agree across a pair (both nodes judge the pair alike).
 PAIR_LEVEL_ROLES = ('monitor',)
 # The hapair role's variables that must agree across a pair: the VIP is one, the engine is one.
@@ -544,14 +547,17 @@ def check_host(host, specs, entry_points, raw, context):
 
     specs: {role: the argument_specs mapping of roles/ROLE/meta/argument_specs.yml}.
     entry_points: [(role, entry point)] from parse_entry_points(); (ENGINE, ep) is resolved from the host's
-      hapair_engine (typed first, with the hapair role).
+      hapair_engine (typed first, with the hapair role). The hapair role's main entry point is checked too, first,
+      unless every entry point is of a role in ALONE_ROLES.
     raw: {variable: templated value or TemplateFailure} of the variables that are set for the host.
     context: {facts: {...}, set: [variables set for the host]}.
     Returns a HostInput.
     """
     host_input = HostInput(host, context)
     wanted = list(entry_points)
-    if ('hapair', 'main') not in wanted:
+    # The pair model needs the hapair role's input, and an engine entry point its hapair_engine; the roles that need no
+    # pair are checked without it.
+    if ('hapair', 'main') not in wanted and any(role not in ALONE_ROLES for role, _entry_point in wanted):
         wanted.insert(0, ('hapair', 'main'))
     wanted.sort(key=lambda ep: ep != ('hapair', 'main'))
     resolved = []

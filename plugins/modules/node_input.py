@@ -77,6 +77,13 @@ errors:
   returned: always
   type: list
   elements: dict
+messages:
+  description:
+    - 'The same errors as the sentences users read (C(Host HOST: ...)), in the same order; a role that checks its input
+      alone, without M(hapair.loadbalancer.pair_model), fails with them.'
+  returned: always
+  type: list
+  elements: str
 warnings_found:
   description: What is valid but worth a word, such as no ping node for the monitor, as C(errors).
   returned: always

@@ -11,9 +11,12 @@ no ansible.cfg, no collections from the checkout (playbooks/collections), from ~
 Python environment (the ``ansible`` package's collections), Ansible's own files in the temporary
 directory.
 
-``fake_pair_inventory`` writes an inventory of two fake hosts that are both this machine
-(``ansible_connection: local``); the tests only run the site playbook against it with ``--check``
-and with an input that stops it in validation, before any host could change.
+``fact_cache`` is the fact cache of the fake hosts of fake_hosts.py (herring and haddock, one pair, and cod and
+ling), filled once per session; ``hermetic_env(..., facts=COPY)`` makes Ansible read the facts from a copy of it and
+gather none. ``fake_pair_inventory`` writes an inventory of herring and haddock with valid input for every role:
+both are this machine (``ansible_connection: local``) with ``ansible_python_interpreter: /bin/false``, so no module
+can run on them; the tests only run the site playbook against it with ``--check`` and with one bad input that stops
+it in validation, before any host could change.
 """
 
 from __future__ import annotations
@@ -43,8 +46,9 @@ def galaxy_version():
         return str(yaml.safe_load(handle)['version'])
 
 
-def hermetic_env(tmp, collections_path):
-    """os.environ without any ANSIBLE_* setting, plus settings that see nothing but collections_path."""
+def hermetic_env(tmp, collections_path, facts=None):
+    """os.environ without any ANSIBLE_* setting, plus settings that see nothing but collections_path; with facts (a
+    copy of the fixture fact_cache), the facts come from there and nothing gathers any."""
     env = {key: value for key, value in os.environ.items() if not key.startswith('ANSIBLE_')}
     home = os.path.join(str(tmp), 'ansible-home')
     env.update({
@@ -60,6 +64,12 @@ def hermetic_env(tmp, collections_path):
         'ANSIBLE_RETRY_FILES_ENABLED': 'false',
         'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.default',
     })
+    if facts:
+        env.update({
+            'ANSIBLE_GATHERING': 'explicit',
+            'ANSIBLE_CACHE_PLUGIN': 'ansible.builtin.jsonfile',
+            'ANSIBLE_CACHE_PLUGIN_CONNECTION': str(facts),
+        })
     return env
 
 
@@ -68,7 +78,7 @@ def installed_collection(tmp_path_factory):
     """The collection built by scripts/build-collection.sh and installed into an empty collections path."""
     tmp = tmp_path_factory.mktemp('collection')
     proc = subprocess.run(['bash', BUILD_SCRIPT, str(tmp / 'build')], cwd=REPO, check=False, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+                          stderr=subprocess.STDOUT, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout
     tarball = proc.stdout.strip().splitlines()[-1]
     assert tarball == str(tmp / 'build' / ('hapair-loadbalancer-%s.tar.gz' % galaxy_version())), proc.stdout
@@ -81,34 +91,24 @@ def installed_collection(tmp_path_factory):
     return InstalledCollection(tarball, collections_path, path, tmp)
 
 
-def fake_pair_inventory(path, **pair_vars):
-    """Two fake load balancers, lb1 and lb2, that are both this machine.
+@pytest.fixture(scope='session')
+def fact_cache(tmp_path_factory):
+    """The fact cache of fake_hosts.py's hosts (its path), written by Ansible itself. Copy it before a run uses it."""
+    import fake_hosts  # pylint: disable=import-outside-toplevel  # only the tests that run playbooks need it
+    return fake_hosts.prime_fact_cache(str(tmp_path_factory.mktemp('facts')))
 
-    Every input is valid (links on lo, a VIP on lo's subnet, one backend) unless pair_vars overrides it;
-    a value of None leaves the variable out. Nothing is ever sent to these addresses: the tests stop the
-    site playbook in validation.
-    """
-    group_vars = {
-        'ansible_connection': 'local',
-        'ansible_python_interpreter': '{{ ansible_playbook_python }}',
-        'hapair_vip': '127.0.0.10',
-        'hapair_vip_prefix': 8,
-        'hapair_vip_interface': 'lo',
-        'apache_balancer_members': ['http://198.51.100.21:8080'],
-        'heartbeat_auth_key': '6f1ee1c5a4b0e3d2c7f8a9b0c1d2e3f4',
-    }
-    group_vars.update(pair_vars)
-    group_vars = {key: value for key, value in group_vars.items() if value is not None}
-    inventory = {
-        'loadbalancers': {
-            'hosts': {
-                'lb1': {'hapair_links': [{'interface': 'lo', 'address': '127.0.0.11'}]},
-                'lb2': {'hapair_links': [{'interface': 'lo', 'address': '127.0.0.12'}]},
-            },
-            'vars': group_vars,
-        },
-    }
+
+def fake_pair_inventory(path, **pair_vars):
+    """The pair herring and haddock of fake_hosts.py, with valid input for every role unless pair_vars overrides it
+    (a value of None leaves the variable out); their facts are in the fixture fact_cache. Nothing is ever sent to
+    their addresses: the tests stop the site playbook in validation, and no module can run on them."""
+    import fake_hosts  # pylint: disable=import-outside-toplevel  # only the tests that run playbooks need it
+    hosts = fake_hosts.inventory()['all']['children']['loadbalancers']['hosts']
+    for variables in hosts.values():
+        variables.update(pair_vars)
+        for name in [name for name, value in variables.items() if value is None]:
+            del variables[name]
     with open(str(path), 'w') as handle:
         handle.write('---\n')
-        yaml.dump(inventory, handle, default_flow_style=False)
+        yaml.dump({'loadbalancers': {'hosts': hosts}}, handle, default_flow_style=False)
     return path

@@ -1,25 +1,30 @@
 # -*- coding: utf-8 -*-
-# Copyright: hapair.loadbalancer developers
+# Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ansible-playbook runs for the validation suite and the apt_sources role tests without paying, on every run, for
-Python's start and for importing Ansible (about 0.7 of the 2 CPU-seconds of a run that stops in validation).
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""ansible-playbook runs for the validation smoke tests, the render tests and the apt_sources role tests without
+paying, on every run, for Python's start and for importing Ansible: about 0.9 CPU-seconds a run. Measured with
+ansible-core 2.19 on 2026-12-05: the apt_sources role tests (27 runs, one after the other) took 32 CPU-seconds and
+34 s through the server, 57 CPU-seconds and 62 s with an ansible-playbook process per run; test_validation.py and
+test_render.py (13 runs) 17-18 CPU-seconds through the server, 28-29 without.
 
 A server process, started once with the Python running pytest and the settings shared by every run, imports
 ``ansible.cli.playbook`` and then forks a child per run. The child takes the run's working directory, its own
 settings, its arguments and an output file, calls ansible-playbook's own entry point (``ansible.cli.playbook.main``,
 what the ``ansible-playbook`` command calls) and leaves with its exit status.
 
-What a child may not share with its siblings: anything Ansible fixes when it is imported. Of the settings the tests
-vary per run, only the fact cache's path is one, and Ansible reads it when the cache plugin starts, in the child;
+What a child may not share with its siblings: anything Ansible fixes when it is imported (its configuration, such as
+ANSIBLE_DEPRECATION_WARNINGS, is read then: it is the server's). Of the settings the tests vary per run, only the
+fact cache's path is one, and Ansible reads it when the cache plugin starts, in the child;
 the local temporary directory (DEFAULT_LOCAL_TMP) is made at import, so the children share the server's, and leave
 with ``os._exit``: ansible-core removes that directory at exit, which would pull it from under the other children.
 
 Each child also writes down the modules it imported that the server had not (the plugins, the executor, the parts
 of the standard library a run needs), and the server imports them when it has ended, so the children after it find
-them imported: the validation suite with ansible-core 2.21 took 98-105 CPU-seconds of the machine with this,
-112-122 without (2.16: 86, 90). Only modules that import by name: not the collections' (``ansible_collections.*``,
-which need the collection loader that each run sets up) nor plugins Ansible loads from a file under a name of its
-own; a name that does not import is left to the children.
+them imported: the validation suite of that time (51 runs) with ansible-core 2.21 took 98-105 CPU-seconds of the
+machine with this, 112-122 without (2.16: 86, 90). Only modules that import by name: not the collections'
+(``ansible_collections.*``, which need the collection loader that each run sets up) nor plugins Ansible loads from a
+file under a name of its own; a name that does not import is left to the children.
 
 Protocol (one JSON object per line): request ``{"id", "argv", "cwd", "env", "out"}`` on the server's stdin; answer
 ``{"id", "rc"}`` on its stdout once the child has ended. The server ends when its stdin closes.

@@ -22,7 +22,7 @@ from conftest import REPO, galaxy_version, tool
 
 def _run(command):
     return subprocess.run(command, cwd=REPO, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=300)
+                          text=True, timeout=300)
 
 
 def test_changelog_yaml_is_valid_and_holds_this_version():

@@ -11,15 +11,18 @@ and installs it into an empty collections path (conftest.py, ``installed_collect
   CHANGELOG.md, docs) and nothing for developing or testing it (galaxy.yml's build_ignore);
 - from an unrelated temporary directory, with only the installed copy visible to Ansible (nothing from
   the checkout, ~/.ansible or the Python environment), every playbook passes ``--syntax-check`` and
-  the site playbook really runs against two fake hosts on this machine until validation stops it;
-- ``ansible-doc`` shows complete documentation for every module, filter, test and role of the installed
-  copy.
+  the site playbook really runs against two fake hosts on this machine (conftest.py's fake pair, valid but
+  for one input) until validation stops it on that input, and on nothing else;
+- ``ansible-doc`` shows complete documentation for every module, filter and test plugin and role of the
+  installed copy, and its filter and test plugins are exactly those the checkout documents (a plugin removed from
+  the checkout is gone; the collection has no test plugins at present).
 
 SAFETY: the site playbook runs here against this very machine (``ansible_connection: local``), as root
-on a test machine. Two things keep it from changing anything: one input is deliberately bad, so the
-validation play stops every host before the first task that could change something, and the run is
+on a test machine. Three things keep it from changing anything: one input is deliberately bad, so the
+validation play stops every host before the first task that could change something; the run is
 ALWAYS made with ``--check`` as well, so that even if validation let it through, no task would change
-this machine.
+this machine; and ``ansible_python_interpreter`` is ``/bin/false`` (the facts come from a fact cache), so no
+module can run on it.
 
 Takes about 15 seconds.
 """
@@ -30,12 +33,15 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
+import types
 
 import pytest
 import yaml
+from fake_hosts import Run
 
 from conftest import REPO, fake_pair_inventory, galaxy_version, hermetic_env, tool
 
@@ -43,6 +49,11 @@ ROLES = sorted(os.path.basename(path) for path in glob.glob(os.path.join(REPO, '
 PLAYBOOKS = sorted(os.path.splitext(os.path.basename(path))[0] for path in glob.glob(os.path.join(REPO, 'playbooks', '*.yml')))
 MODULES = sorted(os.path.splitext(os.path.basename(path))[0]
                  for path in glob.glob(os.path.join(REPO, 'plugins', 'modules', '*.py')) if not path.endswith('__init__.py'))
+# Filter and test plugins: each documented in a .yml file of its own next to the Python file that exports it.
+JINJA_KINDS = ('filter', 'test')
+JINJA_PLUGINS = dict((kind, sorted(os.path.splitext(os.path.basename(path))[0]
+                                   for path in glob.glob(os.path.join(REPO, 'plugins', kind, '*.yml'))))
+                     for kind in JINJA_KINDS)
 
 # Paths (relative to the collection root) that must never be in the tarball: development and test files,
 # the build output, the symlink back to the checkout in playbooks/collections, and caches anywhere.
@@ -51,10 +62,10 @@ FORBIDDEN_TOP = ('tests', 'molecule', 'benchmarks', 'testbed', 'scripts', 'build
 FORBIDDEN_ANYWHERE = ('__pycache__', '.git', '.pytest_cache', '.mypy_cache', '.tox', '.ansible')
 FORBIDDEN_SUFFIXES = ('.pyc', '.pyo', '.retry', '.tar.gz', '.orig', '.rej', '~')
 
-# The deliberate bad input of the real run, and what validation must say about it: a node name that is
-# no hostname. The hapair role checks it first, before anything that depends on this machine's network.
+# The deliberate bad input of the real run, the only one, and what validation must say about it: a node name that is
+# no hostname.
 BAD_NODE_NAME = 'lb_2!'
-BAD_NODE_NAME_MESSAGE = "Host lb2: hapair_node_name 'lb_2!' is not a valid hostname"
+BAD_NODE_NAME_MESSAGE = "Host haddock: hapair_node_name 'lb_2!' is not a valid hostname"
 # Paths of the checkout that must never show up in a run (the virtual environment running it may).
 CHECKOUT_PATH = re.compile(re.escape(REPO + os.sep) + r'(?!\.venv' + re.escape(os.sep) + ')')
 
@@ -66,16 +77,18 @@ def members(installed_collection):
 
 
 @pytest.fixture(scope='module')
-def run(installed_collection, tmp_path_factory):
-    """Run an Ansible command from an unrelated, empty directory that sees only the installed collection."""
+def run(installed_collection, tmp_path_factory, fact_cache):
+    """Run an Ansible command from an unrelated, empty directory that sees only the installed collection (and the
+    fake hosts' facts)."""
     tmp_path = tmp_path_factory.mktemp('run')
     workdir = tmp_path / 'elsewhere'
     workdir.mkdir()
-    env = hermetic_env(tmp_path, installed_collection.collections_path)
+    shutil.copytree(fact_cache, str(tmp_path / 'facts'))
+    env = hermetic_env(tmp_path, installed_collection.collections_path, facts=tmp_path / 'facts')
 
     def _run(*command, **kwargs):
         proc = subprocess.run([tool(command[0])] + list(command[1:]), cwd=str(workdir), env=env, check=False,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              capture_output=True, text=True,
                               timeout=kwargs.get('timeout', 300))
         # Whatever ran came from the installed copy, never from the checkout.
         assert not CHECKOUT_PATH.search(proc.stdout + proc.stderr), proc.stdout + proc.stderr
@@ -167,24 +180,30 @@ def test_playbook_syntax_from_elsewhere(run, playbook):
 def test_site_playbook_runs_from_elsewhere_and_stops_in_validation(run, installed_collection):
     """The real site playbook from the installed tarball; one bad input; ALWAYS --check (see the module docstring)."""
     inventory = fake_pair_inventory(run.workdir / 'bad-node-name.yml')
-    # The bad input, for lb2 only (extra vars would set it for both hosts).
+    # The bad input, for haddock only (extra vars would set it for both hosts).
     with open(str(inventory)) as handle:
         data = yaml.safe_load(handle)
-    data['loadbalancers']['hosts']['lb2']['hapair_node_name'] = BAD_NODE_NAME
+    data['loadbalancers']['hosts']['haddock']['hapair_node_name'] = BAD_NODE_NAME
     with open(str(inventory), 'w') as handle:
         yaml.safe_dump(data, handle)
-    proc = run('ansible-playbook', 'hapair.loadbalancer.site', '-i', str(inventory), '--check', '--diff')
+    # -vv: every task's path ("task path: ..."), with every release of ansible-core.
+    proc = run('ansible-playbook', 'hapair.loadbalancer.site', '-i', str(inventory), '--check', '--diff', '-vv')
     out = proc.stdout + proc.stderr
     assert proc.returncode == 2, out
-    assert BAD_NODE_NAME_MESSAGE in out, out
+    # The bad input, and nothing else, stopped the run.
+    messages = Run(types.SimpleNamespace(returncode=proc.returncode, stdout=proc.stdout), None).messages
+    assert len(messages) == 1 and messages[0].startswith(BAD_NODE_NAME_MESSAGE), messages
     # The pair model of the installed copy checked both hosts; the run stopped in the validation play.
-    assert re.search(r'included: hapair\.loadbalancer\.hapair for (lb1, lb2|lb2, lb1)', out), out
+    checked = re.search(r"^TASK \[hapair\.loadbalancer\.hapair : Read and type this host's input from the argument specs\]"
+                        r".*?\n\n", out, re.M | re.S)
+    assert checked and sorted(re.findall(r'^ok: \[(\w+)\]', checked.group(0), re.M)) == ['haddock', 'herring'], out
     assert 'PLAY [Provision the load-balancer pairs]' not in out, out
-    recap = dict(re.findall(r'^(lb[12])\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M))
-    assert recap == {'lb1': '0', 'lb2': '0'}, out
-    # The error points into the installed copy.
-    origins = re.findall(r'^Origin: (\S+?):\d+', out, re.M)
-    assert origins and all(origin.startswith(str(installed_collection.path) + os.sep) for origin in origins), origins
+    recap = dict(re.findall(r'^(herring|haddock)\s*:\s*ok=\d+\s+changed=(\d+)', out, re.M))
+    assert recap == {'herring': '0', 'haddock': '0'}, out
+    # Every task came from the installed copy, the failed one from the hapair role's check.
+    paths = re.findall(r'^task path: (\S+?):\d+$', out, re.M)
+    assert paths and all(path.startswith(str(installed_collection.path) + os.sep) for path in paths), paths
+    assert paths[-1] == str(installed_collection.path / 'roles' / 'hapair' / 'tasks' / 'check.yml'), paths
 
 
 @pytest.fixture(scope='module')
@@ -200,6 +219,9 @@ def docs(run):
         names[kind] = sorted(json.loads(proc.stdout))
     found = {}
     for kind, wanted in names.items():
+        if not wanted:  # (the collection has no test plugins)
+            found[kind] = {}
+            continue
         proc = run('ansible-doc', '-t', kind, '--json', *wanted)
         assert proc.returncode == 0, proc.stderr
         found[kind] = json.loads(proc.stdout)
@@ -280,17 +302,24 @@ print(json.dumps(sorted(names)))
 '''
     env = hermetic_env(installed_collection.tmp, installed_collection.collections_path)
     proc = subprocess.run([sys.executable, '-c', code, str(installed_collection.collections_path), kind], env=env,
-                          check=False, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                          check=False, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return ['hapair.loadbalancer.' + name for name in json.loads(proc.stdout)]
 
 
-@pytest.mark.parametrize('kind', ['filter', 'test'])
-def test_filter_and_test_plugin_documentation(docs, installed_collection, kind):
-    exported = _exported_plugins(installed_collection, kind)
-    assert exported, 'no %s plugins found' % kind
-    assert sorted(docs[kind]) == exported, 'every %s plugin needs its documentation (.yml next to it)' % kind
-    for name in exported:
+@pytest.mark.parametrize('kind', JINJA_KINDS)
+def test_the_installed_filter_and_test_plugins_are_the_checkouts(docs, installed_collection, kind):
+    """What the installed copy exports and documents is what the checkout documents: nothing missing, and nothing
+    removed from the checkout left behind."""
+    expected = ['hapair.loadbalancer.' + name for name in JINJA_PLUGINS[kind]]
+    assert _exported_plugins(installed_collection, kind) == expected, 'every %s plugin needs its documentation (.yml)' % kind
+    assert sorted(docs[kind]) == expected
+
+
+@pytest.mark.parametrize('kind', [kind for kind in JINJA_KINDS if JINJA_PLUGINS[kind]])
+def test_filter_and_test_plugin_documentation(docs, kind):
+    assert docs[kind], 'no %s plugins found' % kind
+    for name in sorted(docs[kind]):
         _check_plugin_doc(docs[kind][name], name)
 
 

@@ -10,11 +10,13 @@
   runtime here).
 - ansible-runner, with process isolation off (no container), runs hapair.loadbalancer.site from the
   installed tarball in the private data dir layout the documentation shows (env/, inventory/, project/),
-  with Ansible Vault values: one bad input stops it in validation.
+  with Ansible Vault values (the key and the bad input, vaulted with ``ansible-vault encrypt_string``): the one bad
+  input, and nothing else, stops it in validation.
 
-SAFETY: the run targets two fake hosts that are both this machine (``ansible_connection: local``). One
-input is deliberately bad, so validation stops every host before anything could change, and env/cmdline
-ALWAYS passes ``--check`` as well, so no task could change this machine even if validation let it through.
+SAFETY: the run targets two fake hosts that are both this machine (``ansible_connection: local``; conftest.py's fake
+pair, with its facts in ansible-runner's fact cache). One input is deliberately bad, so validation stops every host
+before anything could change; env/cmdline ALWAYS passes ``--check`` as well, so no task could change this machine
+even if validation let it through; and ``ansible_python_interpreter`` is ``/bin/false``, so no module can run on it.
 
 Takes about 15 seconds.
 """
@@ -40,7 +42,7 @@ TARBALL_NAME = 'hapair-loadbalancer-%s.tar.gz' % galaxy_version()
 VAULT_PASSWORD = 'not-a-real-vault-password'
 # The bad input, vaulted: the message that names it proves that the vault password reached the run.
 BAD_NODE_NAME = 'lb_2!'
-BAD_NODE_NAME_MESSAGE = "Host lb2: hapair_node_name 'lb_2!' is not a valid hostname"
+BAD_NODE_NAME_MESSAGE = "Host haddock: hapair_node_name 'lb_2!' is not a valid hostname"
 # A valid key, vaulted the way docs/execution-environment.md shows.
 AUTH_KEY = '0c3f5e8a9b7d6c1e2f4a5b6c7d8e9f01'
 
@@ -93,7 +95,7 @@ def test_ansible_builder_create_writes_a_build_context(installed_collection, tmp
     context = tmp_path / 'context'
     proc = subprocess.run([tool('ansible-builder'), 'create', '-f', 'execution-environment.yml', '-c', str(context)],
                           cwd=str(tmp_path), check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=120)
+                          text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout
     containerfile = (context / 'Containerfile').read_text()
     with open(EE_FILE) as handle:
@@ -123,7 +125,7 @@ def test_ansible_builder_create_writes_a_build_context(installed_collection, tmp
                      str(target / 'collections')]):
         assert ' '.join(command[:3]) in containerfile
         proc = subprocess.run([tool(command[0])] + command[1:], cwd=str(context / '_build'), env=env, check=False,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
         assert proc.returncode == 0, proc.stdout
     assert (target / 'collections' / 'ansible_collections' / 'hapair' / 'loadbalancer' / 'MANIFEST.json').is_file()
 
@@ -132,25 +134,28 @@ def _vaulted(env, name, value):
     """`NAME: !vault |` YAML for value, from ansible-vault encrypt_string."""
     proc = subprocess.run([tool('ansible-vault'), 'encrypt_string', '--vault-password-file',
                            env['HAPAIR_VAULT_PASSWORD_FILE'], '--name', name, value], env=env, check=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                          capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return '---\n' + proc.stdout
 
 
-def test_ansible_runner_runs_the_site_playbook_without_containers(installed_collection, tmp_path):
+def test_ansible_runner_runs_the_site_playbook_without_containers(installed_collection, tmp_path, fact_cache):
     """ansible-runner in the documented layout; --check ALWAYS and a bad input (see the module docstring)."""
+    data = tmp_path / 'runner'
+    artifacts = data / 'artifacts' / 'site'
+    # The fake hosts' facts, where ansible-runner points Ansible's fact cache (ARTIFACTS/fact_cache).
+    shutil.copytree(fact_cache, str(artifacts / 'fact_cache'))
     # Only the collection installed next to the playbook is visible (project/collections).
-    env = hermetic_env(tmp_path, tmp_path / 'no-collections')
+    env = hermetic_env(tmp_path, tmp_path / 'no-collections', facts=artifacts / 'fact_cache')
     password_file = tmp_path / 'vault-password'
     password_file.write_text(VAULT_PASSWORD)
     env['HAPAIR_VAULT_PASSWORD_FILE'] = str(password_file)
 
-    data = tmp_path / 'runner'
     for sub in ('env', 'inventory/group_vars/loadbalancers', 'inventory/host_vars', 'project'):
         (data / sub).mkdir(parents=True)
     proc = subprocess.run([tool('ansible-galaxy'), 'collection', 'install', '--offline', '--force', '-p',
                            str(data / 'project' / 'collections'), installed_collection.tarball], env=env, check=False,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=120)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout
     collection = data / 'project' / 'collections' / 'ansible_collections' / 'hapair' / 'loadbalancer'
     (data / 'project' / 'site.yml').write_text(
@@ -158,15 +163,14 @@ def test_ansible_runner_runs_the_site_playbook_without_containers(installed_coll
     fake_pair_inventory(data / 'inventory' / 'hosts.yml', heartbeat_auth_key=None)
     (data / 'inventory' / 'group_vars' / 'loadbalancers' / 'vault.yml').write_text(
         _vaulted(env, 'heartbeat_auth_key', AUTH_KEY))
-    (data / 'inventory' / 'host_vars' / 'lb2.yml').write_text(_vaulted(env, 'hapair_node_name', BAD_NODE_NAME))
+    (data / 'inventory' / 'host_vars' / 'haddock.yml').write_text(_vaulted(env, 'hapair_node_name', BAD_NODE_NAME))
     (data / 'env' / 'passwords').write_text(yaml.safe_dump({r'^Vault password:\s*?$': VAULT_PASSWORD}))
     (data / 'env' / 'cmdline').write_text('--check --ask-vault-pass\n')
     (data / 'env' / 'settings').write_text(yaml.safe_dump({'process_isolation': False}))
 
     proc = subprocess.run([tool('ansible-runner'), 'run', str(data), '-p', 'site.yml', '--ident', 'site'],
                           cwd=str(tmp_path), env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=300)
-    artifacts = data / 'artifacts' / 'site'
+                          text=True, timeout=300)
     stdout = (artifacts / 'stdout').read_text()
     assert (artifacts / 'status').read_text() == 'failed', proc.stdout
     assert (artifacts / 'rc').read_text() == '2', stdout
@@ -181,11 +185,15 @@ def test_ansible_runner_runs_the_site_playbook_without_containers(installed_coll
     failed = [event for event in events if event.get('event') == 'runner_on_failed']
     assert failed and all(event['event_data']['task'] == 'Stop every host when any input of any host or pair is wrong'
                           for event in failed), failed
-    assert BAD_NODE_NAME_MESSAGE in '\n'.join(failed[0]['event_data']['res']['msg'])
+    # The vaulted bad input, and nothing else, stopped the run: the vaulted key was read as the key it is.
+    messages = failed[0]['event_data']['res']['msg']
+    assert len(messages) == 1 and messages[0].startswith(BAD_NODE_NAME_MESSAGE), messages
     assert not [event for event in events if event.get('event_data', {}).get('play') == 'Provision the load-balancer pairs']
     stats = [event for event in events if event.get('event') == 'playbook_on_stats'][-1]['event_data']
     assert not stats['changed'], stats
     # The roles ran from the copy installed next to the playbook, and the key never shows.
-    assert re.search(r'Origin: %s/roles/hapair/tasks/check\.yml' % re.escape(str(collection)), stdout), stdout
+    paths = [event['event_data']['task_path'] for event in events if event.get('event_data', {}).get('task_path')]
+    assert paths and all(path.startswith(str(collection) + os.sep) for path in paths), paths
+    assert failed[0]['event_data']['task_path'].startswith(str(collection / 'roles' / 'hapair' / 'tasks' / 'check.yml:'))
     everything = stdout + ''.join(json.dumps(event) for event in events)
     assert AUTH_KEY not in everything

@@ -5,9 +5,11 @@
 """The files the roles write hold the typed values: "false" is off, "695" is 695, 26.0 is 26.
 
 Values that Ansible converts when it checks a role's arguments (a boolean or a number given as a string, a whole
-number given as a float, a time given as a float) pass the input check; here the roles' templates are rendered on
-the controller (tests/integration/render.yml) from what the pair model publishes, and the files must hold the
-converted values, identical on both nodes. The fake hosts and their facts are those of test_validation.py.
+number given as a float, a time given as a float) pass the input check; here the roles' templates (heartbeat,
+monitor, apache_balancer, hostnames) are rendered on the controller (tests/integration/render.yml, with the template
+lookup the roles use to compare digests with the nodes' files) from what the pair model publishes, and must hold the
+converted values, identical on both nodes where the engine needs them so. The engine's part of the monitor's files
+comes from the engine contract, through the published pair. The fake hosts and their facts are fake_hosts.py's.
 """
 
 from __future__ import annotations
@@ -18,63 +20,57 @@ import re
 import shutil
 
 import pytest
+from fake_hosts import ANSIBLE_PLAYBOOK, KEY, inventory, render
 
-from test_validation import KEY, fact_cache, inventory, run_playbook  # noqa: F401  # pylint: disable=unused-import  # fact_cache is a fixture
+pytestmark = pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason='ansible-playbook is not installed')
 
-RENDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'render.yml')
+# Every template render.yml renders for each host.
+FILES = sorted(['ha.cf', 'haresources', 'authkeys', 'monitor.json', 'hapair-monitor.service', 'site.conf', 'ports.conf',
+                'cloud-init.cfg'])
+
+
+def _render(tmp, fact_cache, inventory_data, options=()):
+    cache = os.path.join(tmp, 'cache')
+    shutil.copytree(fact_cache, cache)
+    run, rendered = render(tmp, cache, inventory_data, options)
+    assert run.rc == 0, run.out[-4000:]
+    assert KEY not in run.out
+    assert sorted(rendered) == ['haddock', 'herring'], sorted(rendered)
+    assert all(sorted(rendered[host]['files']) == FILES for host in rendered), rendered['herring']['files'].keys()
+    return rendered
 
 
 @pytest.fixture(scope='module')
 def rendered(fact_cache, tmp_path_factory):
-    """Render with tricky but valid input; {host: {file: text}}."""
-    tmp = str(tmp_path_factory.mktemp('render'))
-    out = os.path.join(tmp, 'out')
+    """Render with tricky but valid input; {host: {'files': {name: text}, 'published': {...}}}."""
     data = inventory(every={
-        'heartbeat_auto_failback': 'false',      # a string, as -e heartbeat_auto_failback=false gives it
+        'hapair_auto_failback': 'false',         # a string, as -e hapair_auto_failback=false gives it
         'heartbeat_udpport': '695',
         'hapair_vip_prefix': 26.0,
         'heartbeat_keepalive': 1.5,
         'heartbeat_deadtime': '10000ms',
+        'hapair_monitor_fails': '5',
+        'hapair_monitor_interval': 2,
         'apache_balancer_port': '8080',
         'apache_balancer_healthcheck': 'yes',
     })
-    for host in ('herring', 'haddock'):
-        os.makedirs(os.path.join(out, host))
-    cache = os.path.join(tmp, 'cache')
-    shutil.copytree(fact_cache, cache)
-    run = run_playbook(tmp, cache, data, playbook=RENDER, options=('-e', 'render_dir=%s' % out))
-    assert run.rc == 0, run.out[-4000:]
-    assert KEY not in run.out
-    files = {}
-    for host in sorted(os.listdir(out)):
-        files[host] = {}
-        for name in os.listdir(os.path.join(out, host)):
-            with open(os.path.join(out, host, name), encoding='utf-8') as handle:
-                files[host][name] = handle.read()
-    return files
+    return _render(str(tmp_path_factory.mktemp('render')), fact_cache, data)
 
 
 def test_a_boolean_given_with_dash_e_is_a_boolean(fact_cache, tmp_path):
-    """-e heartbeat_auto_failback=false gives the string "false": ha.cf says off all the same."""
-    out = str(tmp_path / 'out')
-    for host in ('herring', 'haddock'):
-        os.makedirs(os.path.join(out, host))
-    cache = str(tmp_path / 'cache')
-    shutil.copytree(fact_cache, cache)
-    run = run_playbook(str(tmp_path), cache, inventory(), playbook=RENDER,
-                       options=('-e', 'render_dir=%s' % out, '-e', 'heartbeat_auto_failback=false'))
-    assert run.rc == 0, run.out[-4000:]
-    with open(os.path.join(out, 'herring', 'ha.cf'), encoding='utf-8') as handle:
-        assert re.search(r'^auto_failback off$', handle.read(), re.M)
+    """-e hapair_auto_failback=false gives the string "false": ha.cf and the monitor say off all the same."""
+    files = _render(str(tmp_path), fact_cache, inventory(), ('-e', 'hapair_auto_failback=false'))['herring']['files']
+    assert re.search(r'^auto_failback off$', files['ha.cf'], re.M), files['ha.cf']
+    assert json.loads(files['monitor.json'])['auto_failback'] is False
 
 
 def test_both_nodes_get_byte_identical_heartbeat_files(rendered):
     for name in ('ha.cf', 'haresources', 'authkeys'):
-        assert rendered['herring'][name] == rendered['haddock'][name], name
+        assert rendered['herring']['files'][name] == rendered['haddock']['files'][name], name
 
 
 def test_ha_cf_holds_the_converted_values(rendered):
-    ha_cf = rendered['herring']['ha.cf']
+    ha_cf = rendered['herring']['files']['ha.cf']
     assert re.search(r'^auto_failback off$', ha_cf, re.M), ha_cf
     assert re.search(r'^udpport 695$', ha_cf, re.M), ha_cf
     assert re.search(r'^keepalive 1500ms$', ha_cf, re.M), ha_cf
@@ -85,21 +81,21 @@ def test_ha_cf_holds_the_converted_values(rendered):
 
 
 def test_haresources_holds_a_whole_prefix(rendered):
-    assert rendered['herring']['haresources'].splitlines()[-1] == 'loadb1 IPaddr::198.51.100.10/26/eth0'
+    assert rendered['herring']['files']['haresources'].splitlines()[-1] == 'loadb1 IPaddr::198.51.100.10/26/eth0'
 
 
 def test_authkeys_holds_the_key(rendered):
-    assert rendered['herring']['authkeys'].splitlines()[-2:] == ['auth 1', '1 sha1 %s' % KEY]
+    assert rendered['herring']['files']['authkeys'].splitlines()[-2:] == ['auth 1', '1 sha1 %s' % KEY]
 
 
 def test_the_apache_site_holds_the_converted_values(rendered):
-    site = rendered['herring']['site.conf']
+    site = rendered['herring']['files']['site.conf']
     assert 'Listen 8080\n' in site and '<VirtualHost *:8080>' in site
     assert re.search(r'BalancerMember "http://198.51.100.51" connectiontimeout=300ms hcmethod=HEAD hcuri=/ hcinterval=10', site), site
 
 
 def test_the_health_page_is_apaches_own_and_open_to_the_pair_only(rendered):
-    site = rendered['herring']['site.conf']
+    site = rendered['herring']['files']['site.conf']
     assert site.index('ProxyPass "/hapair-health" "!"') < site.index('ProxyPass "/" "balancer://')
     assert 'AliasMatch "^/hapair\\-health$" "/run/hapair/health.json"' in site, site
     assert 'Require ip 127.0.0.1 ::1 198.51.100.11 198.51.100.75 198.51.100.12 198.51.100.76' in site, site
@@ -107,9 +103,38 @@ def test_the_health_page_is_apaches_own_and_open_to_the_pair_only(rendered):
 
 
 def test_the_monitor_settings_name_the_node_its_peer_and_the_private_link_first(rendered):
-    herring = json.loads(rendered['herring']['monitor.json'])
-    haddock = json.loads(rendered['haddock']['monitor.json'])
+    herring = json.loads(rendered['herring']['files']['monitor.json'])
+    haddock = json.loads(rendered['haddock']['files']['monitor.json'])
     assert (herring['node'], herring['peer'], herring['preferred']) == ('loadb1', 'loadb2', 'loadb1')
+    assert (haddock['node'], haddock['peer'], haddock['preferred']) == ('loadb2', 'loadb1', 'loadb1')
     assert herring['peer_addresses'] == ['198.51.100.76', '198.51.100.12']
     assert haddock['peer_addresses'] == ['198.51.100.75', '198.51.100.11']
-    assert herring['auto_failback'] is False and herring['port'] == 8080 and herring['fails'] == 3
+    assert herring['auto_failback'] is False and herring['port'] == 8080
+    assert herring['fails'] == 5 and isinstance(herring['interval'], float) and herring['interval'] == 2.0
+    assert herring['vip_prefix'] == 26 and herring['ping_nodes'] == ['198.51.100.1']
+
+
+def test_the_monitor_gets_the_engines_part_from_the_engine_contract(rendered):
+    """hapair-monitor is engine-neutral: what it runs to hand the VIP over, and what its unit waits for and may write,
+    come from the engine (module_utils/engine_heartbeat.py: monitor_settings) through the published pair."""
+    settings = json.loads(rendered['herring']['files']['monitor.json'])
+    assert settings['engine']['engine'] == 'heartbeat' and settings['engine']['service'] == 'heartbeat'
+    assert settings['engine']['hb_standby'] == '/usr/share/heartbeat/hb_standby'
+    unit = rendered['herring']['files']['hapair-monitor.service']
+    assert re.search(r'^After=network\.target apache2\.service heartbeat\.service$', unit, re.M), unit
+    assert re.findall(r'^ReadWritePaths=(\S+)$', unit, re.M) == ['-/var/lib/heartbeat'], unit
+    assert unit == rendered['haddock']['files']['hapair-monitor.service']
+
+
+def test_the_published_pair_holds_the_engine_and_its_timers_in_seconds(rendered):
+    """verify and the drill bound their waits with the pair's timers: keepalive 1.5 (a float) is 1.5 s, deadtime
+    10000ms is 10 s, initdead the standard profile's 20 s."""
+    published = rendered['herring']['published']
+    pair = published['hapair_pair']
+    assert pair['engine']['name'] == 'heartbeat' and pair['auto_failback'] is False
+    assert pair['timers']['advert'] == 1.5 and pair['timers']['detect'] == 10 and pair['timers']['startup'] == 20
+    assert pair['timers']['settle'] == 20 + 10 + 10
+    assert published['hapair_input']['heartbeat_keepalive'] == '1500ms'
+    assert published['hapair_input']['hapair_auto_failback'] is False
+    # One pair, one model: both nodes got the same.
+    assert pair == rendered['haddock']['published']['hapair_pair']

@@ -28,12 +28,7 @@ CODING = '# -*- coding: utf-8 -*-'
 # Being rewritten on other branches right now (the fault harness, the client, the molecule tests, the benchmarks,
 # hapair-monitor and the integration tests), with the header: whoever merges one removes it from here, as from the
 # extend-exclude of ruff.toml. test_no_stale_exceptions says when an entry is no longer needed.
-BEING_REWRITTEN = (
-    'roles/monitor/files/hapair_monitor.py',
-    'tests/integration/playbook_server.py',
-    'tests/integration/test_apt_sources_role.py',
-    'tests/integration/test_validation.py',
-)
+BEING_REWRITTEN = ()
 
 
 def python_files():

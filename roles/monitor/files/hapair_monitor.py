@@ -1,5 +1,6 @@
-# Copyright: (c) 2026, hapair.loadbalancer developers
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """hapair-monitor: move the VIP of a pair away from a node that cannot serve the site, on every engine.
 
 Installed by the monitor role of hapair.loadbalancer as /usr/local/sbin/hapair-monitor, with its library in

@@ -2,7 +2,8 @@
 # Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The node_input action plugin's helpers: the facts it passes on, and template errors that never show a secret."""
+"""The node_input action plugin's helpers: the facts it passes on, template errors that never show a secret, and
+inline-vaulted values as plain text."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from ansible_collections.hapair.loadbalancer.plugins.action.node_input import (
     PUBLISHED,
     connection_facts,
+    decrypted,
     interface_facts,
     load_specs,
     refused_extra_vars,
@@ -86,6 +88,7 @@ def test_template_failures_of_a_secret_never_quote_it():
     error = Exception("template error while templating string: unexpected '}'. String: abc{{def}}ghi-secret-part")
     reason = template_failure(error, secret=True)
     assert 'secret-part' not in reason and 'abc' not in reason and 'value is secret' in reason
+    assert "Jinja2 syntax ('{{', '{%', '{#') must not be given literally" in reason, reason
 
 
 def test_template_failures_of_other_variables_say_why():
@@ -113,3 +116,20 @@ def test_extra_vars_may_not_set_what_the_check_publishes_nor_internal_variables(
 
 def test_extra_vars_of_the_roles_own_input_are_fine():
     assert refused_extra_vars({'hapair_drill_method': 'kill', '__other_thing': 1}, ROLES) == []
+
+
+class AnsibleVaultEncryptedUnicode:  # pylint: disable=too-few-public-methods
+    """Stands for ansible-core 2.16 to 2.18's class of an inline-vaulted value: no str, its str() the plain text."""
+
+    def __init__(self, plaintext):
+        self._plaintext = plaintext
+
+    def __str__(self):
+        return self._plaintext
+
+
+def test_inline_vaulted_values_are_plain_text_wherever_they_are():
+    value = {'key': AnsibleVaultEncryptedUnicode('k3y'), 'list': [AnsibleVaultEncryptedUnicode('a'), 1, None], 'n': 5}
+    assert decrypted(value) == {'key': 'k3y', 'list': ['a', 1, None], 'n': 5}
+    assert decrypted(AnsibleVaultEncryptedUnicode('lb_2!')) == 'lb_2!' and isinstance(decrypted(AnsibleVaultEncryptedUnicode('x')), str)
+    assert decrypted('plain') == 'plain' and decrypted(True) is True

@@ -216,3 +216,36 @@ def test_every_case_file_is_a_list_of_named_cases():
                                      'typed', 'pair', 'deprecated', 'why', 'outside'}, case
                 assert (path, case['name']) not in names
                 names.add((path, case['name']))
+
+
+@pytest.mark.parametrize('role', role_input.ALONE_ROLES)
+def test_a_role_that_needs_no_pair_is_checked_without_the_hapair_role(role):
+    """apt_sources and apache_balancer check their input alone (tasks/validate.yml) on a host that has neither network
+    facts nor a valid node name: the hapair role's input is not theirs to check."""
+    raw = {'apache_balancer_members': ['http://198.51.100.51/']}
+    bare = {'interfaces': [], 'ipv4': {}, 'default_ipv4': {}, 'distribution': 'Ubuntu', 'distribution_release': 'noble'}
+    checked = role_input.check_host('web_1', SPECS, role_input.parse_entry_points([role]), raw,
+                                    {'facts': bare, 'set': sorted(raw)})
+    assert checked.errors == [], [render(error) for error in checked.errors]
+    assert checked.entry_points == [(role, 'main')]
+    assert not any(name.startswith('hapair_') for name in checked.values), sorted(checked.values)
+
+
+def test_a_role_that_needs_the_pair_is_checked_with_the_hapair_role():
+    bare = {'interfaces': [], 'ipv4': {}, 'default_ipv4': {}, 'distribution': 'Debian', 'distribution_release': 'bookworm'}
+    checked = role_input.check_host('web_1', SPECS, role_input.parse_entry_points(['hostnames']), {},
+                                    {'facts': bare, 'set': []})
+    assert checked.entry_points[0] == ('hapair', 'main')
+    assert sorted((error.rule, error.variable) for error in checked.errors) == [
+        ('grammar', 'hapair_node_name'), ('required', 'hapair_links')], [render(error) for error in checked.errors]
+
+
+def test_the_deprecation_warning_names_the_old_and_new_name_the_release_and_the_hosts():
+    assert pair_model.deprecation_message('heartbeat_timers', 'hapair_timers', ('herring', 'haddock')) == (
+        'heartbeat_timers is deprecated and will be removed in hapair.loadbalancer %s: use hapair_timers (set for '
+        'herring, haddock).' % engines.RENAMED_REMOVED_IN)
+    assert engines.RENAMED_REMOVED_IN == '2.0.0'
+    # The action plugin gives display.deprecated the same release, as a literal (ansible-test's pylint wants one).
+    action = os.path.join(os.path.dirname(os.path.abspath(pair_model.__file__)), '..', 'action', 'pair_model.py')
+    with open(action, encoding='utf-8') as handle:
+        assert re.findall(r"version='([^']*)'", handle.read()) == [engines.RENAMED_REMOVED_IN]
