@@ -11,7 +11,8 @@ instrument's resolution (0.1 s, one request). So a figure twice its usual value 
 every bound is below twice the benchmark's median), and a bound is widened only by a new benchmark run.
 
 Symbols (seconds): A advert (heartbeat's keepalive, VRRP's advert_int), D detect (deadtime, Master_Down_Interval),
-S startup (initdead), H the engine's hand-over budget (Timers.handover); the monitor's I interval, T timeout,
+S startup (initdead), H the engine's hand-over budget (Timers.handover), O the overlap of its hand-overs
+(Timers.overlap: none for heartbeat, at most one advert for VRRP's preemption); the monitor's I interval, T timeout,
 F fails; W the monitor's window (module_utils/bounds.py: (F + 1) max(I, T) + T + H), Wb its failback; q the client's
 interval (0.1 s: ten hey workers in turn, testbed/faults.py); E the heal: the other node lets the VIP go once it has
 read the preferred node's status (one check, I + T) and seen its announcement, after release_wait (3 s) at the
@@ -66,8 +67,8 @@ def symbols(timers, monitor):
     handover = timers.handover
     window = (fails + 1) * max(interval, timeout) + timeout + handover
     failback = (rises + 1) * interval + max(failback_delay, holddown) + timeout + handover + 2.0
-    return dict(A=timers.advert, D=timers.detect, S=timers.startup, H=handover, I=interval, T=timeout, F=fails,
-                W=window, Wb=failback, E=interval + timeout + RELEASE_WAIT)
+    return dict(A=timers.advert, D=timers.detect, S=timers.startup, H=handover, O=timers.overlap, I=interval,
+                T=timeout, F=fails, W=window, Wb=failback, E=interval + timeout + RELEASE_WAIT)
 
 
 def _requests(seconds):
@@ -75,16 +76,16 @@ def _requests(seconds):
     return round(seconds / Q)
 
 
-def _moves(after, moved, site_back, why, failback=None, failback_why=''):
-    """The designs of a fault that moves the VIP: to the peer within `moved`, the site back within `site_back`, no
-    two holders, and (when the undo brings the preferred node back) a graceful failback."""
+def _moves(s, after, moved, site_back, why, failback=None, failback_why=''):
+    """The designs of a fault that moves the VIP: to the peer within `moved`, the site back within `site_back`, two
+    holders no longer than the engine's own hand-over overlap, and (when the undo brings the preferred node back) a
+    graceful failback."""
     designs = [
         Design('moved_s', moved, 'the VIP on the peer: %s' % why),
         Design('site_back_s', site_back, 'the site answers through the peer: the VIP moved, plus one request (q)'),
         Design('longest_gap_s', site_back, 'the one outage is the takeover\'s'),
         Design('failed_fault', _requests(site_back), 'the requests of that outage'),
-        Design('two_holders_max_s', 0.0, '%s: the old holder gives the VIP up before the peer takes it, or is gone'
-               % after),
+        Design('two_holders_max_s', s['O'], '%s; a hand-over overlaps by the engine\'s design only (O)' % after),
     ]
     if failback is not None:
         designs.append(Design('back_s', failback['back'], 'the VIP back on the preferred node alone: %s' % failback_why))
@@ -126,10 +127,10 @@ def designs(fault, s):
     monitor_back = {'back': s['Wb'], 'gap': s['H'] + q}
     engine_back = {'back': s['S'] + s['H'], 'gap': s['H'] + q}
     table = {
-        'crash': _moves('the crashed node is gone', s['D'] + s['H'], s['D'] + s['H'] + q,
+        'crash': _moves(s, 'the crashed node is gone', s['D'] + s['H'], s['D'] + s['H'] + q,
                         'the peer hears nothing for D, then takes over (H)', graceful_back,
                         'the node boots (B), its engine starts (S) and takes it back (H)'),
-        'reboot': _moves('a graceful shutdown stops the engine', s['H'], s['H'] + q,
+        'reboot': _moves(s, 'a graceful shutdown stops the engine', s['H'], s['H'] + q,
                          'the engine hands the VIP over on its way down (H)', graceful_back,
                          'the node boots (B), its engine starts (S) and takes it back (H)'),
         'freeze': _heals(s, 'the freeze') + [
@@ -142,29 +143,30 @@ def designs(fault, s):
                                        '(its gratuitous ARP)'),
             Design('longest_gap_s', s['A'] + 1.0, 'no outage during the split; after the heal as above'),
             Design('failed_fault', 0, 'both nodes keep serving')],
-        'engine_stop': _moves('a stopped engine releases the VIP', s['H'], s['H'] + q,
+        'engine_stop': _moves(s, 'a stopped engine releases the VIP', s['H'], s['H'] + q,
                               'the engine hands the VIP over as it stops (H)', engine_back,
                               'the engine starts (S) and takes it back (H)'),
         'engine_kill': [
-            Design('two_holders_max_s', 0.0, 'the killed engine\'s node releases the VIP at once (heartbeat: the '
-                                             'ExecStopPost release; keepalived: its VRRP process\'s priority 0 advert)'),
+            Design('two_holders_max_s', s['O'], 'the killed engine\'s node releases the VIP at once (heartbeat: the '
+                                               'ExecStopPost release; keepalived: its VRRP process\'s priority 0 '
+                                               'advert); the engine\'s hand-back overlaps by its design only (O)'),
             Design('site_back_s', s['D'] + s['H'] + q, 'the VIP is on a node again within D + H: the peer takes over '
                                                        'when it hears nothing, or the engine comes back first'),
             Design('longest_gap_s', s['D'] + s['H'] + q, 'the one outage is the release\'s'),
             Design('failed_fault', _requests(s['D'] + s['H'] + q), 'the requests of that outage'),
             Design('failed_undo', _requests(s['H'] + q), 'at most one graceful hand-over back'),
             Design('longest_gap_undo_s', s['H'] + q, 'at most one graceful hand-over back')],
-        'apache_stop': _moves('the monitor hands over before anything releases', s['W'], s['W'] + q,
+        'apache_stop': _moves(s, 'the monitor hands over before anything releases', s['W'], s['W'] + q,
                               'F failed checks, one more, a look at the peer, the hand-over (W)', monitor_back,
                               'R good checks, the failback delay or hold-down, the hand-over (Wb)'),
-        'apache_hang': _moves('the monitor hands over before anything releases', s['W'], s['W'] + q,
+        'apache_hang': _moves(s, 'the monitor hands over before anything releases', s['W'], s['W'] + q,
                               'F checks that time out (T each), one more, a look at the peer, the hand-over (W)',
                               monitor_back, 'R good checks, the failback delay or hold-down, the hand-over (Wb)'),
         'apache_kill': _nothing_moves('systemd restarts Apache (Restart=on-abort) long before F failed checks',
                                       s['F'] * s['I'], 'Apache is back before the monitor\'s F-th failed check'),
         'apache_stop_both': _nothing_moves('the monitor hands over only to a healthy peer', 12.0 + 3.0 + q,
                                            'Apache is down on both nodes for the fault\'s 12 s, then starts (3 s)'),
-        'public_link': _moves('the monitor hands over, or the link down takes the VIP off with it',
+        'public_link': _moves(s, 'the monitor hands over, or the link down takes the VIP off with it',
                               min(s['W'], s['D'] + s['H']), min(s['W'], s['D'] + s['H']) + q,
                               'the ping nodes fail F checks in a row, one more, a look at the peer over the private '
                               'link, the hand-over (W); or, for an engine whose adverts use that link (keepalived), '

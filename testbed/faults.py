@@ -486,11 +486,13 @@ class Context:
         self.services[host].restart()
 
 
-def run_fault(bed, name, verbose=False, settle_timeout=None):
-    """Inject one fault on the VIP holder, hold it, undo it (whatever happens), let the pair settle; the figures."""
+def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
+    """Inject one fault on the VIP holder, hold it, undo it (whatever happens), let the pair settle; the figures.
+    whole: the caller has just seen the pair whole (Bed.repair), so it is not waited for again."""
     fault = FAULTS[name]
-    bed.log('%s: waiting for a whole pair' % name)
-    bed.wait_whole()
+    if not whole:
+        bed.log('%s: waiting for a whole pair' % name)
+        bed.wait_whole()
     holder = bed.holders()[0]
     watchers = dict((h, AddressWatcher(bed, h)) for h in bed.nodes)
     services = dict((h, ServiceWatcher(bed, h)) for h in bed.nodes)

@@ -38,12 +38,16 @@ class Timers(NamedTuple):
       VRRP the master-down interval, three adverts plus the skew time).
     startup: how long a starting node waits for its peer before it acts alone (heartbeat's initdead).
     handover: the budget of a graceful hand-over, from the request to the VIP answering on the peer.
+    overlap: how long both nodes may hold the VIP in a hand-over by the engine's own design (heartbeat: none, the
+      old holder releases before the peer takes it; VRRP: a preempting master takes it at once and the old one
+      lets go when it hears that master's first advert, at most one advert interval later).
     """
 
     advert: float
     detect: float
     startup: float
     handover: float
+    overlap: float = 0.0
 
 
 class FaultMethod(NamedTuple):

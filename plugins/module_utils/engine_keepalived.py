@@ -84,7 +84,7 @@ class Keepalived(Engine):
         detect = master_down(advert)
         # A hand-over (the holder's FAULT, or keepalived stopped): a priority 0 advert, then the backup takes over
         # after its skew time and announces the VIP; a second covers the gratuitous ARP and the clients' next try.
-        return Timers(advert=advert, detect=detect, startup=detect, handover=advert + 1.0)
+        return Timers(advert=advert, detect=detect, startup=detect, handover=advert + 1.0, overlap=advert)
 
     def segment_id(self, values):
         """The pair's virtual router id: two pairs on one network must not share one."""

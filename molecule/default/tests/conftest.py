@@ -113,8 +113,9 @@ def record(title, figures):
 
 
 def run_fault(bed, name):
-    """Inject one fault of the matrix with the test bed's instruments; assert every bound of testbed/bounds.py."""
-    result = faults.run_fault(bed, name, verbose=True)
+    """Inject one fault of the matrix with the test bed's instruments; assert every bound of testbed/bounds.py. The
+    pair must have been repaired just before (the `whole` fixture)."""
+    result = faults.run_fault(bed, name, verbose=True, whole=True)
     record('fault %s %s %s' % (bed.engine.name, bed.profile, name),
            dict((key, value) for key, value in result.items() if key not in ('events', 'problems_end')))
     limits = bounds.bounds(name, bed.engine.name, bed.profile, bed.timers, bed.monitor)

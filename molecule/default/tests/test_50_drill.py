@@ -61,7 +61,8 @@ def _agree(drill, vip, seen):
     """The drill's figures against the test bed's."""
     if drill['failover_seconds'] is not None and vip.failover is not None:
         assert abs(drill['failover_seconds'] - vip.failover) <= ADDRESS_SLACK, (drill, vip)
-    assert (drill['two_holders_seconds'] or 0) <= (vip.two_holders or 0) + ADDRESS_SLACK, (drill, vip)
+    if drill['two_holders_seconds'] is not None and vip.two_holders is not None:
+        assert abs(drill['two_holders_seconds'] - vip.two_holders) <= ADDRESS_SLACK, (drill, vip)
     mine = drill['client']['site_back_seconds']
     if seen.site_back is not None and mine is not None:
         assert abs(mine - seen.site_back) <= CLIENT_SLACK, (drill['client'], seen)
@@ -76,8 +77,12 @@ def test_drill(whole, method):
     assert drill['holder_after'] == names[bed.preferred], drill
     if method != 'kill':
         assert drill['took_over'] == names[bed.standby], drill
-    # The drill asserts its own bounds and fails the run when one breaks (the run passed): the figures are there.
-    assert drill['two_holders_seconds'] == 0 and (vip.two_holders or 0) == 0, (drill, vip)
+    # The drill asserts its own bounds and fails the run when one breaks (the run passed). Two holders: no longer
+    # than the engine's hand-overs overlap by design (heartbeat none, VRRP's preemption at most one advert). A reboot
+    # ends the rebooted node's watchers (the drill's and the test bed's): None, nothing to compare.
+    if method != 'reboot':
+        assert drill['two_holders_seconds'] <= bed.timers.overlap, drill
+        assert vip.two_holders_longest <= bed.timers.overlap, vip
     _agree(drill, vip, seen)
     record('drill %s %s' % (bed.engine.name, method), {
         'failover_s': drill['failover_seconds'], 'failback_s': drill['failback_seconds'],
