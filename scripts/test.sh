@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine too: it sets up what is missing (scripts/setup.sh), then runs two things
+# The whole test suite, on a fresh machine too: it sets up what is missing (scripts/setup.sh), then runs three things
 # at once:
-#   - molecule test for every scenario: real pairs in containers, timing-sensitive, mostly waiting for heartbeat's
-#     timers;
+#   - molecule, in two lanes, each on a test bed of its own (real pairs in containers, timing-sensitive, mostly
+#     waiting for the engines' timers and the faults' durations):
+#       lane A, bed testbed/inventory/one-pair.yml: the default scenario (heartbeat, Debian 12, .venv's ansible-core:
+#       the pair, a rerun, check mode, bad input, the secret, the four drills, the fault matrix with the standard and
+#       the fast timers), then check_mode (fresh nodes, --check --diff);
+#       lane B, bed testbed/inventory/second-bed.yml: keepalived (a Debian 12 and 13 pair, ansible-core 2.21: the pair,
+#       a rerun, the four drills, the fault matrix with both timer profiles, the live engine switch both ways), then
+#       trixie (heartbeat on Debian 13, ansible-core 2.16: the pair, a rerun, a drill);
+#     each lane writes its log to tests/output/molecule-<lane>.log, printed when the lane ends;
 #   - scripts/test-controller.sh, everything that needs no test bed: ruff, yamllint, ansible-lint, antsibull-docs,
 #     the pytest unit and role tests, then ansible-test sanity and units and the validation suite with every supported
 #     ansible-core (2.16 to 2.21). It takes the CPU, so it runs at the lowest priority, in a session of its own:
@@ -49,8 +56,54 @@ controller_pid=$!
 # An interrupted run leaves nothing behind: the background tests end with it (molecule cleans up after itself).
 trap 'kill -- "-$controller_pid" 2> /dev/null || true' EXIT
 
+# The lanes' beds share the test bed's SSH key: made once here, before either lane's create could race for it.
+ssh_key=$HOME/.cache/hapair/testbed_ed25519
+if [ ! -f "$ssh_key" ]; then
+  mkdir -p "$(dirname "$ssh_key")"
+  chmod 700 "$(dirname "$ssh_key")"
+  ssh-keygen -q -t ed25519 -N '' -C hapair-testbed -f "$ssh_key"
+fi
+# Usage: lane NAME SCENARIO... - molecule test for each scenario in turn (all of them, whatever one returns), its
+# output to tests/output/molecule-NAME.log, one line per scenario to tests/output/molecule-NAME.timings; returns 1
+# when any failed.
+lane() {
+  local name=$1 scenario start rc status=0
+  shift
+  for scenario in "$@"; do
+    start=$(date +%s)
+    rc=0
+    echo "==> [$(date +%H:%M:%S)] molecule test -s $scenario" >> "tests/output/molecule-$name.log"
+    molecule test -s "$scenario" >> "tests/output/molecule-$name.log" 2>&1 || rc=$?
+    timing "molecule $scenario (lane $name)$([ "$rc" = 0 ] || echo " FAILED (exit $rc)")" "$(($(date +%s) - start))" \
+      >> "tests/output/molecule-$name.timings"
+    [ "$rc" = 0 ] || status=1
+  done
+  return "$status"
+}
+step "molecule in two lanes: A (default, check_mode) and B (keepalived, trixie); logs: tests/output/molecule-{A,B}.log"
+molecule_start=$(date +%s)
+: > tests/output/molecule-A.log
+: > tests/output/molecule-B.log
+: > tests/output/molecule-A.timings
+: > tests/output/molecule-B.timings
+lane A default check_mode &
+lane_a=$!
+lane B keepalived trixie &
+lane_b=$!
+trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" 2> /dev/null || true' EXIT
 molecule_status=0
-run_stage "molecule test (every scenario)" molecule test --all || molecule_status=$?
+wait "$lane_a" || molecule_status=$?
+step "Lane A ended: tests/output/molecule-A.log"
+cat tests/output/molecule-A.log
+wait "$lane_b" || molecule_status=$?
+step "Lane B ended: tests/output/molecule-B.log"
+cat tests/output/molecule-B.log
+for lane_name in A B; do
+  while IFS= read -r row; do
+    timings+=("$row")
+  done < "tests/output/molecule-$lane_name.timings"
+done
+timings+=("$(timing "molecule, both lanes$([ "$molecule_status" = 0 ] || echo " FAILED")" "$(($(date +%s) - molecule_start))")")
 
 step "Waiting for the controller tests"
 controller_status=0
