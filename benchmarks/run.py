@@ -48,7 +48,13 @@ VERIFY = os.path.join(ROOT, 'playbooks', 'verify.yml')
 FAILOVER = os.path.join(ROOT, 'playbooks', 'failover.yml')
 FACTS = os.path.join(ROOT, 'benchmarks', 'facts.yml')
 KEEPALIVED = os.path.join(ROOT, 'testbed', 'inventory', 'keepalived-pair')
-ENGINE_INVENTORIES = {'heartbeat': [ONE_PAIR], 'keepalived': [ONE_PAIR, KEEPALIVED]}
+# The bed the faults, drill and soak parts run on (--bed): one-pair.yml, or another bed's inventory so that two
+# benchmarks can run at once.
+BED = {'inventory': ONE_PAIR}
+
+
+def engine_inventories(engine):
+    return [BED['inventory']] + ([KEEPALIVED] if engine == 'keepalived' else [])
 REFERENCE = os.path.join(ROOT, 'benchmarks', 'reference.json')
 sys.path.insert(0, os.path.join(ROOT, 'testbed'))
 import faults  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/faults.py
@@ -119,7 +125,7 @@ def profile_cold_run():
 
 
 def inventory_args(engine):
-    return [arg for path in ENGINE_INVENTORIES[engine] for arg in ('-i', path)]
+    return [arg for path in engine_inventories(engine) for arg in ('-i', path)]
 
 
 _CONVERGED = {}
@@ -129,13 +135,14 @@ def converge(engine, profile):
     """The one-pair test bed running `engine` with the timer profile `profile`; its faults.Bed. Fresh containers for
     the first pair of this run and for a change of engine."""
     if _CONVERGED.get('engine') != engine:
-        fresh_testbed(ONE_PAIR)
+        run(['ansible-playbook', '-i', BED['inventory'], os.path.join(ROOT, 'testbed', 'down.yml')])
+        run(['ansible-playbook', '-i', BED['inventory'], os.path.join(ROOT, 'testbed', 'up.yml')])
         _CONVERGED['engine'] = engine
     else:
-        run(['ansible-playbook', '-i', ONE_PAIR, os.path.join(ROOT, 'testbed', 'up.yml')])
+        run(['ansible-playbook', '-i', BED['inventory'], os.path.join(ROOT, 'testbed', 'up.yml')])
     log('converging the pair: %s, %s timers' % (engine, profile))
     run(['ansible-playbook', *inventory_args(engine), SITE, '-e', 'hapair_timers=%s' % profile])
-    bed = faults.Bed(ENGINE_INVENTORIES[engine], profile=profile, log=log)
+    bed = faults.Bed(engine_inventories(engine), profile=profile, log=log)
     bed.repair()
     return bed
 
@@ -152,7 +159,7 @@ def bench_faults(engine, profile, runs, heal_runs, names=None):
         rows = []
         for i in range(heal_runs if name in ('freeze', 'split') else runs):
             bed.repair()
-            row = faults.run_fault(bed, name)
+            row = faults.run_fault(bed, name, whole=True)
             rows.append(row)
             log('  %s %s %s %d: site back %s s, %s failed (%s after the undo), gap %s s, two holders %s s, back %s s' % (
                 engine, profile, name, i + 1, row['site_back_s'], row['failed_fault'], row['failed_undo'],
@@ -463,6 +470,8 @@ def main():
     parser.add_argument('--faults', default=None,
                         help='comma-separated faults of testbed/faults.py for the faults part (default: every one)')
     parser.add_argument('--soak-minutes', type=int, default=10)
+    parser.add_argument('--bed', default=ONE_PAIR,
+                        help='the test bed inventory for the faults, drill and soak parts (default one-pair.yml)')
     parser.add_argument('--label', default='current', help='name of this measurement in the results file')
     parser.add_argument('--forks', type=int, default=None,
                         help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
@@ -476,6 +485,7 @@ def main():
         parser.error('--runs must be at least 5: every figure is a median of five or more runs')
     if args.heal_runs < 10:
         parser.error('--heal-runs must be at least 10')
+    BED['inventory'] = os.path.abspath(args.bed)
     only = set(args.only.split(','))
     fault_names = args.faults.split(',') if args.faults else None
     engines = args.engines.split(',')
