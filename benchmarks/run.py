@@ -226,10 +226,10 @@ def bench_soak(minutes):
     for watcher in watchers.values():
         watcher.stop()
     moves = [(round(e['at'] - start, 2), h, e['holds']) for h in bed.nodes for e in watchers[h].events[1:]]
-    outages = client.outages()
+    seen = faults.measure.client_figures(client.outages(), start, None, client.started, client.stopped,
+                                         interval=client.interval)
     result = {'minutes': minutes, 'stress_ng_rc': stress.returncode, 'requests': len(client.requests),
-              'failed': sum(o['failed'] for o in outages), 'vip_changes': moves,
-              'longest_gap_s': max([(o['to'] or client.stopped) - o['from'] for o in outages] or [0.0]),
+              'failed': seen.failed, 'vip_changes': moves, 'longest_gap_s': seen.longest_gap,
               'loadavg_end': faults.loadavg()}
     log('soak: %(requests)d requests, %(failed)d failed, VIP changes %(vip_changes)s' % result)
     return result
@@ -261,7 +261,8 @@ def reference(paths):
             results = json.load(handle)
         sources.append(os.path.basename(path))
         for key, data in results.items():
-            if not key.startswith('faults_'):
+            # faults_<engine>/<profile>; older results files (faults_standard, one engine) are left out.
+            if not key.startswith('faults_') or '/' not in key:
                 continue
             for name, fault in data.items():
                 faults_runs[key[len('faults_'):] + '/' + name] = (os.path.basename(path), fault['runs'])
@@ -487,6 +488,9 @@ def main():
         parser.error('--heal-runs must be at least 10')
     BED['inventory'] = os.path.abspath(args.bed)
     only = set(args.only.split(','))
+    unknown = only - {'provisioning', 'profile', 'faults', 'drill', 'soak', 'scale', 'input_check'}
+    if unknown:
+        parser.error('no such part: %s' % ', '.join(sorted(unknown)))
     fault_names = args.faults.split(',') if args.faults else None
     engines = args.engines.split(',')
     if args.forks:

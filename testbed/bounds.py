@@ -7,8 +7,8 @@ Each bound starts from the design: a formula of the pair's timers (the engine co
 settings, written next to the reason it holds. The bound the tests assert is that design value or, when it is
 looser, the head room over what the benchmark measured on this machine (benchmarks/reference.json, written by
 `benchmarks/run.py --reference`): 1.5 times the largest value of its runs, and at least that value plus the
-instrument's resolution (0.1 s, one request). So a figure twice its usual value fails (tests/unit/testbed checks that
-every bound is below twice the benchmark's median), and a bound is widened only by a new benchmark run.
+instrument's resolution (0.1 s, one request). So a figure twice its usual value fails (tests/unit/test_fault_bounds.py
+checks every bound against twice the benchmark's median), and a bound is widened only by a new benchmark run.
 
 Symbols (seconds): A advert (heartbeat's keepalive, VRRP's advert_int), D detect (deadtime, Master_Down_Interval),
 S startup (initdead), H the engine's hand-over budget (Timers.handover), O the overlap of its hand-overs
@@ -147,9 +147,9 @@ def designs(fault, s):
                               'the engine hands the VIP over as it stops (H)', engine_back,
                               'the engine starts (S) and takes it back (H)'),
         'engine_kill': [
-            Design('two_holders_max_s', s['O'], 'the killed engine\'s node releases the VIP at once (heartbeat: the '
-                                               'ExecStopPost release; keepalived: its VRRP process\'s priority 0 '
-                                               'advert); the engine\'s hand-back overlaps by its design only (O)'),
+            Design('two_holders_max_s', s['O'], 'the killed engine\'s node releases the VIP at once (the drop-in\'s '
+                                               'ExecStopPost release, every process of the engine being gone); the '
+                                               'engine\'s hand-back overlaps by its design only (O)'),
             Design('site_back_s', s['D'] + s['H'] + q, 'the VIP is on a node again within D + H: the peer takes over '
                                                        'when it hears nothing, or the engine comes back first'),
             Design('longest_gap_s', s['D'] + s['H'] + q, 'the one outage is the release\'s'),

@@ -620,8 +620,8 @@ class Fault:
     """A fault: what it does to the holder (inject), how long it lasts (hold), how it is undone (undo), and what it
     looks up before (prepare: not timed, so that the fault's moment is when it takes effect)."""
 
-    def __init__(self, name, doc, inject, hold, undo, prepare=None):
-        self.name, self.__doc__ = name, doc
+    def __init__(self, name, title, doc, inject, hold, undo, prepare=None):
+        self.name, self.title, self.__doc__ = name, title, doc
         self.inject, self.hold, self.undo = inject, hold, undo
         self.prepare = prepare or (lambda context: None)
 
@@ -759,36 +759,50 @@ _private = _link(-1)
 
 # Every fault of the matrix, once: the molecule tests, the benchmarks and the CLI pick from here.
 FAULTS = dict((fault.name, fault) for fault in (
-    Fault('crash', 'podman kill of the holder; podman start after the peer took over.',
+    Fault('crash', 'Node crash (`podman kill`), then started again',
+          'podman kill of the holder; podman start after the peer took over.',
           lambda c: podman('kill', c.bed.container[c.holder]), until_moved(), _crash_undo),
-    Fault('reboot', 'shutdown -r now on the holder (graceful); its restart policy brings it back.',
+    Fault('reboot', 'Node rebooted (`shutdown -r now`)',
+          'shutdown -r now on the holder (graceful); its restart policy brings it back.',
           _reboot_inject, _reboot_hold, lambda c: None),
-    Fault('freeze', 'podman pause of the holder for the detection time + 3 s, then unpause (a stalled VM).',
+    Fault('freeze', 'Node frozen past the detection time (`podman pause`), then thawed',
+          'podman pause of the holder for the detection time + 3 s, then unpause (a stalled VM).',
           lambda c: podman('pause', c.bed.container[c.holder]), for_seconds(lambda b: b.timers.detect + 3),
           lambda c: podman('unpause', c.bed.container[c.holder])),
-    Fault('split', 'every packet between the nodes dropped (nftables on the bridges) for the detection time + 3 s, '
-                   'both still reaching the clients; then healed.',
+    Fault('split', 'Network split between the nodes, then healed',
+          'every packet between the nodes dropped (nftables on the bridges) for the detection time + 3 s, '
+          'both still reaching the clients; then healed.',
           _split_inject, for_seconds(lambda b: b.timers.detect + 3), _split_undo, _split_prepare),
-    Fault('engine_stop', 'systemctl stop of the engine on the holder; started again after the peer took over.',
+    Fault('engine_stop', 'Engine stopped, then started',
+          'systemctl stop of the engine on the holder; started again after the peer took over.',
           _on_holder('systemctl stop ENGINE'), until_moved(limit=30), _on_holder('systemctl start ENGINE')),
-    Fault('engine_kill', 'pkill -KILL of the engine on the holder; it must come back by itself.',
+    Fault('engine_kill', 'Engine killed (SIGKILL)',
+          'pkill -KILL of the engine on the holder; it must come back by itself.',
           _on_holder('pkill -KILL -x PROCESS'), for_seconds(lambda b: b.timers.detect + 5), _kill_undo),
-    Fault('apache_stop', 'systemctl stop apache2 on the holder; started again once the peer serves.',
+    Fault('apache_stop', 'Apache stopped, then started',
+          'systemctl stop apache2 on the holder; started again once the peer serves.',
           _on_holder('systemctl stop apache2'), until_moved(limit=20), _on_holder('systemctl start apache2')),
-    Fault('apache_hang', 'kill -STOP of every apache2 process of the holder (hung, port open); -CONT later.',
+    Fault('apache_hang', 'Apache hung (SIGSTOP), then resumed',
+          'kill -STOP of every apache2 process of the holder (hung, port open); -CONT later.',
           _on_holder('pkill -STOP -x apache2'), until_moved(limit=20), _on_holder('pkill -CONT -x apache2')),
-    Fault('apache_kill', 'kill -KILL of every apache2 process of the holder: systemd restarts it.',
+    Fault('apache_kill', 'Apache killed (SIGKILL)',
+          'kill -KILL of every apache2 process of the holder: systemd restarts it.',
           _on_holder('pkill -KILL -x apache2'), for_seconds(lambda b: 10),
           _on_holder('systemctl is-active -q apache2 || systemctl start apache2')),
-    Fault('apache_stop_both', 'systemctl stop apache2 on both nodes for 12 s: nothing may move.',
+    Fault('apache_stop_both', 'Apache stopped on both nodes for 12 s',
+          'systemctl stop apache2 on both nodes for 12 s: nothing may move.',
           _on_both('systemctl stop apache2'), for_seconds(lambda b: 12), _on_both('systemctl start apache2')),
-    Fault('public_link', 'ip link set <first link> down on the holder; up again, default routes restored.',
+    Fault('public_link', 'Public link down, then up',
+          'ip link set <first link> down on the holder; up again, default routes restored.',
           _public[1], until_moved(limit=30), _public[2], _public[0]),
-    Fault('private_link', 'ip link set <last link> down on the holder for the detection time + 5 s: nothing moves.',
+    Fault('private_link', 'Private link down, then up',
+          'ip link set <last link> down on the holder for the detection time + 5 s: nothing moves.',
           _private[1], for_seconds(lambda b: b.timers.detect + 5), _private[2], _private[0]),
-    Fault('backend_down', 'the first backend unplugged (podman network disconnect) for 10 s: nothing moves.',
+    Fault('backend_down', 'One backend unplugged, then back',
+          'the first backend unplugged (podman network disconnect) for 10 s: nothing moves.',
           _backend_down_inject, for_seconds(lambda b: 10), _backend_down_undo, _backend_down_prepare),
-    Fault('backend_stop', 'podman stop of the first backend for 10 s: nothing moves.',
+    Fault('backend_stop', 'One backend stopped, then started',
+          'podman stop of the first backend for 10 s: nothing moves.',
           _backend_stop_inject, for_seconds(lambda b: 10), _backend_stop_undo),
 ))
 
@@ -833,7 +847,7 @@ def main():
         for name in names:
             bed.repair()
             try:
-                result = run_fault(bed, name, verbose=args.verbose)
+                result = run_fault(bed, name, verbose=args.verbose, whole=True)
             except Exception as exc:  # pylint: disable=broad-exception-caught  # report and go on
                 result = {'fault': name, 'error': '%s: %s' % (type(exc).__name__, exc)}
                 log('%s failed: %s' % (name, result['error']))

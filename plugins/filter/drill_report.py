@@ -74,7 +74,7 @@ def drill_report(pair, watches, fault, restore, client=None, bounds=None, auto_f
             'interval_seconds': client.get('interval'),
             'requests': seen.requests,
             'failed_requests': seen.failed,
-            'longest_gap_seconds': client.get('longest_gap_seconds'),
+            'longest_gap_seconds': seen.longest_gap,
             # From the fault to the first answer after the outages it caused (0 when no request failed).
             'site_back_seconds': seen.site_back,
             # The client's resolution: a request in flight when the site came back had to time out first, and the
