@@ -16,8 +16,8 @@ Why these choices (docs/design.md has the longer story):
 - hapair-monitor's verdict reaches keepalived through a tracked file (weight 0: a non-zero value puts the instance in
   FAULT, which releases the VIP and, on the master, sends a priority 0 advert so the backup takes over at once);
 - no VRRP authentication: VRRPv3 has none, and VRRPv2's was plain text. What protects the pair is the unicast peers
-  (keepalived drops adverts from other sources), the private network the links are on, and the kernel's filtering of
-  what reaches it (the README says so).
+  (keepalived drops adverts from other sources), the network the VIP's link is on (adverts go over it), and the
+  filtering of what reaches the nodes (the README says so).
 
 Pure Python and the standard library (Python 3.8 and later).
 """
