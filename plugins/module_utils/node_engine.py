@@ -126,6 +126,17 @@ class HeartbeatNode:
         """heartbeat keeps nothing held back: hb_standby moved the VIP, and that is all."""
         return False
 
+    def silence(self, vip, timeout=5.0):
+        """Stop heartbeat's own gratuitous ARPs for the VIP on this node (IPaddr's send_arp repeats them in the
+        background for seconds after a takeover): after the monitor let the VIP go here, they would send clients back
+        to this node. The number of processes stopped."""
+        pattern = r'send_arp .*%s( |$)' % re.escape(vip)
+        dummy, out = run(['pgrep', '-f', pattern], timeout)
+        found = [line for line in out.split('\n') if line.strip().isdigit()]
+        if found:
+            run(['pkill', '-f', pattern], timeout)
+        return len(found)
+
     @staticmethod
     def release_commands(text, resource_dir='/etc/ha.d/resource.d', init_dir='/etc/init.d'):
         """The commands that stop every resource of haresources, in reverse order (as heartbeat's ResourceManager
@@ -229,6 +240,10 @@ class KeepalivedNode:
 
     def take_back(self):
         return self._track(0)
+
+    def silence(self, vip, timeout=5.0):
+        """keepalived announces only as MASTER: nothing of its own to stop once the VIP left."""
+        return 0
 
     def given_up(self):
         """Whether the tracked file holds this node back (the monitor gave the VIP up, or maintenance)."""

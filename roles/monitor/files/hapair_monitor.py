@@ -90,7 +90,13 @@ DEFAULTS = {
     'heal_window': 60.0,           # how long after a healed partition one holder is kept through the engine's restart
     'release_drain': 0.3,          # seconds the other node keeps serving after the preferred node's announcement
     'release_wait': 3.0,           # the longest it waits for that announcement before it lets the VIP go anyway
+    'probe_interval': 0.25,        # how often a holder whose engine declared the peer dead reads the peer's page
+    'probe_timeout': 0.3,          # how long such a read may take per link (the peer may be gone for good)
 }
+
+# An announcement of the VIP by another node seen this recently counts as the preferred node's announcement when this
+# node decides to let the VIP go (it may come just before the decision).
+CLAIM_FRESH = 1.0
 
 LEVELS = {'debug': 7, 'info': 6, 'notice': 5, 'warning': 4, 'error': 3}
 VERBOSE = False
@@ -337,6 +343,8 @@ class Monitor:
         self.pings = 0
         self.holds = None
         self.engine_status = None
+        self.peer_dead = False       # this node holds the VIP and its engine declared the peer dead (at the last check)
+        self.next_probe = 0.0
 
     @property
     def preferred(self):
@@ -380,13 +388,14 @@ class Monitor:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
 
-    def peer(self):
-        """The peer's view, read from its health page over the first link that answers."""
+    def peer(self, timeout=None):
+        """The peer's view, read from its health page over the first link that answers (each within `timeout`, the
+        check's timeout by default)."""
         errors = []
         for address in self.cfg['peer_addresses']:
             try:
                 status, headers, body = http_get(address, self.cfg['port'], self.cfg['health_path'],
-                                                 self.cfg['timeout'])
+                                                 timeout or self.cfg['timeout'])
             except OSError as exc:
                 errors.append('%s: %s' % (address, exc or type(exc).__name__))
                 continue
@@ -440,6 +449,8 @@ class Monitor:
         self.apache_ok, self.pings = apache_ok, pings
         holds = self.holds = self.read_holds()
         self.engine_status = self.engine.status()
+        self.peer_dead = bool(holds and self.engine.restarts_after_partition
+                              and self.engine.state(self.cfg.get('peer')).get('peer') == 'dead')
         self.publish()
 
         local = (apache, pings)
@@ -522,6 +533,12 @@ class Monitor:
         self.release_at = now + self.cfg['release_wait']
         log('notice', 'decision: let the VIP go once the preferred node announced it (at most %s s): %s'
             % (self.cfg['release_wait'], why), action='release')
+        if self.claimed is not None and now - self.claimed[0] <= CLAIM_FRESH:
+            # The preferred node's announcement came just before this decision: clients send to it already.
+            self.preferred_announced = now
+            self.release_at = now + self.cfg['release_drain']
+            log('info', 'the preferred node announced the VIP just before; letting it go in %s s'
+                % self.cfg['release_drain'])
 
     def release_due(self, now):
         """Let the VIP go when its time came, if the preferred node still holds it and serves."""
@@ -534,16 +551,21 @@ class Monitor:
             return
         rc, out = node_engine.delete_vip(self.cfg['vip'], self.cfg['vip_prefix'], self.cfg['vip_interface'])
         log('notice' if rc == 0 else 'error', 'release finished', rc=rc, output=out)
+        # What the engine still announces for the VIP on this node's behalf would send clients back here.
+        silenced = self.engine.silence(self.cfg['vip'])
+        if silenced:
+            log('info', "stopped the engine's own announcements of the VIP", processes=silenced)
         self.holds = self.read_holds()
         self.publish()
 
-    def two_holders(self, now):
+    def two_holders(self, now, peer=None):
         """This node holds the VIP: does the peer too (a frozen node thawed, a split healed, before the engine
         noticed)? Then the other node, whose engine declared the peer dead and so restarts once it hears it again, lets
-        go as soon as the preferred node is seen holding and serving - within a check, not when the engine notices."""
+        go as soon as the preferred node is seen holding and serving - within a probe, not when the engine notices.
+        peer: the peer's page, if just read."""
         if self.release_at is not None:
             return
-        peer = self.peer()
+        peer = peer or self.peer()
         if self.preferred:
             # The one that stays: clients learn its MAC again at once.
             if peer['reachable'] and peer['recent'] and peer.get('holds_vip') and self.healthy() \
@@ -553,13 +575,23 @@ class Monitor:
             return
         if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']):
             return
-        engine = self.engine.state(self.cfg.get('peer'))
-        if engine.get('peer') != 'dead':
-            self.idle('both nodes hold the VIP, but the engine sees the peer %s: it decides' % engine.get('peer'),
-                      level='warning')
+        if not self.peer_dead:
+            self.idle('both nodes hold the VIP, but the engine does not see the peer dead: it decides', level='warning')
             return
         self.schedule_release(now, 'the preferred node holds it and serves, and the engine, which declared it dead, '
                                    'restarts once it hears it again')
+
+    def probing(self):
+        """Whether to read the peer's page between checks: this node holds the VIP, its engine declared the peer dead
+        and restarts when it hears it again (heartbeat). The partition (or the peer's freeze) may end at any moment,
+        and then both nodes hold the VIP until one lets go: a probe every probe_interval finds that out within it."""
+        return bool(self.holds and self.peer_dead and self.release_at is None)
+
+    def probe(self, now):
+        self.next_probe = now + self.cfg['probe_interval']
+        peer = self.peer(timeout=self.cfg['probe_timeout'])
+        if peer['reachable'] and peer['recent'] and peer.get('holds_vip'):
+            self.two_holders(now, peer)
 
     def claim(self, why):
         log('notice', 'decision: take the VIP: a healed partition made the engine give it up on both nodes; the '
@@ -643,7 +675,11 @@ class Monitor:
             self.announce(3, 'the peer let it go')
             self.claimed = None
         elif peer['reachable'] and peer.get('holds_vip'):
-            self.idle('both nodes hold the VIP; the engine must let one go first', level='warning')
+            if not self.preferred and self.peer_dead:
+                # The preferred node announced it (this claim) and holds it: a thawed node or a healed split.
+                self.two_holders(now, peer)
+            else:
+                self.idle('both nodes hold the VIP; the engine must let one go first', level='warning')
 
     # -- the hand-over and the take-back ------------------------------------------------------------------
 
@@ -768,10 +804,14 @@ class Monitor:
                     wake = min(wake, self.next_announce)
                 if self.release_at is not None:
                     wake = min(wake, self.release_at)
+                if self.probing():
+                    wake = min(wake, self.next_probe)
                 try:
                     sources.wait(max(0.0, wake - now))
                     self.announce_due(time.monotonic())
                     self.release_due(time.monotonic())
+                    if self.probing() and time.monotonic() >= self.next_probe:
+                        self.probe(time.monotonic())
                 except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching
                     log('error', 'event failed', error='%s: %s' % (type(exc).__name__, exc))
         finally:

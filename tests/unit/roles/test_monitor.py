@@ -73,7 +73,8 @@ class Node:
         monkeypatch.setattr(self.monitor, 'check_local', lambda: (self.apache, 0.001))
         monkeypatch.setattr(self.monitor.pinger, 'send', lambda: None)
         monkeypatch.setattr(self.monitor.pinger, 'collect', lambda timeout: self.pings)
-        monkeypatch.setattr(self.monitor, 'peer', lambda: dict(self.peer))
+        monkeypatch.setattr(self.monitor, 'peer', self.read_peer)
+        self.peer_reads = []
         monkeypatch.setattr(self.monitor.engine, 'state', self.engine_state)
         monkeypatch.setattr(self.monitor.engine, 'status', lambda: 'running' if self.hb['running'] else 'stopped')
         monkeypatch.setattr(monitor_module.node_engine, 'add_vip', lambda *a, **k: self.vip('add'))
@@ -81,6 +82,11 @@ class Node:
         self.monitor.arp = FakeArp(self)
         monkeypatch.setattr(self.monitor.engine, 'give_up', lambda: self.act('hb_standby all'))
         monkeypatch.setattr(self.monitor.engine, 'take_back', lambda: self.act('hb_takeover local'))
+        monkeypatch.setattr(self.monitor.engine, 'silence', lambda vip: self.act('silence send_arp') and 1)
+
+    def read_peer(self, timeout=None):
+        self.peer_reads.append(timeout)
+        return dict(self.peer)
 
     def engine_state(self, peer):
         """What the heartbeat adapter's state() makes of cl_status's answers (self.hb)."""
@@ -319,7 +325,7 @@ def test_on_a_heal_the_other_node_lets_go_after_the_preferred_announced_and_a_dr
     assert n.actions == []
     n.now += 0.1
     n.monitor.release_due(n.now)
-    assert n.actions == ['delete VIP'] and n.holds is False
+    assert n.actions == ['delete VIP', 'silence send_arp'] and n.holds is False
 
 
 def test_without_the_preferred_node_s_announcement_the_other_lets_go_after_the_wait(node):
@@ -328,7 +334,7 @@ def test_without_the_preferred_node_s_announcement_the_other_lets_go_after_the_w
     n.monitor.on_heal()
     n.now += 3.0
     n.monitor.release_due(n.now)
-    assert n.actions == ['delete VIP']
+    assert n.actions == ['delete VIP', 'silence send_arp']
 
 
 def test_the_other_node_keeps_the_vip_if_the_preferred_lost_it_during_the_wait(node):
@@ -472,7 +478,7 @@ def test_the_other_node_lets_go_of_a_second_holding_when_its_engine_declared_the
     n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
     n.monitor.watch_claims(True, n.now)
     n.monitor.release_due(n.now + 0.2)
-    assert n.actions == ['delete VIP']
+    assert n.actions == ['delete VIP', 'silence send_arp']
 
 
 def test_the_preferred_node_announces_when_the_peer_holds_the_vip_too(node):
@@ -500,3 +506,59 @@ def test_a_second_holding_is_left_alone_otherwise(node, cfg, peer, hb):
     n.ticks(3, seconds=0.25)
     n.monitor.release_due(n.now + 4)
     assert 'delete VIP' not in n.actions
+
+
+# --- the heal within a probe (issue 20): one holder within about a second, not when the engine notices ------------
+
+def test_a_holder_whose_engine_declared_the_peer_dead_probes_the_peer_between_checks(node):
+    n = node()
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.ticks(1)
+    assert n.monitor.probing()
+    n.monitor.probe(n.now)
+    assert n.peer_reads[-1] == n.monitor.cfg['probe_timeout'] and n.monitor.next_probe == n.now + 0.25
+    assert n.actions == []
+    # The partition heals: the peer's page says it holds the VIP too; the preferred node announces at once.
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.probe(n.now + 0.25)
+    assert n.actions == ['announce']
+
+
+def test_no_probing_while_the_engine_sees_the_peer_or_this_node_holds_nothing(node):
+    n = node()
+    n.ticks(1)
+    assert not n.monitor.probing()
+    n.holds = False
+    n.hb = {'running': True, 'rsc': 'none', 'peer': 'dead'}
+    n.ticks(1)
+    assert not n.monitor.probing()
+
+
+def test_keepalived_needs_no_probing(node):
+    n = node(engine={'engine': 'keepalived'})
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.ticks(1)
+    assert not n.monitor.probing()
+
+
+def test_the_other_node_lets_go_a_drain_after_a_probe_when_the_preferred_node_announced_just_before(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.3, release_wait=3.0)
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.ticks(1)
+    # The preferred node's gratuitous ARP arrives; its page says it holds the VIP and serves.
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
+    n.monitor.watch_claims(True, n.now)
+    assert n.monitor.release_at == n.now + 0.3
+    n.monitor.release_due(n.now + 0.3)
+    assert n.actions == ['delete VIP', 'silence send_arp']
+
+
+def test_a_probe_that_finds_both_holding_lets_go_at_once_after_a_fresh_claim(node):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.3, release_wait=3.0)
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.ticks(1)
+    n.monitor.claimed = (n.now - 0.5, {'62:62:65:96:ba:7d'})
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.probe(n.now)
+    assert n.monitor.release_at == n.now + 0.3

@@ -87,3 +87,16 @@ def test_release_runs_the_agents_and_logs_each(monkeypatch, tmp_path):
 def test_an_unknown_engine_is_refused():
     with pytest.raises(ValueError, match='unknown engine'):
         node_engine.adapter({'engine': 'carp'})
+
+
+def test_heartbeat_s_own_announcements_of_the_vip_are_stopped_after_a_release(monkeypatch):
+    ran = fake(monkeypatch, {('-f', r'send_arp .*198\.51\.100\.10( |$)'): (0, '4711\n4712')})
+    assert node_engine.HeartbeatNode(SETTINGS).silence('198.51.100.10') == 2
+    assert ran == [['pgrep', '-f', r'send_arp .*198\.51\.100\.10( |$)'], ['pkill', '-f', r'send_arp .*198\.51\.100\.10( |$)']]
+
+
+def test_nothing_to_stop_when_no_announcement_runs(monkeypatch):
+    ran = fake(monkeypatch, {('-f', r'send_arp .*198\.51\.100\.10( |$)'): (1, '')})
+    assert node_engine.HeartbeatNode(SETTINGS).silence('198.51.100.10') == 0
+    assert [argv[0] for argv in ran] == ['pgrep']
+    assert node_engine.KeepalivedNode({'engine': 'keepalived'}).silence('198.51.100.10') == 0
