@@ -14,9 +14,10 @@ Symbols (seconds): A advert (heartbeat's keepalive, VRRP's advert_int), D detect
 S startup (initdead), H the engine's hand-over budget (Timers.handover), O the overlap of its hand-overs
 (Timers.overlap: none for heartbeat, at most one advert for VRRP's preemption); the monitor's I interval, T timeout,
 F fails; W the monitor's window (module_utils/bounds.py: (F + 1) max(I, T) + T + H), Wb its failback; q the client's
-interval (0.1 s: ten hey workers in turn, testbed/faults.py); E the heal: the other node lets the VIP go once it has
-read the preferred node's status (one check, I + T) and seen its announcement, after release_wait (3 s) at the
-latest; B a container's boot until its services run (10 s, measured 3 to 5).
+interval (0.1 s: ten hey workers in turn, testbed/faults.py); E the heal: each holder reads the other's page every
+probe_interval (within probe_timeout per link, two links), the preferred node announces the VIP at once, the other
+lets it go a release_drain later (hapair-monitor's DEFAULTS), plus one check (I) for the engines' own moves;
+B a container's boot until its services run (10 s, measured 3 to 5).
 
 Figures (testbed/faults.py's results): site_back_s, failed_fault, failed_undo, longest_gap_s, longest_gap_undo_s,
 two_holders_max_s, moved_s, back_s. None as a design value means the event must not happen (nothing moves).
@@ -24,17 +25,19 @@ two_holders_max_s, moved_s, back_s. None as a design value means the event must 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 from typing import NamedTuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, '..', 'benchmarks', 'reference.json')
+MONITOR = os.path.join(HERE, '..', 'roles', 'monitor', 'files', 'hapair_monitor.py')
 
 # The client's interval, and the resolution of every time figure.
 Q = 0.1
 BOOT = 10.0
-RELEASE_WAIT = 3.0
 # How much over the benchmark's maximum a bound may be: this factor, and at least one resolution step.
 HEAD_ROOM = 1.5
 COUNTS = ('failed_fault', 'failed_undo')
@@ -56,6 +59,20 @@ class Bound(NamedTuple):
     reason: str
 
 
+def monitor_program_defaults():
+    """hapair-monitor's own settings (its DEFAULTS: the probes and the drain of a heal), read from the program."""
+    library = os.path.join(HERE, '..', 'plugins', 'module_utils')
+    if library not in sys.path:
+        sys.path.append(library)   # its node library, as the monitor role installs it next to the program
+    spec = importlib.util.spec_from_file_location('hapair_monitor_program', MONITOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.DEFAULTS
+
+
+PROGRAM = monitor_program_defaults()
+
+
 def symbols(timers, monitor):
     """The symbols above from a Timers record and the monitor's typed settings (hapair_monitor_*)."""
     interval = float(monitor['hapair_monitor_interval'])
@@ -68,7 +85,8 @@ def symbols(timers, monitor):
     window = (fails + 1) * max(interval, timeout) + timeout + handover
     failback = (rises + 1) * interval + max(failback_delay, holddown) + timeout + handover + 2.0
     return dict(A=timers.advert, D=timers.detect, S=timers.startup, H=handover, O=timers.overlap, I=interval,
-                T=timeout, F=fails, W=window, Wb=failback, E=interval + timeout + RELEASE_WAIT)
+                T=timeout, F=fails, W=window, Wb=failback,
+                E=PROGRAM['probe_interval'] + 2 * PROGRAM['probe_timeout'] + PROGRAM['release_drain'] + interval)
 
 
 def _requests(seconds):
