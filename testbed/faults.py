@@ -504,7 +504,7 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
     client.start()
     try:
         fault.prepare(context)
-        time.sleep(2)
+        time.sleep(1)  # the client and the watchers see the pair whole first
         bed.log('%s: injecting on %s' % (name, holder))
         t_inject = time.time()
         try:
@@ -526,7 +526,6 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
             bed.wait_whole(timeout=settle_timeout, quiet=1.0)
         except TimeoutError as exc:
             problems = [str(exc)]
-        time.sleep(1)
     finally:
         client.stop()
         t_end = time.time()
