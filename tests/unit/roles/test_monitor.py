@@ -7,8 +7,10 @@
 The program runs on the nodes, next to its library (the collection's vip_check_kernel.py, vip_check_arp.py and
 node_engine.py, which it imports by name: here from plugins/module_utils). Its checks (Apache, ping nodes, the
 kernel's view of the VIP), the peer's page, the engine and the clock are replaced, so that each rule of when to hand
-the VIP over, when to take it back and when to leave it is tested alone. The molecule fault matrix tests it on real
-nodes.
+the VIP over, when to take it back and when to leave it is tested alone: with heartbeat's commands faked (Node), and
+with keepalived's real adapter writing its track file in a temporary directory (KeepalivedNode), where a node held
+back by its own give-up takes part again (consider_lift), and keepalived's config test (engine-config-test). The
+molecule fault matrix tests it on real nodes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import importlib.util
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -562,3 +565,288 @@ def test_a_probe_that_finds_both_holding_lets_go_at_once_after_a_fresh_claim(nod
     n.peer = dict(HEALTHY_PEER, holds_vip=True)
     n.monitor.probe(n.now)
     assert n.monitor.release_at == n.now + 0.3
+
+
+# --- keepalived: the hand-over through the track file, taking part again, the config test ---------------------
+
+class KeepalivedNode:
+    """The world around a monitor of a keepalived node: the real adapter (node_engine.KeepalivedNode) with its track
+    file and the notify script's state file in tmp_path, keepalived's unit and the kernel faked. By default the
+    other node (loadb2) of a pair whose preferred node is loadb1."""
+
+    def __init__(self, monkeypatch, tmp_path, **cfg):
+        run_dir = tmp_path / 'hapair-keepalived'
+        run_dir.mkdir()
+        engine = {'engine': 'keepalived', 'service': 'keepalived', 'track_file': str(run_dir / 'track'),
+                  'state_file': str(run_dir / 'state'), 'writes': [str(run_dir)], 'vip': '198.51.100.10'}
+        config = dict(monitor_module.DEFAULTS, node='loadb2', peer='loadb1', preferred='loadb1', vip='198.51.100.10',
+                      vip_interface='eth0', peer_addresses=['198.51.100.75'], ping_nodes=['198.51.100.1'],
+                      status_file=str(tmp_path / 'health.json'), engine=engine)
+        config.update(cfg)
+        self.track_file, self.state_file = engine['track_file'], engine['state_file']
+        self.apache = 'ok'
+        self.pings = len(config['ping_nodes'])
+        self.holds = False
+        self.running = True
+        self.peer = dict(HEALTHY_PEER, holds_vip=True)
+        self.now = 1000.0
+        self.logged = []
+        self.commands = []
+        monkeypatch.setattr(monitor_module.time, 'monotonic', lambda: self.now)
+        monkeypatch.setattr(monitor_module, 'holds_vip', lambda vip: self.holds)
+        monkeypatch.setattr(monitor_module, 'log', lambda level, message, **fields: self.logged.append(message))
+        monkeypatch.setattr(monitor_module.node_engine, 'unit_state',
+                            lambda unit, timeout=5.0: 'active' if self.running else 'inactive')
+        monkeypatch.setattr(monitor_module.node_engine, 'holds_address', lambda address, timeout=5.0: self.holds)
+        monkeypatch.setattr(monitor_module.node_engine, 'run', lambda argv, timeout: self.commands.append(argv) or (0, ''))
+        self.monitor = monitor_module.Monitor(config)
+        monkeypatch.setattr(self.monitor, 'check_local', lambda: (self.apache, 0.001))
+        monkeypatch.setattr(self.monitor.pinger, 'send', lambda: None)
+        monkeypatch.setattr(self.monitor.pinger, 'collect', lambda timeout: self.pings)
+        monkeypatch.setattr(self.monitor, 'peer', lambda timeout=None: dict(self.peer))
+        self.monitor.arp = FakeArp(self)
+        self.actions = []
+
+    def vrrp(self, state, holds='as keepalived says'):
+        """keepalived's state, as its notify script writes it, and the VIP in the kernel (MASTER holds it; None: the
+        kernel cannot be read)."""
+        with open(self.state_file, 'w', encoding='ascii') as handle:
+            handle.write(state + '\n')
+        self.holds = state == 'MASTER' if holds == 'as keepalived says' else holds
+
+    def track(self):
+        try:
+            with open(self.track_file, encoding='ascii') as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+
+    def keepalived_reads_the_track_file(self):
+        """What keepalived does with the file (weight 0): anything but 0 is FAULT, which releases the VIP; 0 lifts
+        it, to BACKUP (the peer is master)."""
+        self.vrrp('BACKUP' if self.track() in (None, '0\n') else 'FAULT')
+
+    def ticks(self, count, seconds=1.0):
+        for _tick in range(count):
+            self.monitor.tick()
+            self.now += seconds
+
+    def decisions(self):
+        return [m for m in self.logged if m.startswith('decision: ') and not m.startswith('decision: keep as is')]
+
+
+@pytest.fixture
+def keepalived(monkeypatch, tmp_path):
+    return lambda **cfg: KeepalivedNode(monkeypatch, tmp_path, **cfg)
+
+
+def test_a_keepalived_holder_hands_over_by_writing_1_to_the_track_file(keepalived):
+    k = keepalived(node='loadb1', peer='loadb2', peer_addresses=['198.51.100.76'])
+    k.vrrp('MASTER')
+    k.peer = dict(HEALTHY_PEER, holds_vip=False)
+    k.ticks(5)
+    assert k.track() is None and k.decisions() == []
+    k.apache = 'ConnectionRefusedError: refused'
+    k.ticks(2)
+    assert k.track() is None
+    k.ticks(1)
+    assert k.track() == '1\n' and [d.split(':')[1] for d in k.decisions()] == [' give up the VIP']
+    # Written whole: no temporary file is left beside it; and no command ran (keepalived reads the file).
+    assert sorted(os.listdir(os.path.dirname(k.track_file))) == ['state', 'track'] and k.commands == []
+    k.keepalived_reads_the_track_file()
+    assert k.holds is False and k.monitor.engine.vrrp_state() == 'FAULT'
+
+
+@pytest.mark.parametrize('state', ['FAULT', 'STOP'])
+def test_a_keepalived_holder_that_does_not_take_part_hands_nothing_over(keepalived, state):
+    """The kernel still has the VIP but keepalived is in FAULT or stopping: it takes no part, so the engine does not
+    see the peer active (VRRP keeps no view of the peer) and nothing is handed over."""
+    k = keepalived(node='loadb1', peer='loadb2')
+    k.vrrp(state, holds=True)
+    k.apache = 'refused'
+    k.peer = dict(HEALTHY_PEER, holds_vip=False)
+    k.ticks(5)
+    assert k.track() is None and k.decisions() == []
+
+
+def test_a_stopped_keepalived_is_not_asked_to_hand_over(keepalived):
+    k = keepalived(node='loadb1', peer='loadb2')
+    k.vrrp('MASTER')
+    k.running = False
+    k.apache = 'refused'
+    k.peer = dict(HEALTHY_PEER, holds_vip=False)
+    k.ticks(5)
+    assert k.track() is None
+    page = json.loads(open(k.monitor.cfg['status_file'], encoding='utf-8').read())
+    assert page['engine'] == 'stopped' and page['holds_vip'] is True
+
+
+# One tick of a node that holds nothing, its Apache, ping nodes and track file as given, `good` healthy checks in a
+# row before it, `since_giveup` seconds since it gave the VIP up and `since_action` since its last action (rises 3,
+# holddown 10, action_timeout 10 by default) -> what it decided and what the track file holds after it.
+LIFT = 'decision: take part again'
+OTHER, PREFERRED = {}, {'node': 'loadb1', 'peer': 'loadb2', 'peer_addresses': ['198.51.100.76']}
+# (name, cfg, apache, pings, holds, track, good, since_giveup, since_action, decisions, track after)
+LIFT_TABLE = [
+    ('healthy long enough: takes part again', OTHER, 'ok', 1, False, '1\n', 2, 30, 30, [LIFT], '0\n'),
+    ('healthy for fewer than rises checks', OTHER, 'ok', 1, False, '1\n', 1, 30, 30, [], '1\n'),
+    ('within the holddown since giving up', OTHER, 'ok', 1, False, '1\n', 2, 9.5, 30, [], '1\n'),
+    ('within the action timeout of its last action', OTHER, 'ok', 1, False, '1\n', 2, 30, 9.5, [], '1\n'),
+    ('Apache still fails', OTHER, 'HTTP 503', 1, False, '1\n', 2, 30, 30, [], '1\n'),
+    ('the public link is still down', OTHER, 'ok', 0, False, '1\n', 2, 30, 30, [], '1\n'),
+    ('it holds the VIP (a holder gives up, it does not lift)', OTHER, 'ok', 1, True, '1\n', 2, 30, 30, [], '1\n'),
+    ('the kernel cannot be read', OTHER, 'ok', 1, None, '1\n', 2, 30, 30, [], '1\n'),
+    ('nothing held back: nothing to lift', OTHER, 'ok', 1, False, '0\n', 2, 30, 30, [], '0\n'),
+    ('no track file: nothing to lift, none written', OTHER, 'ok', 1, False, None, 2, 30, 30, [], None),
+    ('anything but 0 holds back, and is lifted', OTHER, 'ok', 1, False, '2\n', 2, 30, 30, [LIFT], '0\n'),
+    ('a monitor that restarted since the give-up lifts once healthy', OTHER, 'ok', 1, False, '1\n', 2, 1e9, 1e9,
+     [LIFT], '0\n'),
+    ('the preferred node without auto_failback takes part again', dict(PREFERRED, auto_failback=False), 'ok', 1,
+     False, '1\n', 2, 30, 30, [LIFT], '0\n'),
+    ('the preferred node with auto_failback waits for its failback instead', PREFERRED, 'ok', 1, False, '1\n', 2, 30,
+     30, [], '1\n'),
+    ('without ping nodes Apache alone counts', dict(OTHER, ping_nodes=[]), 'ok', 0, False, '1\n', 2, 30, 30, [LIFT],
+     '0\n'),
+    ('the holddown can be set', dict(OTHER, holddown=60.0), 'ok', 1, False, '1\n', 2, 30, 30, [], '1\n'),
+    ('so can rises', dict(OTHER, rises=1), 'ok', 1, False, '1\n', 0, 30, 30, [LIFT], '0\n'),
+]
+
+
+@pytest.mark.parametrize('name, cfg, apache, pings, holds, track, good, since_giveup, since_action, decisions, after',
+                         LIFT_TABLE, ids=[row[0] for row in LIFT_TABLE])
+def test_consider_lift(keepalived, name, cfg, apache, pings, holds, track, good, since_giveup, since_action,
+                       decisions, after):
+    k = keepalived(**cfg)
+    k.vrrp('FAULT' if track not in (None, '0\n') else 'BACKUP', holds=holds)
+    if track is not None:
+        with open(k.track_file, 'w', encoding='ascii') as handle:
+            handle.write(track)
+    k.peer = dict(HEALTHY_PEER, holds_vip=True)
+    k.apache, k.pings = apache, pings
+    k.monitor.good = good
+    k.monitor.last_giveup = k.now - since_giveup
+    k.monitor.last_action = k.now - since_action
+    k.monitor.tick()
+    assert [d.split(':')[0] + ': ' + d.split(':')[1].strip() for d in k.decisions()] == decisions, name
+    assert k.track() == after, name
+
+
+def test_the_other_node_gives_up_then_takes_part_again_after_the_holddown(keepalived):
+    """The whole round on the node that is not to take the VIP back: FAULT while it cannot serve, BACKUP again once
+    it has been healthy for rises checks and the holddown has passed since its give-up."""
+    k = keepalived(holddown=10.0, rises=3)
+    k.vrrp('MASTER')
+    k.peer = dict(HEALTHY_PEER, holds_vip=False)
+    k.apache = 'refused'
+    k.ticks(3)
+    assert k.track() == '1\n'
+    k.keepalived_reads_the_track_file()
+    k.peer = dict(HEALTHY_PEER, holds_vip=True)
+    k.apache = 'ok'
+    # Given up at 1002; healthy from 1003: three checks by 1005, but the holddown lasts until 1012.
+    k.ticks(9)
+    assert k.track() == '1\n' and k.monitor.engine.given_up()
+    k.ticks(1)
+    assert k.track() == '0\n' and k.decisions()[-1].startswith(LIFT)
+    k.keepalived_reads_the_track_file()
+    assert k.monitor.engine.vrrp_state() == 'BACKUP' and not k.monitor.engine.given_up()
+    k.ticks(30)
+    assert len([d for d in k.decisions() if d.startswith(LIFT)]) == 1 and k.track() == '0\n'
+
+
+def test_the_preferred_keepalived_node_takes_the_vip_back_by_lifting_its_fault(keepalived):
+    """With auto_failback the preferred node, held back by its own give-up, takes part again through its failback
+    (failback_delay, the peer's ping nodes): keepalived's preemption then brings the VIP back."""
+    k = keepalived(node='loadb1', peer='loadb2', peer_addresses=['198.51.100.76'], failback_delay=5.0, holddown=10.0)
+    k.vrrp('MASTER')
+    k.peer = dict(HEALTHY_PEER, holds_vip=False)
+    k.apache = 'refused'
+    k.ticks(3)
+    assert k.track() == '1\n'
+    k.keepalived_reads_the_track_file()
+    k.peer = dict(HEALTHY_PEER, holds_vip=True)
+    k.apache = 'ok'
+    # As heartbeat's take-back (test_the_preferred_node_takes_the_vip_back_after_rises_delay_and_holddown): at 1017.
+    k.ticks(14)
+    assert k.track() == '1\n'
+    k.ticks(1)
+    assert k.track() == '0\n' and k.decisions()[-1].startswith('decision: take the VIP back (auto_failback)')
+    assert not any(d.startswith(LIFT) for d in k.decisions())
+
+
+def test_the_preferred_keepalived_node_stays_held_back_while_the_peer_reaches_more(keepalived):
+    k = keepalived(node='loadb1', peer='loadb2', peer_addresses=['198.51.100.76'],
+                   ping_nodes=['198.51.100.1', '198.51.100.2'])
+    k.vrrp('FAULT')
+    with open(k.track_file, 'w', encoding='ascii') as handle:
+        handle.write('1\n')
+    k.pings = 1
+    k.peer = dict(HEALTHY_PEER, holds_vip=True, ping_ok=2)
+    k.ticks(30)
+    assert k.track() == '1\n' and k.decisions() == []
+
+
+def test_keepalived_two_holders_are_left_to_vrrp(keepalived):
+    """keepalived does not restart after a partition (restarts_after_partition false): VRRP keeps the higher
+    priority, so the other node never lets a second holding go itself."""
+    k = keepalived(release_drain=0.2, release_wait=3.0)
+    k.vrrp('MASTER')
+    k.peer = dict(HEALTHY_PEER, holds_vip=True)
+    k.ticks(5)
+    k.monitor.release_due(k.now + 4)
+    assert k.commands == [] and k.holds is True and k.decisions() == []
+
+
+def test_keepalived_s_release_after_an_unclean_stop_takes_the_vip_off(monkeypatch):
+    ran = []
+    monkeypatch.setattr(monitor_module.node_engine, 'run', lambda argv, timeout: ran.append(argv) or (0, ''))
+    monkeypatch.setattr(monitor_module, 'log', lambda level, message, **fields: None)
+    cfg = dict(monitor_module.DEFAULTS, engine={'engine': 'keepalived'}, vip='198.51.100.10', vip_prefix=26,
+               vip_interface='eth0')
+    assert monitor_module.release('success', cfg) == 0 and ran == []
+    assert monitor_module.release('signal', cfg) == 0
+    assert ran == [['ip', '-4', 'addr', 'del', '198.51.100.10/26', 'dev', 'eth0']]
+
+
+class _KeepalivedConfigTest:
+    """keepalived 2.2.7's --config-test: writes what it found to the log file its option names, then kills its
+    process group, so it exits 143 (or dies of SIGTERM) whatever it found."""
+
+    def __init__(self, monkeypatch, returncode, logged):
+        self.argv = None
+
+        def run(argv, **kwargs):
+            self.argv = argv
+            with open(argv[1].split('=', 1)[1], 'w', encoding='utf-8') as handle:
+                handle.write(logged)
+            return subprocess.CompletedProcess(argv, returncode, stdout='')
+        monkeypatch.setattr(monitor_module.node_engine.subprocess, 'run', run)
+
+
+@pytest.mark.parametrize('returncode, logged, status, printed', [
+    (143, '', 0, ''),                                         # killed its group as always, logged nothing: valid
+    (-15, '', 0, ''),
+    (143, "Unknown keyword 'vrrp_instanse'\n", 1, "Unknown keyword 'vrrp_instanse'\n"),
+    (-15, 'bad ip\nno interface\n', 1, 'bad ip\nno interface\n'),
+    (2, '', 1, 'keepalived --config-test exited 2: \n'),
+])
+def test_engine_config_test_takes_keepalived_s_log_as_the_verdict(monkeypatch, capsys, returncode, logged, status,
+                                                                    printed):
+    test = _KeepalivedConfigTest(monkeypatch, returncode, logged)
+    monkeypatch.setattr(sys, 'argv', ['hapair-monitor', '--engine', 'keepalived', 'engine-config-test', '/tmp/k.conf'])
+    assert monitor_module.main() == status
+    assert test.argv[2:] == ['-f', '/tmp/k.conf'] and capsys.readouterr().out == printed
+
+
+def test_engine_config_test_checks_keepalived_by_default_and_reads_no_settings(monkeypatch, capsys, tmp_path):
+    """The template's validate: runs it before the monitor's settings exist on a fresh node."""
+    test = _KeepalivedConfigTest(monkeypatch, 143, '')
+    monkeypatch.setattr(sys, 'argv', ['hapair-monitor', '--config', str(tmp_path / 'none.json'), 'engine-config-test',
+                                      '/tmp/k.conf'])
+    assert monitor_module.main() == 0 and test.argv[0] == 'keepalived'
+
+
+def test_heartbeat_has_no_config_test_of_its_own(capsys):
+    assert monitor_module.engine_config_test('heartbeat', '/etc/ha.d/ha.cf') == 0
+    assert capsys.readouterr().out == 'heartbeat has no check of its own; nothing to do\n'
+
