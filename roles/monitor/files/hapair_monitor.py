@@ -934,7 +934,13 @@ def main():
     args = parser.parse_args()
     VERBOSE = args.verbose
     if args.command == 'engine-config-test':
-        return engine_config_test(args.engine or 'keepalived', args.file)
+        engine = args.engine or 'keepalived'
+        if engine not in node_engine.ADAPTERS:
+            parser.error('engine-config-test: unknown engine %r; expected one of %s'
+                         % (engine, ', '.join(sorted(node_engine.ADAPTERS))))
+        if not args.file:
+            parser.error('engine-config-test needs the FILE to check')
+        return engine_config_test(engine, args.file)
     cfg = load(args.config)
     if args.command == 'release':
         return release(os.environ.get('SERVICE_RESULT', 'success'), cfg)

@@ -850,3 +850,13 @@ def test_heartbeat_has_no_config_test_of_its_own(capsys):
     assert monitor_module.engine_config_test('heartbeat', '/etc/ha.d/ha.cf') == 0
     assert capsys.readouterr().out == 'heartbeat has no check of its own; nothing to do\n'
 
+
+
+@pytest.mark.parametrize('argv', [['engine-config-test'], ['--engine', 'carp', 'engine-config-test', '/tmp/k.conf']])
+def test_engine_config_test_refuses_a_call_it_cannot_answer_with_a_usage_error(monkeypatch, capsys, argv):
+    """A missing file or an unknown engine is the caller's mistake: a usage message and status 2, not a traceback."""
+    monkeypatch.setattr(monitor_module.node_engine.subprocess, 'run', lambda *a, **k: pytest.fail('keepalived ran'))
+    monkeypatch.setattr(sys, 'argv', ['hapair-monitor'] + argv)
+    with pytest.raises(SystemExit) as raised:
+        monitor_module.main()
+    assert raised.value.code == 2 and 'engine-config-test' in capsys.readouterr().err
