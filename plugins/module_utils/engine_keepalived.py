@@ -121,3 +121,12 @@ class Keepalived(Engine):
                     v['keepalived_advert_int'] = timers.text(ms)
         host_input.in_range('keepalived_virtual_router_id', 1, 255)
         host_input.in_range('keepalived_preempt_delay', 0, 1000, ' seconds')
+        # Unicast VRRP: the adverts go from this node's address on the VIP's interface to the peer's (the role's
+        # unicast_src_ip and unicast_peer), so that interface must carry one of the node's links.
+        if host_input.ok('hapair_links', 'hapair_vip_interface'):
+            interfaces = [link['interface'] for link in v['hapair_links']]
+            if v['hapair_vip_interface'] not in interfaces:
+                host_input.error('vip-link', 'hapair_vip_interface', "{variable} {value} is the interface of no link in "
+                                 "hapair_links (%s): keepalived sends its adverts from this node's address on the "
+                                 "VIP's interface to the peer's. Expected the interface of one of the links, or a link "
+                                 'on it.' % ', '.join(interfaces))
