@@ -4,14 +4,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The time bounds the design promises, from an engine's Timers and the monitor's settings.
 
-Symbols (seconds): A advert (heartbeat's keepalive), D detect (deadtime), S startup (initdead), H the engine's
-hand-over budget (Timers.handover); I, T, F, R, Fd, Hd the monitor's interval, timeout, fails, rises, failback delay
-and holddown; M the drill's margin.
+Symbols (seconds), from the engine's Timers: A advert (Timers.advert), D detect (Timers.detect), S startup
+(Timers.startup), H the engine's hand-over budget (Timers.handover); I, T, F, R, Fd, Hd the monitor's interval,
+timeout, fails, rises, failback delay and holddown; M the drill's margin.
 
 - The monitor hands the VIP over after F failed checks in a row (a hung Apache makes each last T), one more check
   to decide, a look at the peer (T), then the hand-over: monitor_window = (F + 1) * max(I, T) + T + H.
 - It takes the VIP back once healthy R checks in a row, after max(Fd, Hd), a look at the peer, the hand-over and 2 s
-  of heartbeat's own state changes: monitor_failback = (R + 1) * I + max(Fd, Hd) + T + H + 2.
+  of the engine's own state changes: monitor_failback = (R + 1) * I + max(Fd, Hd) + T + H + 2.
 
 drill_bounds() is what the failover drill asserts on a real pair for each fault method, with the margin M for the
 unknowns of real servers. The test bed asserts tighter bounds of its own (testbed/bounds.py), from the same

@@ -14,10 +14,12 @@ version_added: 1.2.0
 author:
   - hapair.loadbalancer developers (@hapair)
 description:
-  - Reads the state of the pair's HA engine on a node with the engine's own tools (heartbeat - C(cl_status)), through
-    the node-side half of the engine contract (the same code hapair-monitor runs) - whether the engine runs, how it
-    sees the peer, whether something is moving - and says whether the pair is whole from this node's view.
-  - Changes nothing. The verify and drill roles wait with it until a pair is whole, whatever its engine.
+  - Reads the state of the pair's HA engine on a node with the engine's own means (heartbeat - C(cl_status);
+    keepalived - its unit and the state its notify script wrote), through the node-side half of the engine contract
+    (the same code hapair-monitor runs) - whether the engine runs, how it sees the peer, whether something is moving -
+    and says whether the pair is whole from this node's view.
+  - Changes nothing. The keepalived role and the drill role wait with it until a pair is whole, whatever its engine
+    (the verify role judges the VIP itself, with M(hapair.loadbalancer.vip_check)).
 options:
   engine:
     description: The engine's settings, as the pair model publishes them (C(hapair_pair['engine']['monitor'])).
@@ -55,11 +57,13 @@ running:
   returned: always
   type: bool
 peer:
-  description: How the engine sees the peer (heartbeat - V(active), V(dead), ...), V(null) when it does not run.
+  description:
+    - How the engine sees the peer (heartbeat - V(active), V(dead), ...; keepalived, which keeps no view of the peer -
+      V(active) while this node is MASTER or BACKUP, else its VRRP state in lower case), V(null) when it does not run.
   returned: always
   type: str
 transition:
-  description: Whether something is moving (heartbeat - resources in transition).
+  description: Whether something is moving (heartbeat - resources in transition; never with keepalived).
   returned: always
   type: bool
 whole:

@@ -19,8 +19,8 @@ description:
     without an answer and every outage (from the last answer before a failure to the first answer after it), with
     the clock of the host it runs on.
   - Meant to run in the background (C(async), with C(poll) set to 0) on the host the site is checked from (the controller by
-    default), ended by creating O(stop_file); C(ansible.builtin.async_status) returns the record. The failover drill of
-    the heartbeat role runs it while it takes the VIP holder down. Python's standard library only.
+    default), ended by creating O(stop_file); C(ansible.builtin.async_status) returns the record. The failover drill (the
+    C(hapair.loadbalancer.drill) role) runs it while it takes the VIP holder down. Python's standard library only.
   - Changes nothing (it removes O(stop_file) when it ends, if it exists).
 options:
   url:
