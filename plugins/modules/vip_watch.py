@@ -18,8 +18,8 @@ description:
     VIP O(vip) appears or disappears, with the node's own clock, until the file O(stop_file) exists or O(max_seconds)
     have passed.
   - Meant to run in the background (C(async), with C(poll) set to 0) while something else happens, and to be ended by
-    creating O(stop_file); C(ansible.builtin.async_status) then returns the record. The failover drill of the heartbeat
-    role measures failover and failback with it, on both nodes.
+    creating O(stop_file); C(ansible.builtin.async_status) then returns the record. The failover drill (the
+    C(hapair.loadbalancer.drill) role) measures failover and failback with it, on both nodes.
   - Changes nothing (it removes O(stop_file) when it ends, if it exists).
 options:
   vip:
