@@ -830,8 +830,8 @@ class _KeepalivedConfigTest:
     (-15, 'bad ip\nno interface\n', 1, 'bad ip\nno interface\n'),
     (2, '', 1, 'keepalived --config-test exited 2: \n'),
 ])
-def test_engine_config_test_takes_keepalived_s_log_as_the_verdict(monkeypatch, capsys, returncode, logged, status,
-                                                                    printed):
+def test_engine_config_test_takes_keepalived_s_log_as_the_verdict(
+        monkeypatch, capsys, returncode, logged, status, printed):
     test = _KeepalivedConfigTest(monkeypatch, returncode, logged)
     monkeypatch.setattr(sys, 'argv', ['hapair-monitor', '--engine', 'keepalived', 'engine-config-test', '/tmp/k.conf'])
     assert monitor_module.main() == status
@@ -849,7 +849,6 @@ def test_engine_config_test_checks_keepalived_by_default_and_reads_no_settings(m
 def test_heartbeat_has_no_config_test_of_its_own(capsys):
     assert monitor_module.engine_config_test('heartbeat', '/etc/ha.d/ha.cf') == 0
     assert capsys.readouterr().out == 'heartbeat has no check of its own; nothing to do\n'
-
 
 
 @pytest.mark.parametrize('argv', [['engine-config-test'], ['--engine', 'carp', 'engine-config-test', '/tmp/k.conf']])

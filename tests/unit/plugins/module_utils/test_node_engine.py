@@ -160,8 +160,8 @@ def test_keepalived_runs_when_its_unit_is_active(monkeypatch, keepalived, unit, 
     ('', '1', True, 'MASTER'),
     ('master\n', None, False, 'BACKUP'),          # the script writes upper case only
 ])
-def test_the_vrrp_state_is_keepalived_s_word_else_the_kernel_and_the_track_file(monkeypatch, keepalived, said, track,
-                                                                                  kernel, expected):
+def test_the_vrrp_state_is_keepalived_s_word_else_the_kernel_and_the_track_file(
+        monkeypatch, keepalived, said, track, kernel, expected):
     fake(monkeypatch, {VIP_SHOW: (0, HOLDS_VIP if kernel else '')})
     if said is not None:
         _said(keepalived, said)
