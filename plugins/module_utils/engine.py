@@ -16,7 +16,9 @@ engine_keepalived.py), picked by the pair's hapair_engine through engines.get():
 - the ports its service uses on the nodes, which no other service of the collection may take (reserved_ports);
 - what the node-side monitor needs to hand the VIP over and take it back (monitor_settings; the node-side code is
   node_engine.py);
-- its fault methods for the failover drill and the fault matrix (FAULT_METHODS).
+- its fault methods for the failover drill and the fault matrix (FAULT_METHODS);
+- the markers its role writes, by which a node shows that it runs (or ran) this engine (markers; the engine switch,
+  engine_switch.py, reads them).
 
 Adding an engine: a module here with a subclass of Engine, its entry in engines.py, a role of the same name, and
 its node-side adapter in node_engine.py (docs/design.md).
@@ -71,6 +73,10 @@ FAULT_METHODS = (
 )
 
 
+# Where the roles keep the markers of what their services run (Engine.markers, the monitor's and Apache's).
+APPLIED_DIR = '/var/lib/hapair/applied'
+
+
 class Engine(ABC):
     """An HA engine behind the pair model. Subclasses set the class attributes and implement the methods."""
 
@@ -92,6 +98,10 @@ class Engine(ABC):
     # holds its segment id (see segment_id), if any.
     timer_variables = ()
     segment_variable = None
+    # The markers of what its service runs, which its role writes in APPLIED_DIR after the service read its files
+    # (a run cut short before its handlers still reloads on the next run). Their presence also says that the
+    # collection deployed this engine on the node: the engine switch (engine_switch.py) reads them.
+    markers = ()
 
     @property
     def fault_methods(self):
