@@ -24,7 +24,8 @@ def engine_switch(pair, results):
         raise AnsibleFilterError('engine_switch expects one engine_facts result per node of the pair')
     facts = dict((node['host'], result) for node, result in zip(nodes, results)
                  if isinstance(result, dict) and not result.get('failed') and 'engines' in result)
-    catalogue = dict((name, {'role': engine.role, 'service': engine.service}) for name, engine in engines.ENGINES.items())
+    catalogue = dict((name, {'role': engine.role, 'service': engine.service, 'adopts_vip': engine.adopts_vip})
+                 for name, engine in engines.ENGINES.items())
     return switch.plan(pair, facts, catalogue)
 
 

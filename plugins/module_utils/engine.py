@@ -18,7 +18,8 @@ engine_keepalived.py), picked by the pair's hapair_engine through engines.get():
   node_engine.py);
 - its fault methods for the failover drill and the fault matrix (FAULT_METHODS);
 - the markers its role writes, by which a node shows that it runs (or ran) this engine (markers; the engine switch,
-  engine_switch.py, reads them).
+  engine_switch.py, reads them), and whether it can take over a VIP that another engine holds on its node in place
+  (adopts_vip).
 
 Adding an engine: a module here with a subclass of Engine, its entry in engines.py, a role of the same name, and
 its node-side adapter in node_engine.py (docs/design.md).
@@ -102,6 +103,11 @@ class Engine(ABC):
     # (a run cut short before its handlers still reloads on the next run). Their presence also says that the
     # collection deployed this engine on the node: the engine switch (engine_switch.py) reads them.
     markers = ()
+    # Whether the engine, started on the node that holds the VIP under another engine, takes the VIP as its own without
+    # taking it off first (heartbeat: its IPaddr agent finds the address configured and reports it running; keepalived:
+    # no, every instance starts as BACKUP and takes its VIPs off the interface). The engine switch then starts it on
+    # both nodes at once, and its preferred node takes the VIP over where it is, or claims it (engine_switch.py).
+    adopts_vip = False
 
     @property
     def fault_methods(self):

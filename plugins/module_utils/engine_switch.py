@@ -69,9 +69,9 @@ def _words(names):
 def _empty(pair, wanted, peer):
     return {
         'pair': pair['name'], 'engine': wanted['name'], 'service': wanted['service'], 'peer': peer,
-        'old': [], 'handover': False, 'role': None, 'hold': False, 'stop_monitor': False,
-        'retire_first': [], 'take': False, 'release': False, 'stop': [], 'restore': [], 'retire_after': [],
-        'start_after': False, 'summary': '', 'errors': [],
+        'old': [], 'handover': False, 'mode': None, 'role': None, 'hold': False, 'stop_monitor': False,
+        'retire_first': [], 'take': False, 'release': False, 'stop': [], 'adopt': False, 'keep': [], 'restore': [],
+        'retire_after': [], 'start_after': False, 'summary': '', 'errors': [],
     }
 
 
@@ -80,22 +80,40 @@ def plan(pair, facts, catalogue):
 
     pair: the published hapair_pair (name, engine: {name, service, role}, nodes: [{host, name}], preferred_host,
       auto_failback); facts: {host: what engine_facts returned there (node_facts())}; catalogue: {engine name:
-      {'role', 'service'}} of every engine the collection knows.
+      {'role', 'service', 'adopts_vip'}} of every engine the collection knows.
+
+    The VIP passes make before break, one of two ways:
+      'handover' (keepalived, which starts every instance as BACKUP and takes its VIPs off first): the standby starts
+        the new engine alone, which, hearing no peer of its kind, claims the VIP; the holder lets it go once it sees
+        the claim (vip_release.py). Then the former holder starts the new engine, which takes the VIP back by its own
+        means if it is the preferred node (keepalived's preemption: the new master announces before the old one lets
+        go).
+      'joint' (Engine.adopts_vip: heartbeat, whose IPaddr agent finds a configured VIP running): the new engine starts
+        on both nodes at once, so that it never starts alone (heartbeat alone takes the dead peer's resources over in
+        two processes that report through one FIFO at the same moment, and under load it lost one report and stayed
+        in transition for good), and the preferred node, its VIP's owner, acquires it: where the holder is the
+        preferred node, the new engine takes the VIP over in place and the holder then stops its old engine keeping
+        the VIP (vip_keep.py); where it is not, the preferred node claims it and the holder lets it go on the claim.
+        Either way the VIP moves at most once, to the preferred node: a hand-over to the standby and heartbeat's own
+        auto_failback would leave it on no node for a moment (0.37 to 1.17 s measured).
 
     A node's plan:
       old: the engines other than the pair's that the pair shows (running, enabled or marked), on either node;
-      handover: whether the VIP has to move from an old engine to the new one (the holder does not run the pair's
-        engine); role: 'standby' or 'holder' in a hand-over, else None;
-      hold: install and configure the pair's engine without starting it (both nodes, before the hand-over);
+      handover: whether the VIP passes from an old engine to the new one (the holder does not run the pair's engine
+        alone); mode: 'handover' or 'joint' then, else None; role: 'standby' or 'holder' then, else None;
+      hold: install and configure the pair's engine without starting it (both nodes, before the VIP passes);
       stop_monitor: stop hapair-monitor until the monitor role starts it again with the new engine's settings (it
         would act on the old engine's view of the pair, and re-announce the VIP the standby claims);
-      retire_first: the roles of the old engines to retire (stop, disable, markers removed) before the hand-over: the
-        standby's, or, without a hand-over, every node's;
-      take: start the pair's engine at the hand-over (the standby); its old engines' units, to start again if the
-        hand-over fails (restore);
-      release: wait until the new engine claims the VIP, then let it go and stop the old engines' units (stop) (the
-        holder); retire_after: the roles of its old engines, retired after the hand-over; start_after: then start the
-        pair's engine (the holder);
+      retire_first: the roles of the old engines to retire (stop, disable, markers removed) before the VIP passes: the
+        standby's, or, without a hand-over, every node's; restore: the standby's old engines' units, to start again if
+        the switch fails while the holder still holds the VIP with its old engine;
+      take: start the pair's engine when the VIP is to pass (the standby in a hand-over, both nodes in a joint start);
+      release, stop (the holder, unless it adopts): wait until the new engine claims the VIP, then let it go and stop
+        the old engines' units;
+      adopt, keep (the holder in a joint start when it is the preferred node): wait until the new engine holds the VIP,
+        then stop the old engines' units (keep), keeping the VIP;
+      retire_after: the roles of the holder's old engines, retired once the VIP passed;
+      start_after: start the pair's engine once the VIP passed (the holder in a hand-over);
       summary: one sentence for the pair, '' when nothing is to be done; errors: what keeps the pair from switching
         safely (nothing is changed then).
     """
@@ -124,10 +142,14 @@ def plan(pair, facts, catalogue):
     pair_old = sorted(set(name for host in hosts for name in old[host]))
     label = dict((node['host'], _label(node)) for node in nodes)
 
+    adopts = bool(catalogue[wanted['name']].get('adopts_vip'))
     errors = []
     for host in hosts:
         running = sorted(set(running_old[host] + ([wanted['name']] if runs_new[host] else [])))
-        if len(running) > 1:
+        # The preferred node holding the VIP in the middle of a joint start (a run cut short after the new engine took
+        # the VIP over, before the old one stopped) goes on from there.
+        resumes = adopts and runs_new[host] and holders == [host] and host == pair.get('preferred_host')
+        if len(running) > 1 and not resumes:
             errors.append("Pair '%s': %s runs %s at once, each keeping the VIP on its own; stop the one that is not "
                           "hapair_engine's (systemctl disable --now UNIT) and run again." % (
                               pair['name'], label[host], _words(running)))
@@ -142,25 +164,41 @@ def plan(pair, facts, catalogue):
         return plans
 
     holder = holders[0] if len(holders) == 1 else None
-    if holder is not None and not runs_new[holder]:
+    if holder is not None and (not runs_new[holder] or running_old[holder]):
         standby = [host for host in hosts if host != holder][0]
         s_plan, h_plan = plans[standby], plans[holder]
+        joint = adopts
         for host, item in ((standby, s_plan), (holder, h_plan)):
-            item.update(handover=True, hold=True,
+            item.update(handover=True, mode='joint' if joint else 'handover', hold=True,
                         stop_monitor=bool((facts[host].get('monitor') or {}).get('active')))
         s_plan.update(role='standby', take=True, retire_first=[catalogue[name]['role'] for name in old[standby]],
                       restore=[catalogue[name]['service'] for name in running_old[standby]])
-        h_plan.update(role='holder', release=True, start_after=True,
-                      stop=[catalogue[name]['service'] for name in running_old[holder]],
-                      retire_after=[catalogue[name]['role'] for name in old[holder]])
-        back = (', and takes the VIP back by %s\'s own means' % wanted['name']
-                if pair.get('auto_failback') and holder == pair.get('preferred_host') else '')
-        summary = ("Pair '%s' switches from %s to %s, one node at a time: %s, which stands by, %sstarts %s and claims "
-                   "the VIP; %s, which holds it, lets it go once that claim is seen, stops %s and starts %s%s." % (
-                       pair['name'], _words(pair_old), wanted['name'], label[standby],
-                       ('stops %s and ' % _words(running_old[standby])) if running_old[standby] else '',
-                       wanted['name'], label[holder], _words(running_old[holder] or old[holder] or ['nothing']),
-                       wanted['name'], back))
+        h_plan.update(role='holder', retire_after=[catalogue[name]['role'] for name in old[holder]])
+        old_units = [catalogue[name]['service'] for name in running_old[holder]]
+        old_here = _words(running_old[holder] or old[holder] or ['nothing'])
+        stops = ('stops %s and ' % _words(running_old[standby])) if running_old[standby] else ''
+        if joint and holder == pair.get('preferred_host'):
+            h_plan.update(take=True, adopt=True, keep=old_units)
+            summary = ("Pair '%s' switches from %s to %s, the VIP staying where it is: %s, which stands by, %sstarts %s "
+                       "at the same time as %s, which holds the VIP; there %s takes the VIP over as it is, and then %s "
+                       "stops, the VIP kept." % (
+                           pair['name'], _words(pair_old), wanted['name'], label[standby], stops, wanted['name'],
+                           label[holder], wanted['name'], old_here))
+        elif joint:
+            h_plan.update(take=True, release=True, stop=old_units)
+            summary = ("Pair '%s' switches from %s to %s: %s, which stands by, %sstarts %s at the same time as %s, which "
+                       "holds the VIP; %s on %s, the preferred node, claims the VIP, and %s lets it go once that claim is "
+                       "seen and stops %s." % (
+                           pair['name'], _words(pair_old), wanted['name'], label[standby], stops, wanted['name'],
+                           label[holder], wanted['name'], label[standby], label[holder], old_here))
+        else:
+            h_plan.update(release=True, start_after=True, stop=old_units)
+            back = (', and takes the VIP back by %s\'s own means' % wanted['name']
+                    if pair.get('auto_failback') and holder == pair.get('preferred_host') else '')
+            summary = ("Pair '%s' switches from %s to %s, one node at a time: %s, which stands by, %sstarts %s and "
+                       "claims the VIP; %s, which holds it, lets it go once that claim is seen, stops %s and starts "
+                       "%s%s." % (pair['name'], _words(pair_old), wanted['name'], label[standby], stops, wanted['name'],
+                                  label[holder], old_here, wanted['name'], back))
     else:
         for host in hosts:
             plans[host]['retire_first'] = [catalogue[name]['role'] for name in old[host]]

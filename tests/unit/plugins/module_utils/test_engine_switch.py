@@ -21,7 +21,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROLES = os.path.join(HERE, '..', '..', '..', '..', 'roles')
 with open(os.path.join(HERE, 'switch_cases', 'engine_switch.yml'), encoding='utf-8') as handle:
     CASES = yaml.safe_load(handle)
-CATALOGUE = dict((name, {'role': engine.role, 'service': engine.service}) for name, engine in engines.ENGINES.items())
+CATALOGUE = dict((name, {'role': engine.role, 'service': engine.service, 'adopts_vip': engine.adopts_vip})
+                 for name, engine in engines.ENGINES.items())
 NAMES = {'herring': 'loadb1', 'haddock': 'loadb2'}
 
 

@@ -2,8 +2,9 @@
 # Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The engine switch's modules as Ansible runs them: engine_facts (what a node has of each engine) and vip_release
-(the holder lets the VIP go once another node claims it), with systemctl, dpkg, the kernel and the segment faked."""
+"""The engine switch's modules as Ansible runs them: engine_facts (what a node has of each engine), vip_release (the
+holder lets the VIP go once another node claims it) and vip_keep (the holder stops its old engine keeping the VIP), with
+systemctl, dpkg, the kernel and the segment faked."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import node_state, vip_release
 from ansible_collections.hapair.loadbalancer.plugins.modules import engine_facts
+from ansible_collections.hapair.loadbalancer.plugins.modules import vip_keep as vip_keep_module
 from ansible_collections.hapair.loadbalancer.plugins.modules import vip_release as vip_release_module
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.module_harness import patch_module_args
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.vip_check_fakes import (
@@ -135,3 +137,31 @@ def _on_fake_clock(network):
         assert own_mac == OWN_MAC
         return real(sock, own_mac, vip, timeout, holds, clock=network.clock.monotonic)
     return watch
+
+
+def test_vip_keep_in_check_mode_stops_nothing(monkeypatch, capsys):
+    monkeypatch.setattr(vip_keep_module.vip_keep, 'keep', lambda *a, **k: pytest.fail('stopped'))
+    code, out = run(vip_keep_module, monkeypatch, capsys, {'vip': VIP, 'prefix': 28, 'interface': 'eth0',
+                                                           'stop': ['keepalived'], '_ansible_check_mode': True})
+    assert code == 0 and out['changed'] is True
+    assert out['msg'] == 'would stop keepalived and keep %s on this node' % VIP
+
+
+def test_vip_keep_reports_what_it_did(monkeypatch, capsys):
+    class Socket:
+        closed = False
+
+        def close(self):
+            Socket.closed = True
+    monkeypatch.setattr(vip_keep_module.kernel, 'open_address_events', Socket)
+    seen = {}
+
+    def keep(vip, units, readd, holds, events, unit_state, run, timeout):
+        seen.update(vip=vip, units=units, timeout=timeout)
+        return {'stopped': units, 'readded': 1, 'longest_off_seconds': 0.003, 'errors': []}
+    monkeypatch.setattr(vip_keep_module.vip_keep, 'keep', keep)
+    code, out = run(vip_keep_module, monkeypatch, capsys, {'vip': VIP, 'prefix': 28, 'interface': 'eth0',
+                                                           'stop': ['keepalived']})
+    assert code == 0 and Socket.closed
+    assert seen == {'vip': VIP, 'units': ['keepalived'], 'timeout': 120.0}
+    assert (out['changed'], out['stopped'], out['readded'], out['longest_off_seconds']) == (True, ['keepalived'], 1, 0.003)
