@@ -30,7 +30,10 @@ ROLES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..',
 
 # What the check publishes (set_fact) and what the roles read instead of the raw variables: a value given for one of
 # these with -e would outrank the checked one and reach the nodes unchecked.
-PUBLISHED = ('hapair_input', 'hapair_pair', 'hapair_node', 'hapair_peer', 'hapair_checked_roles')
+PUBLISHED = ('hapair_input', 'hapair_pair', 'hapair_node', 'hapair_peer', 'hapair_checked_roles', 'engine_switch_plan')
+# The roles whose internal variables (__ROLE_) extra vars may not set: those with input, and engine_switch, which has
+# none but would keep every engine from starting with __engine_switch_hold.
+INTERNAL_ROLES = role_input.ROLES + ('engine_switch',)
 
 
 def load_specs(roles):
@@ -210,7 +213,7 @@ class ActionModule(ActionBase):
         host = task_vars.get('inventory_hostname')
         facts = interface_facts(task_vars.get('ansible_facts') or {}, connection_facts(host, self._connection_vars(task_vars)))
         checked = role_input.check_host(host, specs, entry_points, raw, {'facts': facts, 'set': sorted(raw)})
-        errors = [error._replace(host=host) for error in refused_extra_vars(extra_vars(self._loader), role_input.ROLES)]
+        errors = [error._replace(host=host) for error in refused_extra_vars(extra_vars(self._loader), INTERNAL_ROLES)]
         shared = list(role_input.PAIR_SETTINGS)
         for role, entry_point in checked.entry_points:
             if role in role_input.PAIR_LEVEL_ROLES and entry_point == 'main':

@@ -16,7 +16,10 @@ engine_keepalived.py), picked by the pair's hapair_engine through engines.get():
 - the ports its service uses on the nodes, which no other service of the collection may take (reserved_ports);
 - what the node-side monitor needs to hand the VIP over and take it back (monitor_settings; the node-side code is
   node_engine.py);
-- its fault methods for the failover drill and the fault matrix (FAULT_METHODS).
+- its fault methods for the failover drill and the fault matrix (FAULT_METHODS);
+- the markers its role writes, by which a node shows that it runs (or ran) this engine (markers; the engine switch,
+  engine_switch.py, reads them), and whether it can take over a VIP that another engine holds on its node in place
+  (adopts_vip).
 
 Adding an engine: a module here with a subclass of Engine, its entry in engines.py, a role of the same name, and
 its node-side adapter in node_engine.py (docs/design.md).
@@ -75,6 +78,10 @@ FAULT_METHODS = (
 )
 
 
+# Where the roles keep the markers of what their services run (Engine.markers, the monitor's and Apache's).
+APPLIED_DIR = '/var/lib/hapair/applied'
+
+
 class Engine(ABC):
     """An HA engine behind the pair model. Subclasses set the class attributes and implement the methods."""
 
@@ -96,6 +103,15 @@ class Engine(ABC):
     # holds its segment id (see segment_id), if any.
     timer_variables = ()
     segment_variable = None
+    # The markers of what its service runs, which its role writes in APPLIED_DIR after the service read its files
+    # (a run cut short before its handlers still reloads on the next run). Their presence also says that the
+    # collection deployed this engine on the node: the engine switch (engine_switch.py) reads them.
+    markers = ()
+    # Whether the engine, started on the node that holds the VIP under another engine, takes the VIP as its own without
+    # taking it off first (heartbeat: its IPaddr agent finds the address configured and reports it running; keepalived:
+    # no, every instance starts as BACKUP and takes its VIPs off the interface). The engine switch then starts it on
+    # both nodes at once, and its preferred node takes the VIP over where it is, or claims it (engine_switch.py).
+    adopts_vip = False
 
     @property
     def fault_methods(self):

@@ -99,6 +99,11 @@ class Heartbeat(Engine):
     # The old entry points of the role, now roles of their own.
     renamed_entry_points = {'heartbeat:verify': 'verify', 'heartbeat:failover': 'drill'}
     timer_variables = tuple('heartbeat_' + timer for timer in TIMERS)
+    # roles/heartbeat/vars/main.yml: __heartbeat_applied.
+    markers = ('heartbeat-restart', 'heartbeat-reload')
+    # Started on the node that holds the VIP, heartbeat's IPaddr finds the VIP configured ("Running OK") when it
+    # acquires its resources: it never goes off (seen on the test bed).
+    adopts_vip = True
 
     def profile(self, name):
         return dict(('heartbeat_' + timer, timers.text(ms)) for timer, ms in PROFILES[name].items())

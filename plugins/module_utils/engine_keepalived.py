@@ -72,6 +72,8 @@ class Keepalived(Engine):
     renamed = {}
     timer_variables = ('keepalived_advert_int',)
     segment_variable = 'keepalived_virtual_router_id'
+    # roles/keepalived/vars/main.yml: __keepalived_applied_path.
+    markers = ('keepalived',)
 
     def profile(self, name):
         return {'keepalived_advert_int': timers.text(PROFILES[name])}

@@ -70,6 +70,14 @@ whole:
   description: The engine runs, sees its peer alive and nothing is moving.
   returned: always
   type: bool
+holds:
+  description:
+    - Whether the engine thinks this node holds the VIP (heartbeat - its resources are local, foreign or all;
+      keepalived - MASTER); V(null) when it does not run. The engine switch waits with it until heartbeat, started on
+      the node that holds the VIP, has taken the VIP as its own.
+  returned: always
+  type: bool
+  version_added: 1.2.0
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -88,7 +96,7 @@ def main():
         module.fail_json(msg=str(exc))
     state = adapter.state(module.params['peer'])
     module.exit_json(changed=False, running=bool(state.get('running')), peer=state.get('peer'),
-                     transition=bool(state.get('transition')), whole=state.whole)
+                     transition=bool(state.get('transition')), whole=state.whole, holds=adapter.holds_resources(state))
 
 
 if __name__ == '__main__':

@@ -24,8 +24,8 @@ description:
   - Reads an old name of a renamed variable (such as C(heartbeat_timers)) for its new name and notes it, for one
     deprecation warning per old name from M(hapair.loadbalancer.pair_model).
   - Refuses, as an error of the host, what the input check publishes (C(hapair_input), C(hapair_pair), C(hapair_node),
-    C(hapair_peer), C(hapair_checked_roles)) and the roles' internal variables (C(__ROLE_...)) when they are given as
-    extra vars, which would outrank the checked values.
+    C(hapair_peer), C(hapair_checked_roles), and C(engine_switch_plan), which the engine_switch role publishes) and the roles'
+    internal variables (C(__ROLE_...)) when they are given as extra vars, which would outrank the checked values.
   - Templates every variable on its own, so that one that cannot be templated is named without being printed.
   - Runs on the controller only and changes nothing. Its result holds no secret (only which ones are set); pass it to
     M(hapair.loadbalancer.pair_model), which reports the errors.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.hapair.loadbalancer.plugins.action.node_input import (
+    INTERNAL_ROLES,
     PUBLISHED,
     connection_facts,
     decrypted,
@@ -99,8 +100,9 @@ def test_template_failures_of_other_variables_say_why():
 def test_every_role_has_a_spec_with_a_main_entry_point():
     specs = load_specs(ROLES)
     assert all('main' in specs[role]['argument_specs'] for role in ROLES)
-    # verify and failover: the old entry points, kept for this major version.
-    assert set(specs['heartbeat']['argument_specs']) == {'main', 'verify', 'failover'}
+    # verify and failover: the old entry points, kept for this major version; retire: for the engine switch.
+    assert set(specs['heartbeat']['argument_specs']) == {'main', 'verify', 'failover', 'retire'}
+    assert set(specs['keepalived']['argument_specs']) == {'main', 'retire'}
     assert set(specs['monitor']['argument_specs']) == {'main', 'tools'}
 
 
@@ -108,9 +110,10 @@ def test_the_module_utils_tests_read_the_same_specs():
     assert role_specs(ROLES) == load_specs(ROLES)
 
 
-@pytest.mark.parametrize('name', PUBLISHED + ('__heartbeat_conf_dir', '__monitor_program', '__hapair_model', '__drill_holder'))
+@pytest.mark.parametrize('name', PUBLISHED + ('__heartbeat_conf_dir', '__monitor_program', '__hapair_model', '__drill_holder',
+                                              '__engine_switch_hold'))
 def test_extra_vars_may_not_set_what_the_check_publishes_nor_internal_variables(name):
-    errors = refused_extra_vars({name: 'x', 'hapair_timers': 'fast', 'heartbeat_auth_key': 'k'}, ROLES)
+    errors = refused_extra_vars({name: 'x', 'hapair_timers': 'fast', 'heartbeat_auth_key': 'k'}, INTERNAL_ROLES)
     assert [(e.rule, e.variable) for e in errors] == [('reserved', name)]
 
 
