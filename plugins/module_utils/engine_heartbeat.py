@@ -128,7 +128,9 @@ class Heartbeat(Engine):
             'hb_standby': '/usr/share/heartbeat/hb_standby',
             'hb_takeover': '/usr/share/heartbeat/hb_takeover',
             # Where heartbeat logs (its syslog identifier in the journal): the monitor follows it for healed
-            # partitions (node_engine.HeartbeatNode.heal_event).
+            # partitions (node_engine.HeartbeatNode.heal_event). With heartbeat_use_logd, cluster-glue's ha_logd
+            # writes heartbeat's lines to syslog under the same identifier (measured on Debian 12 and 13; the role's
+            # logd.cf sets no syslogprefix, which would change it).
             'log_identifier': 'heartbeat',
             # For hapair-monitor's unit: what it writes to, and why it runs as root.
             'writes': ['/var/lib/heartbeat'],
