@@ -133,7 +133,9 @@ class Heartbeat(Engine):
             'hb_standby': '/usr/share/heartbeat/hb_standby',
             'hb_takeover': '/usr/share/heartbeat/hb_takeover',
             # Where heartbeat logs (its syslog identifier in the journal): the monitor follows it for healed
-            # partitions (node_engine.HeartbeatNode.heal_event).
+            # partitions (node_engine.HeartbeatNode.heal_event). With heartbeat_use_logd, cluster-glue's ha_logd
+            # writes heartbeat's lines to syslog under the same identifier (measured on Debian 12 and 13; the role's
+            # logd.cf sets no syslogprefix, which would change it).
             'log_identifier': 'heartbeat',
             # For hapair-monitor's unit: what it writes to, and why it runs as root.
             'writes': ['/var/lib/heartbeat'],
@@ -158,9 +160,20 @@ class Heartbeat(Engine):
         self._check_timers(host_input)
         host_input.in_range('heartbeat_udpport', 1, 65535)
         if host_input.ok('heartbeat_logfacility'):
-            host_input.check('heartbeat_logfacility', grammar.syslog_facility(v['heartbeat_logfacility']))
-        if host_input.ok('heartbeat_logfile'):
-            host_input.check('heartbeat_logfile', grammar.log_path(v['heartbeat_logfile'], allow_empty=True))
+            if host_input.check('heartbeat_logfacility', grammar.syslog_facility(v['heartbeat_logfacility'])) \
+                    and v['heartbeat_logfacility'] == 'none':
+                host_input.warn('journal', 'heartbeat_logfacility', "{variable} {value}: heartbeat's lines reach neither "
+                                'syslog nor the journal, where hapair-monitor looks for a healed partition (both nodes '
+                                'held the VIP) to keep one holder through heartbeat\'s restart.')
+        for name in ('heartbeat_logfile', 'heartbeat_debugfile'):
+            if host_input.ok(name):
+                host_input.check(name, grammar.log_path(v[name], allow_empty=True))
+        if host_input.ok('heartbeat_logfile', 'heartbeat_debugfile') and v['heartbeat_debugfile'] \
+                and v['heartbeat_debugfile'] == v['heartbeat_logfile']:
+            host_input.error('duplicate', 'heartbeat_debugfile', '{variable} {value} is heartbeat_logfile too: heartbeat '
+                             'writes every message to its debug file and all but debug messages to its log file, so '
+                             'most lines would be written twice. Expected another file, such as /var/log/ha-debug, or '
+                             '"" for none.')
 
     @staticmethod
     def _check_timers(host_input):

@@ -172,6 +172,7 @@ def rules_hapair(host_input):
     if host_input.ok('hapair_timers') and v['hapair_timers'] not in timers.PROFILES:
         host_input.error('choice', 'hapair_timers', '{variable} {value} is not a timer profile; expected one of %s.'
                          % ', '.join(timers.PROFILES))
+    host_input.in_range('hapair_lock_timeout', 60, 86400, ' seconds')
 
 
 def rules_hostnames(host_input):

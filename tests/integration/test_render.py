@@ -29,11 +29,48 @@ pytestmark = pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason='ansible-playbo
 # Every file render.yml renders for each host: the engine-neutral roles' and the pair's engine's.
 COMMON = ['monitor.json', 'hapair-monitor.service', 'site.conf', 'ports.conf', 'cloud-init.cfg']
 FILES = {
-    'heartbeat': sorted(COMMON + ['ha.cf', 'haresources', 'authkeys']),
+    'heartbeat': sorted(COMMON + ['ha.cf', 'haresources', 'authkeys', 'logd.cf']),
     'keepalived': sorted(COMMON + ['keepalived.conf', 'keepalived-hapair.conf', 'hapair-keepalived.tmpfiles',
                                    'keepalived-notify']),
 }
 ROLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles')
+
+# The tutorial's ha.cf (issue 23), with its own pair's addresses: every directive of it, in its order.
+TUTORIAL_HA_CF = '''\
+use_logd on
+debugfile /var/log/ha-debug
+logfile /var/log/ha-log
+logfacility local0
+keepalive 2
+deadtime 10
+udpport 694
+ucast eth0 46.20.121.121
+ucast eth1 10.0.0.5
+ucast eth0 46.20.121.120
+ucast eth1 10.0.0.6
+node loadb1
+node loadb2
+auto_failback on
+'''
+# The tutorial's settings, as the inventory gives them (the timers and the port are the defaults' too).
+TUTORIAL_SETTINGS = {
+    'heartbeat_use_logd': True,
+    'heartbeat_debugfile': '/var/log/ha-debug',
+    'heartbeat_logfile': '/var/log/ha-log',
+    'heartbeat_logfacility': 'local0',
+    'heartbeat_keepalive': 2,
+    'heartbeat_deadtime': 10,
+    'heartbeat_udpport': 694,
+    'hapair_auto_failback': True,
+}
+# What the inventory gives instead of the tutorial's addresses and names: herring (loadb1) was the tutorial's
+# 46.20.121.121 and 10.0.0.5, haddock (loadb2) 46.20.121.120 and 10.0.0.6 (see inventory/example).
+TUTORIAL_ADDRESSES = {'46.20.121.121': '198.51.100.11', '10.0.0.5': '198.51.100.75', '46.20.121.120': '198.51.100.12',
+                      '10.0.0.6': '198.51.100.76'}
+# What the collection writes besides, each for a reason: warntime and initdead, which the tutorial leaves to
+# heartbeat's defaults (the standard profile sets them, so that the drill's and verify's bounds know them), and
+# crm no (heartbeat v1's haresources, never pacemaker, whatever heartbeat's build defaults to).
+ADDED_DIRECTIVES = ['warntime 5', 'initdead 20', 'crm no']
 
 
 def _render(tmp, fact_cache, inventory_data, options=(), engine='heartbeat'):
@@ -145,6 +182,41 @@ def test_the_published_pair_holds_the_engine_and_its_timers_in_seconds(rendered)
     assert published['hapair_input']['hapair_auto_failback'] is False
     # One pair, one model: both nodes got the same.
     assert pair == rendered['haddock']['published']['hapair_pair']
+
+
+def _directives(text):
+    """The lines of a heartbeat settings file that say something: no comment, no empty line."""
+    return [line for line in text.splitlines() if line.strip() and not line.startswith('#')]
+
+
+def test_the_tutorials_settings_write_the_tutorials_ha_cf_line_by_line(fact_cache, tmp_path):
+    """use_logd on, debugfile, logfile, logfacility, keepalive 2, deadtime 10, udpport 694, the four ucast lines,
+    the node lines and auto_failback on, as the tutorial writes them and in its order, but for the pair's addresses;
+    nothing else but the three directives the collection adds, and logd.cf with the same files and facility."""
+    rendered = _render(str(tmp_path), fact_cache, inventory(every=TUTORIAL_SETTINGS))
+    ha_cf = rendered['herring']['files']['ha.cf']
+    print('\nha.cf as rendered with the tutorial\'s settings:\n' + ha_cf)
+    tutorial = []
+    for line in _directives(TUTORIAL_HA_CF):
+        words = line.split()
+        tutorial.append(' '.join(TUTORIAL_ADDRESSES.get(word, word) for word in words))
+    lines = _directives(ha_cf)
+    assert [line for line in lines if line not in ADDED_DIRECTIVES] == tutorial
+    assert [line for line in lines if line in ADDED_DIRECTIVES] == ADDED_DIRECTIVES
+    # use_logd first: ha.cf(5) reads it, as udpport, before what it applies to.
+    assert lines[0] == 'use_logd on'
+    assert _directives(rendered['herring']['files']['logd.cf']) == [
+        'debugfile /var/log/ha-debug', 'logfile /var/log/ha-log', 'logfacility local0']
+    for name in ('ha.cf', 'logd.cf'):
+        assert rendered['herring']['files'][name] == rendered['haddock']['files'][name], name
+
+
+def test_without_logd_and_a_debug_file_ha_cf_has_neither(rendered):
+    """The defaults: no use_logd line (with logfacility and logfile in ha.cf, heartbeat then logs by itself), no
+    debugfile line."""
+    lines = _directives(rendered['herring']['files']['ha.cf'])
+    assert not [line for line in lines if line.startswith(('use_logd', 'debugfile'))], lines
+    assert lines[:2] == ['logfile /var/log/ha-log', 'logfacility local0']
 
 
 # --- keepalived ------------------------------------------------------------------------------------------------

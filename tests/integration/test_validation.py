@@ -25,7 +25,7 @@ changing it:
   through, no task would change anything; the render playbook (tests/integration/render.yml) only writes into a
   temporary directory, on the controller;
 - ``ansible_python_interpreter`` is ``/bin/false``: the check runs only action plugins on the controller, so no
-  module ever runs on this machine, and the first module of the provisioning play fails at once;
+  module ever runs on this machine, and the first module after it (the run lock's) fails at once;
 - the facts come from a fact cache that conftest.py's fixture ``fact_cache`` fills (a module's ``ansible_facts``)
   and fact gathering is off (``ANSIBLE_GATHERING=explicit``), so the hosts have fixed interfaces and addresses in
   198.51.100.0/24, not this machine's (fake_hosts.py). No packet is sent anywhere.
@@ -50,6 +50,7 @@ WORKERS = max(2, min(4, (os.cpu_count() or 2) + 1))
 
 CHECK_PLAY = 'PLAY [Check the input of every role for every pair before any host changes]'
 PROVISION_PLAY = 'PLAY [Provision the load-balancer pairs]'
+LOCK_PLAY = 'PLAY [Take the run lock of every pair before any host changes]'
 CHECK_TASK = 'Stop every host when any input of any host or pair is wrong'
 VALID = 'The input of %d host(s) in %d pair(s) is valid'
 # Everything a run must never print: both keys, and the distinctive part of the key with template syntax.
@@ -187,23 +188,28 @@ def test_a_template_failure_stops_the_site_playbook_naming_the_variable_not_the_
 
 @pytest.mark.parametrize('name', ['key-valid-vvv'])
 def test_the_key_never_shows_with_vvv_when_the_check_passes(runs, name):
-    """The check passes; the provisioning play then starts and stops at its first module, which cannot run
-    (ansible_python_interpreter /bin/false), with --check anyway."""
+    """The check passes; the run lock's play then starts and stops at its first module, which cannot run
+    (ansible_python_interpreter /bin/false), with --check anyway: each pair stops there, before provisioning."""
     run = runs[name]
     assert run.rc == 2, run.out
     assert 'ansible-playbook [core ' in run.out, 'not a -vvv run'
-    assert PROVISION_PLAY in run.out, run.out
-    check, provisioning = run.out.split(PROVISION_PLAY)
+    assert LOCK_PLAY in run.out, run.out
+    assert PROVISION_PLAY not in run.out, run.out
+    check, lock = run.out.split(LOCK_PLAY)
     assert VALID % (4, 2) in check, check
     assert not [line for line in check.splitlines() if line.startswith(('fatal:', 'failed:'))], check
-    # The safety net held: the first task that would touch a host could not even run its module.
-    first = "TASK [hapair.loadbalancer.hostnames : Read the node name, /etc/hostname, the pair's block in /etc/hosts"
-    assert first in provisioning, provisioning
+    # The safety net held: the first task that runs a module on a host could not even run it.
+    first = 'TASK [hapair.loadbalancer.hapair : Take the run lock of this pair on its first node]'
+    assert first in lock, lock
     assert sorted(host for host, _message in run.failures) == ['cod', 'haddock', 'herring', 'ling'], run.failures
     # (ansible-core 2.19 and later say the first; 2.16 to 2.18 the second.)
     assert all('Module result deserialization failed' in message or 'MODULE FAILURE' in message
                for _host, message in run.failures), run.failures
-    assert 'TASK [' not in provisioning.split(first)[1], provisioning
+    pairs = {'herring': 'pair1', 'haddock': 'pair1', 'cod': 'pair2', 'ling': 'pair2'}
+    assert all(message.startswith("Pair '%s': the run lock could not be taken on " % pairs[host])
+               for host, message in run.failures), run.failures
+    # After it, only the lock's own tasks: no task of another role.
+    assert not re.findall(r'^TASK \[(?!hapair\.loadbalancer\.hapair : )', lock.split(first)[1], re.M), lock
     assert all(changed == 0 for changed, _failed in run.recap.values()), run.recap
     assert_no_key_and_no_deprecation(run)
 
