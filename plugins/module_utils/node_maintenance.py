@@ -201,6 +201,11 @@ class Controller:
                 'handover': dict((k, self.request[k]) for k in ('id', 'to')) if self.request else None,
                 'claim': dict((k, self.claim[k]) for k in ('id', 'purpose')) if self.claim else None}
 
+    def peer_in_maintenance(self):
+        """Whether the peer's page said so when it was last read: its engine is out of the pair on purpose (heartbeat
+        declares it dead), so there is no healed partition to watch for."""
+        return bool((self.peer_page or {}).get('maintenance'))
+
     def next_due(self):
         times = [t for t in (self.stay_out_at, self.claim and self.claim.get('rejoin_at')) if t is not None]
         return min(times) if times else None

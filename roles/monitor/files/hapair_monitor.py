@@ -624,8 +624,9 @@ class Monitor:
         return bool(self.holds and self.peer_dead and self.release_at is None)
 
     def probe(self, now):
-        self.next_probe = now + self.cfg['probe_interval']
-        peer = self.peer(timeout=self.cfg['probe_timeout'])
+        peer = self.ops.peer_page = self.peer(timeout=self.cfg['probe_timeout'])
+        # A peer in maintenance is out of the pair on purpose (heartbeat declares it dead): a probe every 5 s will do.
+        self.next_probe = now + (5.0 if self.ops.peer_in_maintenance() else self.cfg['probe_interval'])
         if peer['reachable'] and peer['recent'] and peer.get('holds_vip'):
             self.two_holders(now, peer)
 
