@@ -12,10 +12,11 @@
 # PyPI (pinned by ansible-test itself) and leaves .venv alone. The sanity ones are cached in
 # ~/.ansible/test/venv; the first run on a fresh machine takes a few minutes longer. ansible-test units runs with
 # --local in the release's own venv (.venv, or .venv-matrix/... for the matrix), which holds what it needs
-# (pytest, pytest-mock, pytest-xdist, mock: pinned in requirements-dev.txt): with --venv --requirements it built a
-# fresh venv and installed ansible-core's and its own requirements into it on every run, about 18 of the 44
-# CPU-seconds a release's units took. It runs them with one pytest-xdist worker: the same tests, 5 CPU-seconds
-# less than a worker per core (the stage shares the machine anyway).
+# (pytest, pytest-mock, pytest-xdist, mock, and prometheus-client, whose parser the metrics' tests read with: pinned in
+# requirements-dev.txt): with --venv --requirements it built a fresh venv and installed ansible-core's and its own
+# requirements into it on every run, about 18 of the 44 CPU-seconds a release's units took. It runs them with one
+# pytest-xdist worker: the same tests, 5 CPU-seconds less than a worker per core (the stage shares the machine
+# anyway).
 #
 # Why a script and not antsibull-nox or tox-ansible: antsibull-nox 1.10.0 (read 2026-12) runs its sanity and
 # units sessions with `ansible-test ... --docker` (the default test container, from quay.io) and installs
@@ -217,14 +218,14 @@ find_python() {
 # Usage: ensure_venv CORE_VERSION PYTHON - prints the venv (made or updated if needed) with ansible-core
 # CORE_VERSION and the test pins of requirements-dev.txt (pytest and what ansible-test units needs) on PYTHON.
 # .venv itself when it has them all already.
-read -r -a test_pins <<< "$(grep -E '^(pytest|pytest-mock|pytest-xdist|mock)==' "$HAPAIR_ROOT/requirements-dev.txt" | tr '\n' ' ')"
+read -r -a test_pins <<< "$(grep -E '^(pytest|pytest-mock|pytest-xdist|mock|prometheus-client)==' "$HAPAIR_ROOT/requirements-dev.txt" | tr '\n' ' ')"
 matrix_dir=${HAPAIR_MATRIX_DIR:-$HAPAIR_ROOT/.venv-matrix}
 ensure_venv() {
   local core=$1 python=$2 pyver venv want
   pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   if [ "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2> /dev/null)" = "$pyver" ] &&
     [ "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import ansible; print(ansible.__version__)' 2> /dev/null)" = "$core" ] &&
-    "$HAPAIR_ROOT/.venv/bin/python" -c 'import mock, pytest, pytest_mock, xdist' 2> /dev/null; then
+    "$HAPAIR_ROOT/.venv/bin/python" -c 'import mock, prometheus_client, pytest, pytest_mock, xdist' 2> /dev/null; then
     echo "$HAPAIR_ROOT/.venv"
     return
   fi

@@ -137,6 +137,34 @@ class HeartbeatNode:
             run(['pkill', '-f', pattern], timeout)
         return len(found)
 
+    # -- maintenance (node_maintenance.py) ------------------------------------------------------------------------
+    # A node in maintenance runs no heartbeat: heartbeat v1 gives a returning node its resources back the moment it
+    # joins (auto_failback), so the unit's gate keeps it from starting (gate()), and a clean stop hands the VIP over
+    # (heartbeat releases it and tells the peer, which takes it: already there when the peer claimed it first).
+    # Rejoining starts heartbeat, and the peer's heartbeat gives the VIP back only after this node has it: no
+    # make-before-break of its own, hence the claim first (rejoin_takes_over False).
+    rejoin_takes_over = False
+
+    def _service(self, action):
+        # --no-block: the monitor never waits for heartbeat's stop (which releases its resources) or start.
+        return run(['systemctl', action, '--no-block', self.settings.get('service', 'heartbeat')], self.timeout)
+
+    def stay_out(self):
+        """Leave the pair for maintenance: stop heartbeat (a clean stop hands the VIP over)."""
+        return self._service('stop')
+
+    def rejoin(self):
+        """Take part again after maintenance: start heartbeat."""
+        return self._service('start')
+
+    def staying_out(self):
+        """Whether heartbeat is out of the pair (its unit neither runs nor starts)."""
+        return unit_state(self.settings.get('service', 'heartbeat')) in ('inactive', 'failed', None)
+
+    def gate(self, maintenance):
+        """Whether heartbeat may start now (its unit's ExecCondition): not while the node is in maintenance."""
+        return not maintenance
+
     @staticmethod
     def release_commands(text, resource_dir='/etc/ha.d/resource.d', init_dir='/etc/init.d'):
         """The commands that stop every resource of haresources, in reverse order (as heartbeat's ResourceManager
@@ -248,6 +276,30 @@ class KeepalivedNode:
     def given_up(self):
         """Whether the tracked file holds this node back (the monitor gave the VIP up, or maintenance)."""
         return self._read('track_file') not in (None, '', '0')
+
+    # -- maintenance (node_maintenance.py) ------------------------------------------------------------------------
+    # A node in maintenance keeps keepalived running, held in FAULT by the tracked file (which its gate writes before
+    # every start, so it never becomes master at boot). Rejoining lifts it: VRRP preemption makes the preferred node
+    # master, and only its advert makes the other let the VIP go - make before break (rejoin_takes_over).
+    rejoin_takes_over = True
+
+    def stay_out(self):
+        """Leave the pair for maintenance: FAULT (a master releases the VIP with a priority 0 advert)."""
+        return self._track(1)
+
+    def rejoin(self):
+        """Take part again after maintenance."""
+        return self._track(0)
+
+    def staying_out(self):
+        return self.given_up()
+
+    def gate(self, maintenance):
+        """Before keepalived starts (its unit's ExecCondition): on a node in maintenance, hold it in FAULT from its
+        first advert on. It always may start."""
+        if maintenance:
+            self._track(1)
+        return True
 
     def release(self, log, vip=None, prefix=None, interface=None):
         """After an unclean stop (SIGKILL, a crash): keepalived left the VIP on the interface; take it off."""

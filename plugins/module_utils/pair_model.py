@@ -580,6 +580,45 @@ class _Builder:
 
     # -- the result -----------------------------------------------------------------------------------------
 
+    def check_maintenance(self, pairs):
+        """hapair_maintenance (the maintenance playbook): each name is a node of the play, by its node name or its
+        inventory name, or 'none' alone; both nodes of one pair only with hapair_maintenance_force (the pair would have no
+        node to serve the site)."""
+        asked = [r for r in self.records if self.valid(r, 'hapair_maintenance')]
+        if not asked:
+            return
+        known = {}
+        for cluster, records in pairs.items():
+            for record in records:
+                known[record.host.lower()] = (cluster, record)
+                if self.valid(record, 'hapair_node_name'):
+                    known[record.typed['hapair_node_name'].lower()] = (cluster, record)
+        names = []
+        for record in asked:
+            for name in record.typed['hapair_maintenance']:
+                if name not in names:
+                    names.append(name)
+        chosen = {}
+        listing = ', '.join('%s (%s)' % (r.typed.get('hapair_node_name') or r.host, r.host)
+                            for records in pairs.values() for r in records)
+        for name in names:
+            if name.lower() == 'none':
+                continue
+            if name.lower() not in known:
+                self.error('maintenance-unknown', 'hapair_maintenance', '{variable} names {value}, which is no node of '
+                           'this play: expected a node name or an inventory name of %s, or none.' % listing, value=name)
+                continue
+            cluster, record = known[name.lower()]
+            if record.host not in [r.host for r in chosen.setdefault(cluster, [])]:
+                chosen[cluster].append(record)
+        for cluster, records in chosen.items():
+            if len(records) > 1 and not any(r.typed.get('hapair_maintenance_force') for r in records):
+                self.error('maintenance-pair', 'hapair_maintenance', '{variable} names both nodes of the pair (%s): '
+                           'it would have no node to serve the site. Put one node in maintenance at a time, or set '
+                           'hapair_maintenance_force: true to take the whole pair out (the VIP then stays where it is, '
+                           'with no failover).' % ', '.join(r.host for r in records), pair=cluster,
+                           value=sorted(r.host for r in records))
+
     def pair_of(self, cluster, records):
         nodes = [Node(r.host, r.typed.get('hapair_node_name'), cluster,
                       tuple(Link(link['interface'], link['address']) for link in r.typed.get('hapair_links') or []))
@@ -635,6 +674,7 @@ class _Builder:
         self.check_outside(vips)
         self.check_ping_nodes()
         self.check_segments(pairs)
+        self.check_maintenance(pairs)
         hosts = {}
         for cluster, records in pairs.items():
             pair = self.pair_of(cluster, records)

@@ -31,7 +31,8 @@ __all__ = ['MISSING', 'TemplateFailure', 'ROLES', 'check_host', 'parse_entry_poi
 
 # The roles whose input is checked here, in the order their rules run: the pair model's own, the node's, then the
 # engines', the monitor's, verify's and the drill's.
-ROLES = ('hapair', 'hostnames', 'apt_sources', 'apache_balancer') + engines.roles() + ('monitor', 'verify', 'drill')
+ROLES = ('hapair', 'hostnames', 'apt_sources', 'apache_balancer') + engines.roles() + (
+    'monitor', 'verify', 'drill', 'maintenance')
 # In hapair_roles, the engine role of the host's pair (hapair_engine).
 ENGINE = 'engine'
 # Roles that check their input alone when they run on their own (tasks/validate.yml): they need no pair, so the hapair
@@ -368,6 +369,7 @@ def rules_monitor(host_input):
     for name, low, high in MONITOR_RANGES:
         host_input.in_range(name, low, high)
     _flapping(host_input)
+    _operations(host_input)
     if host_input.ok('hapair_ping_nodes'):
         nodes = v['hapair_ping_nodes']
         for node in nodes:
@@ -390,6 +392,35 @@ def rules_monitor(host_input):
         if not nodes and v.get('hapair_monitor'):
             host_input.warn('no-ping-nodes', 'hapair_ping_nodes', '{variable} is empty (%s): a lost public link will not '
                             "move the VIP. Set it to the VIP network's router." % _no_ping_nodes_reason(host_input), [])
+
+
+def _operations(host_input):
+    """The metrics file (for node_exporter's textfile collector, which reads *.prom only) and the notify command (run
+    directly, never by a shell: a path alone, the event in its environment)."""
+    v = host_input.values
+    host_input.in_range('hapair_notify_timeout', 0.5, 300, ' seconds')
+    if host_input.ok('hapair_metrics_file') and v['hapair_metrics_file'] != '':
+        path = v['hapair_metrics_file']
+        problem = grammar.safe_path(path, refused_trees=grammar.SYSTEM_TREES)
+        if problem:
+            host_input.error('grammar', 'hapair_metrics_file', '{variable} {value} is not valid: %s. Expected the file '
+                             "node_exporter's textfile collector reads, such as "
+                             '/var/lib/prometheus/node-exporter/hapair.prom, or "" for no metrics.' % problem)
+        elif not path.endswith('.prom') or path.rsplit('/', 1)[-1] == '.prom':
+            host_input.error('grammar', 'hapair_metrics_file', "{variable} {value} is not valid: node_exporter's textfile "
+                             'collector reads only files named *.prom. Expected a name such as hapair.prom.')
+    if host_input.ok('hapair_notify_command') and v['hapair_notify_command'] != '':
+        command = v['hapair_notify_command']
+        if ' ' in command.strip():
+            host_input.error('grammar', 'hapair_notify_command', '{variable} {value} is not valid: expected the absolute '
+                             'path of an executable alone, without arguments - it runs without a shell, and the event '
+                             'comes in its environment (HAPAIR_EVENT, HAPAIR_REASON, ...).')
+        else:
+            problem = grammar.safe_path(command)
+            if problem:
+                host_input.error('grammar', 'hapair_notify_command', '{variable} {value} is not valid: %s. Expected '
+                                 'the absolute path of an executable on the nodes, such as '
+                                 '/usr/local/bin/hapair-notify, or "" for none.' % problem)
 
 
 def _flapping(host_input):
@@ -497,6 +528,33 @@ def rules_drill(host_input):
                              '/tmp/drill.json (not in /etc, /usr, /dev and the like), or "" for none.' % problem)
 
 
+MAINTENANCE_NONE = 'none'
+
+
+def rules_maintenance(host_input):
+    """hapair_maintenance: node names or inventory names (the pair model matches them against the play), or 'none'
+    alone."""
+    v = host_input.values
+    host_input.in_range('hapair_maintenance_timeout', 1, 3600, ' seconds')
+    if host_input.ok('hapair_maintenance'):
+        names = v['hapair_maintenance']
+        if not names:
+            host_input.error('required', 'hapair_maintenance', '{variable} [] is not valid: expected the node to put in '
+                             'maintenance (a node name or an inventory name), or none to take every node out.', [])
+        for name in names:
+            if not re.match(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,254}\Z', name):
+                host_input.error('grammar', 'hapair_maintenance', '{variable} holds {value}, which is not a node name '
+                                 "or an inventory name: expected letters, digits, '.', '_' and '-'.", name)
+        if MAINTENANCE_NONE in [n.lower() for n in names] and len(names) > 1:
+            host_input.error('combination', 'hapair_maintenance', '{variable} {value} is not valid: none takes every '
+                             'node out of maintenance and stands alone.')
+        for name in sorted(set(n for n in names if names.count(n) > 1)):
+            host_input.error('duplicate', 'hapair_maintenance', '{variable} names {value} more than once.', name)
+    if host_input.ok('hapair_maintenance_reason') and len(v['hapair_maintenance_reason']) > 200:
+        host_input.error('length', 'hapair_maintenance_reason', '{variable} {value} is too long: expected at most 200 '
+                         'characters.')
+
+
 RULES = {
     'hapair': rules_hapair,
     'hostnames': rules_hostnames,
@@ -505,6 +563,7 @@ RULES = {
     'monitor': rules_monitor,
     'verify': rules_verify,
     'drill': rules_drill,
+    'maintenance': rules_maintenance,
 }
 for _engine in engines.ENGINES.values():
     RULES[_engine.role] = _engine.check

@@ -166,7 +166,9 @@ def test_the_monitor_gets_the_engines_part_from_the_engine_contract(rendered):
     assert settings['engine']['hb_standby'] == '/usr/share/heartbeat/hb_standby'
     unit = rendered['herring']['files']['hapair-monitor.service']
     assert re.search(r'^After=network\.target apache2\.service heartbeat\.service$', unit, re.M), unit
-    assert re.findall(r'^ReadWritePaths=(\S+)$', unit, re.M) == ['-/var/lib/heartbeat'], unit
+    # The engine's paths, then the directory of the metrics file (hapair_metrics_file).
+    assert re.findall(r'^ReadWritePaths=(\S+)$', unit, re.M) == ['-/var/lib/heartbeat',
+                                                                 '-/var/lib/prometheus/node-exporter'], unit
     assert unit == rendered['haddock']['files']['hapair-monitor.service']
 
 

@@ -35,6 +35,17 @@ Decisions (each one is logged, to the journal through stdout):
 
 The engine's commands run with a timeout each (hb_standby writes to heartbeat's FIFO, which blocks while
 heartbeat is down), and only while the engine runs.
+
+Operations (each in a module of the node library, wired in here by a few calls):
+
+  * maintenance (node_maintenance.Controller): while /var/lib/hapair/maintenance exists the node hands the VIP over
+    without a gap (the peer claims it first) and stays out of the pair through the engine; it is never handed the VIP;
+    leaving, the preferred node takes it back, again without a gap. `hapair-monitor engine-gate` is the engine
+    unit's ExecCondition: a node in maintenance does not start heartbeat, and starts keepalived held in FAULT;
+  * metrics (node_telemetry.Telemetry): the node's state, every decision and every VIP transition with its reason,
+    in Prometheus' text format for node_exporter's textfile collector (`metrics_file`), written atomically;
+  * notifications (node_telemetry.Notifier): `notify_command` runs on every decision and VIP transition, in a thread
+    of its own, with a timeout, after the monitor acted.
 """
 
 from __future__ import annotations
@@ -59,6 +70,8 @@ if os.path.isdir(LIBRARY) and LIBRARY not in sys.path:
     sys.path.insert(0, LIBRARY)
 
 import node_engine  # noqa: E402  # pylint: disable=wrong-import-position,import-error
+import node_maintenance  # noqa: E402  # pylint: disable=wrong-import-position,import-error
+import node_telemetry  # noqa: E402  # pylint: disable=wrong-import-position,import-error
 import vip_check_arp  # noqa: E402  # pylint: disable=wrong-import-position,import-error
 import vip_check_kernel  # noqa: E402  # pylint: disable=wrong-import-position,import-error
 
@@ -92,6 +105,12 @@ DEFAULTS = {
     'release_wait': 3.0,           # the longest it waits for that announcement before it lets the VIP go anyway
     'probe_interval': 0.25,        # how often a holder whose engine declared the peer dead reads the peer's page
     'probe_timeout': 0.3,          # how long such a read may take per link (the peer may be gone for good)
+    # Operations (node_maintenance.py, node_telemetry.py): maintenance, metrics, notifications.
+    'pair': 'default',             # the pair's name, a label of every metric and notification
+    'maintenance_file': '/var/lib/hapair/maintenance',
+    'metrics_file': '',            # node_exporter's textfile collector file; '' for none
+    'notify_command': '',          # run on every decision and VIP transition; '' for none
+    'notify_timeout': 10.0,
 }
 
 # An announcement of the VIP by another node seen this recently counts as the preferred node's announcement when this
@@ -345,10 +364,13 @@ class Monitor:
         self.engine_status = None
         self.peer_dead = False       # this node holds the VIP and its engine declared the peer dead (at the last check)
         self.next_probe = 0.0
+        self.telemetry = node_telemetry.Telemetry(cfg, log)
+        self.ops = node_maintenance.Controller(self)
 
     @property
     def preferred(self):
-        return self.cfg['node'] == self.cfg['preferred']
+        """The node that keeps the VIP when both could: the preferred node, unless it is in maintenance."""
+        return self.cfg['node'] == self.cfg['preferred'] and not self.ops.maintenance
 
     def healing(self, now=None):
         return self.healing_until is not None and (now or time.monotonic()) < self.healing_until
@@ -380,6 +402,7 @@ class Monitor:
                'healthy': self.apache_ok and (total == 0 or self.pings == total),
                'holds_vip': self.holds, 'engine': self.engine_status, 'healing': self.healing(),
                'seq': self.seq, 'time': round(time.time(), 3)}
+        doc.update(self.operations_page())
         path = self.cfg['status_file']
         tmp = path + '.tmp'
         with open(tmp, 'w', encoding='utf-8') as out:
@@ -412,7 +435,10 @@ class Monitor:
             return {'reachable': True, 'via': address, 'apache_ok': bool(doc.get('apache_ok')) and fresh,
                     'ping_ok': int(doc.get('ping_ok', 0)) if fresh else 0, 'age': age, 'fresh': fresh,
                     'recent': age is not None and age <= self.recent, 'holds_vip': doc.get('holds_vip'),
-                    'engine': doc.get('engine'), 'healing': bool(doc.get('healing'))}
+                    'engine': doc.get('engine'), 'healing': bool(doc.get('healing')),
+                    'maintenance': bool(doc.get('maintenance')), 'handover': doc.get('handover'),
+                    'claim': doc.get('claim'), 'last_decision': doc.get('last_decision'),
+                    'last_move': doc.get('last_move')}
         return {'reachable': False, 'errors': errors, 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
                 'recent': False}
 
@@ -422,6 +448,8 @@ class Monitor:
             return False, 'peer unreachable (%s)' % '; '.join(peer['errors'])
         if not peer['fresh']:
             return False, 'peer health page stale (age %s s): its monitor is not running' % peer['age']
+        if peer.get('maintenance'):
+            return False, 'peer in maintenance'
         if not peer['apache_ok']:
             return False, "peer's Apache failed its own check"
         if peer['ping_ok'] < need_pings:
@@ -434,6 +462,8 @@ class Monitor:
         if key != self.last_reason:
             log(level, 'decision: keep as is: ' + reason, **fields)
             self.last_reason = key
+            if level == 'warning':
+                self.decided('keep', 'blocked', reason)
 
     def healthy(self):
         total = len(self.cfg['ping_nodes'])
@@ -451,6 +481,7 @@ class Monitor:
         self.engine_status = self.engine.status()
         self.peer_dead = bool(holds and self.engine.restarts_after_partition
                               and self.engine.state(self.cfg.get('peer')).get('peer') == 'dead')
+        self.observe()
         self.publish()
 
         local = (apache, pings)
@@ -475,6 +506,8 @@ class Monitor:
             self.healing_until = None
         if self.arp is not None:
             self.watch_claims(holds, now)
+        if self.ops.tick(holds, now):
+            return  # in maintenance, or a move on purpose under way: node_maintenance decides
         if self.healing(now):
             self.reconcile_heal('check')
             return
@@ -539,6 +572,7 @@ class Monitor:
             self.release_at = now + self.cfg['release_drain']
             log('info', 'the preferred node announced the VIP just before; letting it go in %s s'
                 % self.cfg['release_drain'])
+        self.decided('release', 'healed_partition' if self.healing(now) else 'two_holders', why)
 
     def release_due(self, now):
         """Let the VIP go when its time came, if the preferred node still holds it and serves."""
@@ -575,6 +609,8 @@ class Monitor:
             return
         if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']):
             return
+        if peer.get('claim'):
+            return  # the peer claimed the VIP on purpose (leaving maintenance): the engines hand it over next
         if not self.peer_dead:
             self.idle('both nodes hold the VIP, but the engine does not see the peer dead: it decides', level='warning')
             return
@@ -588,14 +624,16 @@ class Monitor:
         return bool(self.holds and self.peer_dead and self.release_at is None)
 
     def probe(self, now):
-        self.next_probe = now + self.cfg['probe_interval']
-        peer = self.peer(timeout=self.cfg['probe_timeout'])
+        peer = self.ops.peer_page = self.peer(timeout=self.cfg['probe_timeout'])
+        # A peer in maintenance is out of the pair on purpose (heartbeat declares it dead): a probe every 5 s will do.
+        self.next_probe = now + (5.0 if self.ops.peer_in_maintenance() else self.cfg['probe_interval'])
         if peer['reachable'] and peer['recent'] and peer.get('holds_vip'):
             self.two_holders(now, peer)
 
     def claim(self, why):
         log('notice', 'decision: take the VIP: a healed partition made the engine give it up on both nodes; the '
             'preferred node keeps it through the engine\'s restart', action='claim', reason=why)
+        self.decided('claim', 'healed_partition', 'the engine gave the VIP up on both nodes after a partition')
         rc, out = node_engine.add_vip(self.cfg['vip'], self.cfg['vip_prefix'], self.cfg['vip_interface'])
         log('notice' if rc == 0 else 'error', 'claim finished', rc=rc, output=out)
         self.holds = self.read_holds()
@@ -608,6 +646,7 @@ class Monitor:
             return
         log('info', 'the VIP %s this node' % ('came to' if kind == 'add' else 'left'))
         self.holds = kind == 'add'
+        self.telemetry.vip_changed(self.holds)
         if self.healing():
             self.reconcile_heal('address')
         else:
@@ -642,6 +681,11 @@ class Monitor:
         if not holds:
             self.claimed = None
             return
+        if macs:
+            self.ops.on_claim_seen(now)
+        if self.ops.maintenance:
+            self.claimed = None  # leaving the VIP to the peer: nothing to re-announce
+            return
         if macs and self.release_at is not None and self.preferred_announced is None:
             # The preferred node announced the VIP: clients now send to it; let go after the drain.
             self.preferred_announced = now
@@ -674,7 +718,8 @@ class Monitor:
                 claimed_by=sorted(self.claimed[1]), seconds_since_claim=round(now - self.claimed[0], 1))
             self.announce(3, 'the peer let it go')
             self.claimed = None
-        elif peer['reachable'] and peer.get('holds_vip'):
+        elif peer['reachable'] and peer.get('holds_vip') and not peer.get('claim'):
+            # (A claim on the peer's page is a move on purpose: its engine takes over next.)
             if not self.preferred and self.peer_dead:
                 # The preferred node announced it (this claim) and holds it: a thawed node or a healed split.
                 self.two_holders(now, peer)
@@ -711,6 +756,7 @@ class Monitor:
             return
         log('warning', 'decision: give up the VIP: %s; %s' % (why, reason), action='give_up',
             peer_ping_ok=peer['ping_ok'], ping_ok=pings)
+        self.decided('give_up', 'apache_failed' if not apache_ok else 'ping_nodes_lost', '%s; %s' % (why, reason))
         rc, out = self.engine.give_up()
         log('notice' if rc == 0 else 'error', 'give_up finished', rc=rc, output=out)
         self.last_action = now
@@ -746,6 +792,7 @@ class Monitor:
             return
         log('notice', 'decision: take the VIP back (auto_failback): preferred node healthy for %d checks'
             % self.good, action='take_back', ping_ok=pings)
+        self.decided('take_back', 'failback', 'preferred node healthy for %d checks' % self.good)
         rc, out = self.engine.take_back()
         log('notice' if rc == 0 else 'error', 'take_back finished', rc=rc, output=out)
         self.last_action = now
@@ -762,9 +809,65 @@ class Monitor:
             return
         log('notice', 'decision: take part again: healthy for %d checks since giving the VIP up' % self.good,
             action='take_back')
+        self.decided('take_part', 'healthy_again', 'healthy for %d checks since giving the VIP up' % self.good)
         rc, out = self.engine.take_back()
         log('notice' if rc == 0 else 'error', 'take_back finished', rc=rc, output=out)
         self.last_action = now
+
+    # -- operations: maintenance, metrics, notifications (node_maintenance.py, node_telemetry.py) -------------------
+
+    @staticmethod
+    def log(level, message, **fields):
+        log(level, message, **fields)
+
+    def decided(self, decision, reason, detail='', moves=None):  # pylint: disable=unused-argument
+        """A decision of this monitor: counted, notified (node_telemetry; which way it moves the VIP is its
+        MOVES), and published at once, so that the peer can read why the VIP moves while it moves."""
+        self.telemetry.decision(decision, reason, detail)
+        try:
+            self.publish()
+        except OSError as exc:
+            log('error', 'cannot write the status file', error=str(exc))
+
+    def observe(self):
+        """This check's findings, for the metrics."""
+        self.ops.state = node_maintenance.read_state(self.ops.path)
+        state = self.ops.state or {}
+        self.telemetry.observe(holds=self.holds, engine_up=self.engine_status == 'running', apache_ok=self.apache_ok,
+                               ping_ok=self.pings, healthy=self.healthy(), maintenance=self.ops.maintenance,
+                               maintenance_since=state.get('since'))
+
+    def operations_page(self):
+        """Maintenance, the last decision and the last transition, for the health page (the peer and verify)."""
+        page = self.ops.page()
+        page.update(self.telemetry.page())
+        return page
+
+    def claim_vip(self, why):
+        """Put the VIP on this node outside the engine and announce it (a move on purpose: the engine follows)."""
+        rc, out = node_engine.add_vip(self.cfg['vip'], self.cfg['vip_prefix'], self.cfg['vip_interface'])
+        log('notice' if rc == 0 else 'error', 'claim finished', rc=rc, output=out, reason=why)
+        self.holds = self.read_holds()
+        if self.holds:
+            self.announce(3, why)
+        return bool(self.holds)
+
+    def drop_vip(self, why):
+        """Take the VIP off this node outside the engine (a claim the engine did not take over)."""
+        rc, out = node_engine.delete_vip(self.cfg['vip'], self.cfg['vip_prefix'], self.cfg['vip_interface'])
+        log('notice' if rc == 0 else 'error', 'release finished', rc=rc, output=out, reason=why)
+        self.holds = self.read_holds()
+
+    def report(self):
+        """After every check: the reasons of the VIP's transitions (the peer's page is read only when no decision of
+        this node explains one), then the metrics file."""
+        try:
+            if self.telemetry.pending:
+                self.telemetry.resolve(self.peer() if self.telemetry.needs_peer() else None)
+                self.publish()
+            self.telemetry.write()
+        except Exception as exc:  # pylint: disable=broad-exception-caught  # never stop watching for the metrics
+            log('error', 'report failed', error='%s: %s' % (type(exc).__name__, exc))
 
     # -- the loop -------------------------------------------------------------------------------------------
 
@@ -794,6 +897,7 @@ class Monitor:
                         self.tick()
                     except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching
                         log('error', 'check failed', error='%s: %s' % (type(exc).__name__, exc))
+                    self.report()
                     sd_notify('WATCHDOG=1')
                     next_tick += cfg['interval']
                     if next_tick < time.monotonic():
@@ -806,16 +910,20 @@ class Monitor:
                     wake = min(wake, self.release_at)
                 if self.probing():
                     wake = min(wake, self.next_probe)
+                if self.ops.next_due() is not None:
+                    wake = min(wake, self.ops.next_due())
                 try:
                     sources.wait(max(0.0, wake - now))
                     self.announce_due(time.monotonic())
                     self.release_due(time.monotonic())
                     if self.probing() and time.monotonic() >= self.next_probe:
                         self.probe(time.monotonic())
+                    self.ops.due(time.monotonic())
                 except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching
                     log('error', 'event failed', error='%s: %s' % (type(exc).__name__, exc))
         finally:
             sources.close()
+            self.telemetry.notifier.stop()
         log('info', 'hapair-monitor stopped')
 
 
@@ -892,6 +1000,29 @@ def release(result, cfg):
     return 0
 
 
+def engine_gate(config):
+    """The engine's ExecCondition: may the engine start now? Not while this node is in maintenance, where the engine
+    says so (node_engine: gate(); heartbeat would take the VIP back the moment it joins; keepalived starts, held in
+    FAULT). Exit 0: start; 1: skip the start (systemd counts it as a condition, not a failure). Anything that goes
+    wrong here lets the engine start: a broken setting must not keep a pair's engine down."""
+    try:
+        cfg = load(config)
+        state = node_maintenance.read_state(cfg['maintenance_file'])
+        allowed = node_engine.adapter(cfg['engine'], cfg['action_timeout']).gate(state is not None)
+        if state is not None:
+            node_maintenance.mark_held(cfg['status_file'], True)
+            log('notice', 'this node is in maintenance: %s' % (
+                'the engine starts held out of the pair' if allowed else 'the engine does not start'),
+                since=state.get('since'), reason=state.get('reason'))
+        return 0 if allowed else 1
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # fail open, loudly
+        log('error', 'engine-gate failed; letting the engine start', error='%s: %s' % (type(exc).__name__, exc))
+        return 0
+    except SystemExit as exc:
+        log('error', 'engine-gate cannot read the settings; letting the engine start', error=str(exc))
+        return 0
+
+
 def engine_config_test(engine, path):
     """The engine's own check of a configuration file (the roles' template validation): 0 when it is good."""
     adapter = node_engine.adapter({'engine': engine})
@@ -911,7 +1042,7 @@ def load(path):
     missing = [key for key in ('node', 'peer', 'preferred', 'vip', 'vip_interface') if not cfg.get(key)]
     if missing:
         raise SystemExit('%s: missing %s' % (path, ', '.join(missing)))
-    for key in ('interval', 'timeout', 'ping_timeout', 'failback_delay', 'holddown', 'action_timeout'):
+    for key in ('interval', 'timeout', 'ping_timeout', 'failback_delay', 'holddown', 'action_timeout', 'notify_timeout'):
         cfg[key] = float(cfg[key])
     for key in ('fails', 'rises', 'port'):
         cfg[key] = int(cfg[key])
@@ -927,8 +1058,10 @@ def main():
     parser.add_argument('--verbose', action='store_true')
     parser.add_argument('--check-config', action='store_true', help='read the configuration and exit')
     parser.add_argument('--engine', help='for engine-config-test: the engine (default keepalived)')
-    parser.add_argument('command', nargs='?', choices=['run', 'release', 'engine-config-test'], default='run',
-                        help="run: the monitor (default); release: ExecStopPost of the engine's service; "
+    parser.add_argument('command', nargs='?', choices=['run', 'release', 'engine-gate', 'engine-config-test'],
+                        default='run',
+                        help="run: the monitor (default); release: ExecStopPost of the engine's service; engine-gate: "
+                             "ExecCondition of the engine's service (exit 1: in maintenance, the engine does not start); "
                              "engine-config-test FILE: the engine's own check of a configuration file it would read")
     parser.add_argument('file', nargs='?', help='for engine-config-test: the file')
     args = parser.parse_args()
@@ -941,6 +1074,8 @@ def main():
         if not args.file:
             parser.error('engine-config-test needs the FILE to check')
         return engine_config_test(engine, args.file)
+    if args.command == 'engine-gate':
+        return engine_gate(args.config)
     cfg = load(args.config)
     if args.command == 'release':
         return release(os.environ.get('SERVICE_RESULT', 'success'), cfg)

@@ -352,3 +352,30 @@ def test_a_command_s_output_is_its_stdout_else_its_stderr(monkeypatch):
     assert node_engine.unit_state('keepalived') == 'active'
     assert node_engine.run(['systemctl', 'is-active', 'x'], 5) == (4, 'Unit x.service could not be found.')
     assert node_engine.unit_state('keepalived') is None
+
+
+# --- maintenance ---------------------------------------------------------------------------------------------------
+
+def test_heartbeat_in_maintenance_is_stopped_and_started_without_waiting_and_kept_from_starting(monkeypatch):
+    ran = fake(monkeypatch, {('is-active', 'heartbeat'): (3, 'inactive')})
+    adapter = node_engine.adapter(dict(SETTINGS, service='heartbeat'))
+    adapter.stay_out()
+    adapter.rejoin()
+    assert ran[:2] == [['systemctl', 'stop', '--no-block', 'heartbeat'], ['systemctl', 'start', '--no-block', 'heartbeat']]
+    assert adapter.staying_out() is True
+    assert adapter.gate(True) is False and adapter.gate(False) is True
+    assert adapter.rejoin_takes_over is False
+
+
+def test_keepalived_in_maintenance_is_held_in_fault_by_its_tracked_file(tmp_path):
+    settings = {'engine': 'keepalived', 'track_file': str(tmp_path / 'ka' / 'track'),
+                'state_file': str(tmp_path / 'ka' / 'state')}
+    adapter = node_engine.adapter(settings)
+    assert adapter.staying_out() is False
+    adapter.stay_out()
+    assert (tmp_path / 'ka' / 'track').read_text() == '1\n' and adapter.staying_out() is True
+    adapter.rejoin()
+    assert (tmp_path / 'ka' / 'track').read_text() == '0\n' and adapter.staying_out() is False
+    # Before every start: held in FAULT on a node in maintenance, and it always may start.
+    assert adapter.gate(True) is True and adapter.staying_out() is True
+    assert adapter.rejoin_takes_over is True
