@@ -55,6 +55,8 @@ BED = {'inventory': ONE_PAIR}
 
 def engine_inventories(engine):
     return [BED['inventory']] + ([KEEPALIVED] if engine == 'keepalived' else [])
+
+
 REFERENCE = os.path.join(ROOT, 'benchmarks', 'reference.json')
 sys.path.insert(0, os.path.join(ROOT, 'testbed'))
 import faults  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/faults.py
@@ -148,14 +150,14 @@ def converge(engine, profile):
 
 
 def bench_faults(engine, profile, runs, heal_runs, names=None):
-    """The faults of testbed/faults.py named (all of them by default), `runs` times each (the freeze and the split
+    """The faults of testbed/faults.py named (all of the profile's, faults.PROFILE_FAULTS, by default), `runs` times each (the freeze and the split
     `heal_runs` times), on a pair of `engine` with the timer profile `profile`: {fault: {runs: [figures]}}."""
     unknown = sorted(set(names or ()) - set(faults.FAULTS))
     if unknown:
         raise ValueError('no such fault in testbed/faults.py: %s' % ', '.join(unknown))
     bed = converge(engine, profile)
     result = {}
-    for name in [n for n in faults.FAULTS if not names or n in names]:
+    for name in [n for n in faults.PROFILE_FAULTS[profile] if not names or n in names]:
         rows = []
         for i in range(heal_runs if name in ('freeze', 'split') else runs):
             bed.repair()
@@ -236,7 +238,7 @@ def bench_soak(minutes):
 
 
 FIGURES = ('site_back_s', 'failed_fault', 'failed_undo', 'longest_gap_s', 'longest_gap_undo_s', 'two_holders_max_s',
-           'moved_s', 'back_s')
+           'moved_s', 'back_s', 'one_holder_s')
 
 
 def summary(rows):
@@ -417,7 +419,7 @@ def markdown(results):
         for name, data in results[key].items():
             d = summary(data['runs'])
 
-            def cell(figure, both=True, d=d):
+            def cell(figure, both=True, d=d):  # pylint: disable=dangerous-default-value  # this row's summary
                 median_, max_ = d[figure]['median'], d[figure]['max']
                 if median_ is None:
                     return '-'
@@ -443,8 +445,9 @@ def markdown(results):
         d = results['soak']
         lines += ['## Soak: keepalived, fast timers, every core loaded by stress-ng\n',
                   '| Minutes | Requests | Failed | VIP changes | Longest gap (s) |', '| --- | --- | --- | --- | --- |',
-                  '| %s | %s | %s | %s | %s |' % (d['minutes'], d['requests'], d['failed'], len(d['vip_changes']),
-                                                round(d['longest_gap_s'], 2)), '']
+                  '| %s | %s | %s | %s | %s |' % (
+                      d['minutes'], d['requests'], d['failed'], len(d['vip_changes']), round(d['longest_gap_s'], 2)),
+                  '']
     if 'input_check' in results:
         lines += ['## Input check (the site playbook\'s first play), on the controller\n',
                   '| Pairs | Input check (s) | Whole run (s) | Empty play on the same hosts (s) |', '| --- | --- | --- | --- |']

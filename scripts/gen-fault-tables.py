@@ -54,8 +54,9 @@ def _cell(reference, engine, profile, fault):
     """'site back median / max ≤ bound | failed median | gap after undo max | two holders max' for one profile."""
     measured = reference['faults'].get('%s/%s/%s' % (engine, profile, fault))
     found = engines.get(engine)
-    limits = dict((b.figure, b) for b in bounds.bounds(fault, engine, profile, found.timers(dict(found.profile(profile))),
-                                                        faults.monitor_defaults(), reference))
+    timers = found.timers(dict(found.profile(profile)))
+    limits = dict((b.figure, b) for b in bounds.bounds(fault, engine, profile, timers, faults.monitor_defaults(),
+                                                       reference))
     if not measured:
         return ['not measured'] * 4
     site = measured['site_back_s']

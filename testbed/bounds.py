@@ -20,7 +20,7 @@ lets it go a release_drain later (hapair-monitor's DEFAULTS), plus one check (I)
 B a container's boot until its services run (10 s, measured 3 to 5).
 
 Figures (testbed/faults.py's results): site_back_s, failed_fault, failed_undo, longest_gap_s, longest_gap_undo_s,
-two_holders_max_s, moved_s, back_s. None as a design value means the event must not happen (nothing moves).
+two_holders_max_s, moved_s, back_s, one_holder_s. None as a design value means the event must not happen (nothing moves).
 """
 
 from __future__ import annotations
@@ -131,10 +131,15 @@ def _heals(s, what):
         Design('two_holders_max_s', 3 + s['A'] + s['E'],
                '%s lasts D + 3 s; the peer took over D - A to D after it began; both hold it until the other node lets '
                'go after the %s (E)' % (what, 'thaw' if what == 'the freeze' else 'heal')),
-        Design('longest_gap_undo_s', s['A'] + 1.0, 'no second outage: at most one advert interval and a second '
-                                                     '(issue 20)'),
+        Design('longest_gap_undo_s', s['A'] + 1.0,
+               'no second outage: at most one advert interval and a second (issue 20)'),
         Design('failed_undo', _requests(s['A'] + 1.0), 'the requests of at most that gap'),
-        Design('back_s', s['E'], 'one holder, the preferred node, within the heal (E)'),
+        Design('one_holder_s', s['E'], 'one holder again within the heal (E) after the %s (issue 20)'
+               % ('thaw' if what == 'the freeze' else 'heal')),
+        Design('back_s', s['A'] + s['E'],
+               'the preferred node alone holds it for good: the engine notices the other node within one advert (A) '
+               'and may restart for it (heartbeat\'s "returning after partition" takes the VIP off for a moment, '
+               'which the preferred node\'s monitor puts back), then the heal (E)'),
     ]
 
 
@@ -165,9 +170,9 @@ def designs(fault, s):
                               'the engine hands the VIP over as it stops (H)', engine_back,
                               'the engine starts (S) and takes it back (H)'),
         'engine_kill': [
-            Design('two_holders_max_s', s['O'], 'the killed engine\'s node releases the VIP at once (the drop-in\'s '
-                                               'ExecStopPost release, every process of the engine being gone); the '
-                                               'engine\'s hand-back overlaps by its design only (O)'),
+            Design('two_holders_max_s', s['O'],
+                   'the killed engine\'s node releases the VIP at once (the drop-in\'s ExecStopPost release, every '
+                   'process of the engine being gone); the engine\'s hand-back overlaps by its design only (O)'),
             Design('site_back_s', s['D'] + s['H'] + q, 'the VIP is on a node again within D + H: the peer takes over '
                                                        'when it hears nothing, or the engine comes back first'),
             Design('longest_gap_s', s['D'] + s['H'] + q, 'the one outage is the release\'s'),

@@ -17,6 +17,8 @@ Definitions (seconds; None when the event did not happen or its record is lost):
   vip_back      from the fault to the first moment any node had it again after it was dropped
   failback      from the undo to the moment the preferred node alone held it again (auto_failback)
   two_holders   how long both kernels had it at once: in all (total) and the longest stretch (longest)
+  one_holder    from the undo to the end of the last stretch during which both kernels had it (0.0: both did not
+                have it after the undo): after a thaw or a heal, how long until one node holds it
   site_back     from the fault to the end of the last outage that began during the fault (0.0: none did)
   longest_gap   the longest time between two answers (over the whole record, during the fault, after the undo)
   failed        failed requests (during the fault, after the undo)
@@ -41,6 +43,7 @@ class VipFigures(NamedTuple):
     two_holders: float | None
     two_holders_longest: float | None
     holders_at_end: tuple[str, ...]
+    one_holder: float | None = None
 
 
 class ClientFigures(NamedTuple):
@@ -148,7 +151,16 @@ def vip_figures(events, ends, holder, preferred, fault_at, restored_at=None, aut
         failback=_round(failback),
         two_holders=_round(None if both is None else sum((e - s for s, e in both), 0.0)),
         two_holders_longest=_round(None if both is None else max([e - s for s, e in both] or [0.0])),
-        holders_at_end=at_end)
+        holders_at_end=at_end,
+        one_holder=_round(_one_holder(both, restored_at)))
+
+
+def _one_holder(both, restored_at):
+    """Seconds from `restored_at` to the end of the last stretch of two holders (0.0: none after it), or None."""
+    if both is None or restored_at is None:
+        return None
+    ends = [end for _start, end in both if end > restored_at]
+    return max(ends) - restored_at if ends else 0.0
 
 
 def worker_requests(answers, started, stopped, interval, timeout):

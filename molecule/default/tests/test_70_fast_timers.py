@@ -13,7 +13,8 @@ import pytest
 
 from conftest import INVENTORY, PROVISION_PLAY, ansible_playbook, faults, log, run_fault
 
-RUNS = ['crash', 'engine_kill', 'apache_stop', 'public_link', 'freeze', 'split', 'freeze', 'split', 'freeze', 'split']
+# Every fault of the fast profile once (testbed/faults.py's PROFILE_FAULTS), the freeze and the split three times.
+RUNS = list(faults.PROFILE_FAULTS['fast']) + ['freeze', 'split'] * 2
 
 
 def _converge(*extra):

@@ -26,12 +26,13 @@ import sys
 import time
 
 import pytest
+
 from conftest import HOSTVARS, INVENTORY, NODES, ROOT, ansible_playbook, snapshot
 
 sys.path.insert(0, os.path.join(ROOT, 'testbed'))
-import faults  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/faults.py
-
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, measure  # noqa: E402
+
+import faults  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/faults.py
 
 OVERLAY = os.path.join(ROOT, 'testbed', 'inventory', 'keepalived-pair')
 INVENTORY_ENGINE = HOSTVARS[NODES[0]].get('hapair_engine', engines.DEFAULT)

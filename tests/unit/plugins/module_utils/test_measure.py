@@ -41,6 +41,26 @@ def test_a_freeze_both_hold_in_two_stretches_the_longest_counts():
         {'a': 40.0, 'b': 40.0}, holder='a', preferred='a', fault_at=10.0, restored_at=24.0)
     assert figures.two_holders == 5.0 + 1.0 and figures.two_holders_longest == 5.0
     assert figures.failback == 4.0
+    # One holder again 4 s after the thaw: the second stretch of two holders ended at 28.
+    assert figures.one_holder == 4.0
+
+
+def test_a_heal_whose_engine_restart_drops_the_vip_for_a_moment_has_one_holder_before_the_failback():
+    """A split healed at 24: b lets go at 25.5, one holder from then; a's engine restarts at 27 and takes the VIP off
+    for 10 ms, put back: the failback is 27.01, one holder is 1.5 s after the heal."""
+    figures = measure.vip_figures(
+        {'a': events((0, True), (27.0, False), (27.01, True)), 'b': events((0, False), (20, True), (25.5, False))},
+        {'a': 40.0, 'b': 40.0}, holder='a', preferred='a', fault_at=10.0, restored_at=24.0)
+    assert figures.one_holder == 1.5 and figures.failback == 3.01 and figures.two_holders_longest == 5.5
+
+
+def test_no_two_holders_after_the_undo_is_one_holder_at_once_and_a_lost_record_unknown():
+    crash = measure.vip_figures({'a': events((0, True), (30.2, True)), 'b': events((0, False), (20.0, True), (29, False))},
+                                {'a': 40.0, 'b': 40.0}, holder='a', preferred='a', fault_at=10.0, restored_at=30.0)
+    assert crash.one_holder == 0.0
+    lost = measure.vip_figures({'a': None, 'b': events((0, False), (12, True), (41, False))}, {'a': None, 'b': 50.0},
+                               holder='a', preferred='a', fault_at=10.0, restored_at=38.0)
+    assert lost.one_holder is None
 
 
 def test_a_lost_watcher_leaves_two_holders_unknown():
