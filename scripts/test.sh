@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine too: it sets up what is missing (scripts/setup.sh), then runs three things
 # at once:
-#   - molecule, in two lanes, each on a test bed of its own (real pairs in containers, timing-sensitive, mostly
+#   - molecule, in three lanes, each on a test bed of its own (real pairs in containers, timing-sensitive, mostly
 #     waiting for the engines' timers and the faults' durations):
 #       lane A, bed testbed/inventory/one-pair.yml: the default scenario (heartbeat, Debian 12, .venv's ansible-core:
 #       the pair, a rerun, check mode, bad input, the secret, the four drills, the fault matrix with the standard and
 #       the fast timers), then check_mode (fresh nodes, --check --diff);
 #       lane B, bed testbed/inventory/second-bed.yml: keepalived (a Debian 12 and 13 pair, ansible-core 2.21: the pair,
-#       a rerun, the four drills, the fault matrix with both timer profiles, the live engine switch both ways), then
-#       trixie (heartbeat on Debian 13, ansible-core 2.16: the pair, a rerun, a drill);
+#       a rerun, the four drills, the fault matrix with both timer profiles), then trixie (heartbeat on Debian 13,
+#       ansible-core 2.16: the pair, a rerun, a drill);
+#       lane C, bed testbed/inventory/third-bed.yml: operations (heartbeat: the tutorial's logging, two runs at once,
+#       an interrupted drill, the live engine switch both ways, maintenance and a rolling upgrade, metrics and
+#       notifications);
 #     each lane writes its log to tests/output/molecule-<lane>.log, printed when the lane ends;
 #   - scripts/test-controller.sh, everything that needs no test bed: ruff, yamllint, ansible-lint, antsibull-docs,
 #     the pytest unit and role tests, then ansible-test sanity and units and the validation suite with every supported
@@ -56,7 +59,7 @@ controller_pid=$!
 # An interrupted run leaves nothing behind: the background tests end with it (molecule cleans up after itself).
 trap 'kill -- "-$controller_pid" 2> /dev/null || true' EXIT
 
-# The lanes' beds share the test bed's SSH key: made once here, before either lane's create could race for it.
+# The lanes' beds share the test bed's SSH key: made once here, before any lane's create could race for it.
 ssh_key=$HOME/.cache/hapair/testbed_ed25519
 if [ ! -f "$ssh_key" ]; then
   mkdir -p "$(dirname "$ssh_key")"
@@ -80,17 +83,19 @@ lane() {
   done
   return "$status"
 }
-step "molecule in two lanes: A (default, check_mode) and B (keepalived, trixie); logs: tests/output/molecule-{A,B}.log"
+step "molecule in three lanes: A (default, check_mode), B (keepalived, trixie), C (operations); logs: tests/output/molecule-{A,B,C}.log"
 molecule_start=$(date +%s)
-: > tests/output/molecule-A.log
-: > tests/output/molecule-B.log
-: > tests/output/molecule-A.timings
-: > tests/output/molecule-B.timings
+for lane_name in A B C; do
+  : > "tests/output/molecule-$lane_name.log"
+  : > "tests/output/molecule-$lane_name.timings"
+done
 lane A default check_mode &
 lane_a=$!
 lane B keepalived trixie &
 lane_b=$!
-trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" 2> /dev/null || true' EXIT
+lane C operations &
+lane_c=$!
+trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true' EXIT
 molecule_status=0
 wait "$lane_a" || molecule_status=$?
 step "Lane A ended: tests/output/molecule-A.log"
@@ -98,12 +103,15 @@ cat tests/output/molecule-A.log
 wait "$lane_b" || molecule_status=$?
 step "Lane B ended: tests/output/molecule-B.log"
 cat tests/output/molecule-B.log
-for lane_name in A B; do
+wait "$lane_c" || molecule_status=$?
+step "Lane C ended: tests/output/molecule-C.log"
+cat tests/output/molecule-C.log
+for lane_name in A B C; do
   while IFS= read -r row; do
     timings+=("$row")
   done < "tests/output/molecule-$lane_name.timings"
 done
-timings+=("$(timing "molecule, both lanes$([ "$molecule_status" = 0 ] || echo " FAILED")" "$(($(date +%s) - molecule_start))")")
+timings+=("$(timing "molecule, all lanes$([ "$molecule_status" = 0 ] || echo " FAILED")" "$(($(date +%s) - molecule_start))")")
 
 step "Waiting for the controller tests"
 controller_status=0
