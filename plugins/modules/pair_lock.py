@@ -89,8 +89,8 @@ attributes:
     platforms: posix
 notes:
   - The lock lives in C(/var/lib) so that it survives a reboot of the node in the middle of a run (the reboot drill).
-seealso:
-  - role: hapair.loadbalancer.hapair
+  - The role R(hapair.loadbalancer.hapair, ansible_collections.hapair.loadbalancer.hapair_role) takes and gives back
+    the lock of every pair of a play with this module (its entry points C(lock) and C(unlock)).
 """
 
 EXAMPLES = r"""
