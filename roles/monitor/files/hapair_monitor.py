@@ -536,10 +536,10 @@ class Monitor:
         self.healing_until = time.monotonic() + window
         self.reconcile_heal('heal')
 
-    def reconcile_heal(self, why):
-        """One holder through a healed partition's engine restart (see on_heal)."""
+    def reconcile_heal(self, why, peer=None):
+        """One holder through a healed partition's engine restart (see on_heal). peer: the peer's page, if just read."""
         holds = self.holds = self.read_holds()
-        peer = self.peer()
+        peer = peer or self.peer()
         peer_recent = peer['reachable'] and peer['recent']
         if self.preferred and self.apache_ok:
             if holds:
@@ -547,7 +547,7 @@ class Monitor:
                     self.announce(3, 'the peer may still hold it after the partition')
             elif peer_recent and peer.get('holds_vip') is False and (peer.get('healing') or peer.get('engine') != 'running'):
                 self.claim(why)
-            elif why != 'check':
+            elif why not in ('check', 'probe'):
                 self.idle('healed partition: the VIP is not here, but the peer %s' % (
                     'holds it' if peer_recent and peer.get('holds_vip') else 'cannot be read' if not peer_recent
                     else 'runs its engine and may take it'), level='warning')
@@ -618,13 +618,24 @@ class Monitor:
                                    'restarts once it hears it again')
 
     def probing(self):
-        """Whether to read the peer's page between checks: this node holds the VIP, its engine declared the peer dead
-        and restarts when it hears it again (heartbeat). The partition (or the peer's freeze) may end at any moment,
-        and then both nodes hold the VIP until one lets go: a probe every probe_interval finds that out within it."""
-        return bool(self.holds and self.peer_dead and self.release_at is None)
+        """Whether to read the peer's page between checks:
+        - this node holds the VIP, its engine declared the peer dead and restarts when it hears it again (heartbeat).
+          The partition (or the peer's freeze) may end at any moment, and then both nodes hold the VIP until one lets
+          go: a probe every probe_interval finds that out within it;
+        - a healed partition's restart took the VIP off the preferred node while the peer still held it: the peer's
+          engine gives it up next, and then no node holds it until this node claims it. A probe every probe_interval
+          claims it within one, instead of at the next check (a second, or more on a loaded node: measured 1.3 s
+          without a holder, 14 failed requests, before this)."""
+        if self.release_at is not None:
+            return False
+        return bool(self.holds and self.peer_dead) or bool(self.preferred and self.holds is False and self.healing())
 
     def probe(self, now):
         peer = self.ops.peer_page = self.peer(timeout=self.cfg['probe_timeout'])
+        if self.preferred and not self.holds and self.healing(now):
+            self.next_probe = now + self.cfg['probe_interval']
+            self.reconcile_heal('probe', peer)
+            return
         # A peer in maintenance is out of the pair on purpose (heartbeat declares it dead): a probe every 5 s will do.
         self.next_probe = now + (5.0 if self.ops.peer_in_maintenance() else self.cfg['probe_interval'])
         if peer['reachable'] and peer['recent'] and peer.get('holds_vip'):

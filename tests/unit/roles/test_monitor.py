@@ -401,6 +401,40 @@ def test_the_preferred_node_claims_when_the_peer_s_engine_restarts_too(node):
     assert 'add VIP' in n.actions
 
 
+def test_in_the_heal_window_the_preferred_node_without_the_vip_probes_and_claims_once_the_peer_drops_it(node):
+    """heartbeat's restart after a partition took the VIP off the preferred node while the peer still held it: the
+    preferred node reads the peer's page every probe_interval and claims the VIP within one probe of the peer's
+    engine giving it up, not at its next check."""
+    n = node()
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.peer = dict(HEALTHY_PEER, holds_vip=True, healing=True)
+    n.holds = False
+    n.monitor.on_address('del', {'address': '198.51.100.10'})
+    assert n.monitor.probing() and 'add VIP' not in n.actions
+    n.monitor.probe(n.now)
+    assert 'add VIP' not in n.actions and n.monitor.next_probe == n.now + 0.25
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='restarting')
+    n.monitor.probe(n.now + 0.25)
+    assert n.actions[-2:] == ['add VIP', 'announce'] and n.holds is True
+    assert not n.monitor.probing()
+
+
+def test_no_heal_probing_on_the_other_node_or_after_the_window(node):
+    other = node(node='loadb2', peer='loadb1')
+    other.ticks(1)
+    other.monitor.on_heal()
+    other.holds = False
+    other.monitor.on_address('del', {'address': '198.51.100.10'})
+    assert not other.monitor.probing()
+    n = node()
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.holds = False
+    n.monitor.healing_until = 0.0
+    assert not n.monitor.probing()
+
+
 def test_without_a_heal_a_vip_that_leaves_is_the_engine_s_business(node):
     n = node()
     n.ticks(1)
