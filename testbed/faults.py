@@ -62,6 +62,8 @@ from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines
 # The client asks every INTERVAL seconds, from WORKERS hey processes in turn; a request gets TIMEOUT seconds (hey's
 # -t takes whole seconds: WORKERS * INTERVAL must be at least TIMEOUT, so that a hung request holds up no other).
 INTERVAL = 0.1
+# The longest a watcher runs in a node (seconds), should its reader never close: the longest fault with its settling.
+WATCH_LIMIT = 900
 TIMEOUT = 1
 WORKERS = 10
 # A node whose service watcher has not reported for this long counts as running nothing (frozen, or gone).
@@ -323,7 +325,9 @@ class AddressWatcher:
 
     def start(self):
         self.expect_end = False
-        script = 'ip -4 -o addr show to %s/32; echo ---; exec ip -ts -o monitor address' % self.bed.vip
+        # The monitor ends with its reader, as the ServiceWatcher's loop (its note says why).
+        script = ('exec 3<&0; ip -4 -o addr show to %s/32; echo ---; timeout %d ip -ts -o monitor address & monitor=$!; '
+                  '(cat <&3 > /dev/null; kill $monitor) & wait $monitor' % (self.bed.vip, WATCH_LIMIT))
         self.proc = subprocess.Popen(['podman', 'exec', '-i', self.bed.container[self.host], 'sh', '-c', script],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, bufsize=1)
@@ -352,6 +356,7 @@ class AddressWatcher:
     def stop(self):
         self.expect_end = True
         if self.proc and self.proc.poll() is None:
+            self.proc.stdin.close()  # the monitor in the node ends with its reader
             self.proc.terminate()
             try:
                 self.proc.wait(5)
@@ -376,7 +381,14 @@ class ServiceWatcher:
 
     def start(self):
         units = ' '.join(self.bed.services)
-        script = 'while :; do echo "$(date +%%s.%%N) $(systemctl is-active %s | tr "\\n" " ")"; sleep 0.25; done' % units
+        # The loop ends with its reader: `cat` ends when this side closes the pipe, and the loop with it. A podman exec
+        # whose client is gone leaves its process running in the container (conmon keeps its output open), and every
+        # fault left one loop of systemctl calls behind: the nodes' load grew to 60 in an hour of benchmark.
+        # (An asynchronous command's standard input is /dev/null unless redirected: hence fd 3.)
+        script = ('exec 3<&0; cat <&3 > /dev/null & reader=$!; end=$(($(date +%%s) + %d)); '
+                  'while kill -0 $reader 2> /dev/null && [ "$(date +%%s)" -lt $end ]; do '
+                  'echo "$(date +%%s.%%N) $(systemctl is-active %s | tr "\\n" " ")"; sleep 0.25; done; kill $reader'
+                  % (WATCH_LIMIT, units))
         self.proc = subprocess.Popen(['podman', 'exec', '-i', self.bed.container[self.host], 'sh', '-c', script],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, bufsize=1)
@@ -397,6 +409,7 @@ class ServiceWatcher:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.proc.stdin.close()  # the loop in the node ends with its reader
             self.proc.terminate()
             try:
                 self.proc.wait(5)
