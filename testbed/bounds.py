@@ -17,7 +17,9 @@ F fails; W the monitor's window (module_utils/bounds.py: (F + 1) max(I, T) + T +
 interval (0.1 s: ten hey workers in turn, testbed/faults.py); E the heal: each holder reads the other's page every
 probe_interval (within probe_timeout per link, two links), the preferred node announces the VIP at once, the other
 lets it go a release_drain later (hapair-monitor's DEFAULTS), plus one check (I) for the engines' own moves;
-B a container's boot until its services run (10 s, measured 3 to 5).
+R, for an engine that restarts itself after a partition (heartbeat: node_engine's restarts_after_partition), the
+window the monitor keeps one holder through that restart (hapair-monitor's heal_window: the pair's settle time,
+S + D + 10 s); B a container's boot until its services run (10 s, measured 3 to 5).
 
 Figures (testbed/faults.py's results): site_back_s, failed_fault, failed_undo, longest_gap_s, longest_gap_undo_s,
 two_holders_max_s, moved_s, back_s, one_holder_s. None as a design value means the event must not happen (nothing moves).
@@ -71,6 +73,7 @@ def monitor_program_defaults():
 
 
 PROGRAM = monitor_program_defaults()
+import node_engine  # noqa: E402  # pylint: disable=wrong-import-position  # the node library, on the path above
 
 
 def symbols(timers, monitor):
@@ -136,10 +139,13 @@ def _heals(s, what):
         Design('failed_undo', _requests(s['A'] + 1.0), 'the requests of at most that gap'),
         Design('one_holder_s', s['E'], 'one holder again within the heal (E) after the %s (issue 20)'
                % ('thaw' if what == 'the freeze' else 'heal')),
-        Design('back_s', s['A'] + s['E'],
-               'the preferred node alone holds it for good: the engine notices the other node within one advert (A) '
-               'and may restart for it (heartbeat\'s "returning after partition" takes the VIP off for a moment, '
-               'which the preferred node\'s monitor puts back), then the heal (E)'),
+        Design('back_s', s['R'], 'the preferred node alone holds it for good once the engine\'s restart after the '
+                                 'partition is over: the monitor keeps one holder through it for R (heartbeat '
+                                 're-acquires the VIP on the other node for a moment as the preferred node\'s '
+                                 'heartbeat restarts, and gives it up)')
+        if 'R' in s else
+        Design('back_s', s['A'] + s['E'], 'the preferred node alone holds it for good: the engine notices the other '
+                                          'node within one advert (A), then the heal (E)'),
     ]
 
 
@@ -223,7 +229,10 @@ def bounds(fault, engine, profile, timers, monitor, reference=None):
     reference = load_reference() if reference is None else reference
     measured = reference['faults'].get('%s/%s/%s' % (engine, profile, fault), {})
     result = []
-    for design in designs(fault, symbols(timers, monitor)):
+    s = symbols(timers, monitor)
+    if node_engine.ADAPTERS[engine].restarts_after_partition:
+        s['R'] = timers.startup + timers.detect + 10.0
+    for design in designs(fault, s):
         figures = measured.get(design.figure) or {}
         most, middle = figures.get('max'), figures.get('median')
         value = design.value

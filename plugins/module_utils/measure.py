@@ -17,8 +17,10 @@ Definitions (seconds; None when the event did not happen or its record is lost):
   vip_back      from the fault to the first moment any node had it again after it was dropped
   failback      from the undo to the moment the preferred node alone held it again (auto_failback)
   two_holders   how long both kernels had it at once: in all (total) and the longest stretch (longest)
-  one_holder    from the undo to the end of the last stretch during which both kernels had it (0.0: both did not
-                have it after the undo): after a thaw or a heal, how long until one node holds it
+  one_holder    from the undo to the moment from which exactly one kernel had it for ONE_HOLDER_SETTLE seconds (0.0:
+                one had it at the undo and kept it so): after a thaw or a heal, how long until one node holds it.
+                A later moment of two holders (heartbeat re-acquiring the VIP while it restarts after a partition)
+                is the two holders' figure and the failback's, not this one
   site_back     from the fault to the end of the last outage that began during the fault (0.0: none did)
   longest_gap   the longest time between two answers (over the whole record, during the fault, after the undo)
   failed        failed requests (during the fault, after the undo)
@@ -33,6 +35,8 @@ from typing import NamedTuple
 # An outage that began this long before the fault is the fault's (the clocks of the holder and the client differ
 # by scheduling, not by more).
 FAULT_SLACK = 0.2
+# One holder again after a thaw or a heal: exactly one node held the VIP for this long (seconds).
+ONE_HOLDER_SETTLE = 1.0
 
 
 class VipFigures(NamedTuple):
@@ -152,15 +156,27 @@ def vip_figures(events, ends, holder, preferred, fault_at, restored_at=None, aut
         two_holders=_round(None if both is None else sum((e - s for s, e in both), 0.0)),
         two_holders_longest=_round(None if both is None else max([e - s for s, e in both] or [0.0])),
         holders_at_end=at_end,
-        one_holder=_round(_one_holder(both, restored_at)))
+        one_holder=_round(None if both is None else _one_holder(held, restored_at, end)))
 
 
-def _one_holder(both, restored_at):
-    """Seconds from `restored_at` to the end of the last stretch of two holders (0.0: none after it), or None."""
-    if both is None or restored_at is None:
+def _one_holder(held, restored_at, end, settle=None):
+    """Seconds from `restored_at` to the first moment after it from which exactly one node held the VIP for `settle`
+    seconds (ONE_HOLDER_SETTLE; or to the end of the record), from each node's intervals; None without an undo."""
+    if restored_at is None:
         return None
-    ends = [end for _start, end in both if end > restored_at]
-    return max(ends) - restored_at if ends else 0.0
+    settle = ONE_HOLDER_SETTLE if settle is None else settle
+    moments = sorted({restored_at, end} | {m for spans in held.values() for span in spans for m in span
+                                           if restored_at < m < end})
+    since = None
+    for start, stop in zip(moments, moments[1:]):
+        count = sum(1 for spans in held.values() if any(a <= start and stop <= b for a, b in spans))
+        if count == 1:
+            since = start if since is None else since
+            if stop - since >= settle:
+                break
+        else:
+            since = None
+    return None if since is None else since - restored_at
 
 
 def worker_requests(answers, started, stopped, interval, timeout):

@@ -41,8 +41,15 @@ def test_a_freeze_both_hold_in_two_stretches_the_longest_counts():
         {'a': 40.0, 'b': 40.0}, holder='a', preferred='a', fault_at=10.0, restored_at=24.0)
     assert figures.two_holders == 5.0 + 1.0 and figures.two_holders_longest == 5.0
     assert figures.failback == 4.0
-    # One holder again 4 s after the thaw: the second stretch of two holders ended at 28.
-    assert figures.one_holder == 4.0
+    # One holder again 1 s after the thaw: b alone from 25 to 26, a second. The later stretch of two holders (27 to 28)
+    # is the two holders' figure and the failback's.
+    assert figures.one_holder == 1.0
+    unsettled = measure.vip_figures(
+        {'a': events((0, True), (25, False), (27, True)),
+         'b': events((0, False), (20, True), (25.5, False), (25.6, True), (28, False))},
+        {'a': 40.0, 'b': 40.0}, holder='a', preferred='a', fault_at=10.0, restored_at=24.0)
+    # b alone for 0.5 s, then no holder for 0.1 s: not settled; b alone again from 25.6 for 1.4 s: one holder at 1.6.
+    assert unsettled.one_holder == 1.6
 
 
 def test_a_heal_whose_engine_restart_drops_the_vip_for_a_moment_has_one_holder_before_the_failback():
