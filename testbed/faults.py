@@ -287,7 +287,11 @@ class Bed:
             self.sh(host, 'pkill -CONT -x apache2')
             for unit in self.services:
                 if not self.active(host, unit):
-                    self.sh(host, 'systemctl reset-failed %s; systemctl start %s' % (unit, unit), timeout=120)
+                    # A start that hangs (heartbeat has wedged in its start after a healed partition: "Message hist
+                    # queue is filling up", its API never answering) is killed and started once more.
+                    restart = ('systemctl reset-failed %(u)s; timeout 60 systemctl start %(u)s || { systemctl kill '
+                               '--signal=KILL %(u)s; sleep 1; systemctl reset-failed %(u)s; systemctl start %(u)s; }')
+                    self.sh(host, restart % {'u': unit}, timeout=150)
                     done.append('%s: started %s' % (host, unit))
         if done:
             self.log('repaired: %s' % '; '.join(done))
