@@ -364,6 +364,7 @@ class Monitor:
         self.engine_status = None
         self.peer_dead = False       # this node holds the VIP and its engine declared the peer dead (at the last check)
         self.next_probe = 0.0
+        self.peer_lost = False       # the preferred holder could not read the peer's page at its last check
         self.telemetry = node_telemetry.Telemetry(cfg, log)
         self.ops = node_maintenance.Controller(self)
 
@@ -506,6 +507,7 @@ class Monitor:
             self.healing_until = None
         if self.arp is not None:
             self.watch_claims(holds, now)
+        self.watch_peer_return(holds)
         if self.ops.tick(holds, now):
             return  # in maintenance, or a move on purpose under way: node_maintenance decides
         if self.healing(now):
@@ -680,6 +682,25 @@ class Monitor:
                 self.arp.announce()
             self.announce_left -= 1
             self.next_announce = now + 0.5
+
+    def watch_peer_return(self, holds):
+        """The preferred node holds the VIP: read the peer's page at every check, and announce the VIP when the peer
+        comes back after a check it could not be read (a split network that healed). While the nodes could not reach
+        each other the peer took the VIP over and announced it, so the clients send to the peer; when the pair hears
+        itself again, the peer lets the VIP go without a word (keepalived: a BACKUP again on the preferred node's first
+        advert), and the preferred node, which kept it all along, says nothing either: the clients would keep sending
+        to the peer until their ARP entry expires (8.3 s measured on keepalived, 83 failed requests, in half of ten
+        healed splits)."""
+        if not (holds and self.preferred and self.cfg.get('peer_addresses')):
+            self.peer_lost = False
+            return
+        peer = self.peer(timeout=self.cfg['probe_timeout'])
+        if not peer['reachable']:
+            self.peer_lost = True
+            return
+        if self.peer_lost:
+            self.peer_lost = False
+            self.announce(3, 'the peer is reachable again (a healed split): the clients may still send to it')
 
     def watch_claims(self, holds, now):
         """Another MAC claimed the VIP: once this node holds it alone again (the peer's page says it holds

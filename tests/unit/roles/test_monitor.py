@@ -547,6 +547,37 @@ def test_a_second_holding_is_left_alone_otherwise(node, cfg, peer, hb):
 
 # --- the heal within a probe (issue 20): one holder within about a second, not when the engine notices ------------
 
+UNREACHABLE_PEER = {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+                    'recent': False}
+
+
+@pytest.mark.parametrize('engine', [{'engine': 'keepalived'}, None])
+def test_the_preferred_holder_announces_the_vip_when_the_peer_comes_back_after_a_split(node, engine):
+    """While the nodes could not reach each other the peer took the VIP over and announced it; when they hear each
+    other again the peer lets it go silently: the preferred node, which kept it, announces it at its next check."""
+    n = node(engine=engine) if engine else node()
+    n.ticks(2)
+    assert n.actions == []
+    n.peer = UNREACHABLE_PEER
+    n.ticks(3)
+    assert n.actions == []
+    n.peer = HEALTHY_PEER
+    n.ticks(1)
+    assert n.actions == ['announce']
+    n.ticks(2)
+    assert n.actions == ['announce']
+
+
+def test_the_other_node_never_announces_when_the_peer_comes_back(node):
+    n = node(node='loadb2', peer='loadb1', engine={'engine': 'keepalived'})
+    n.ticks(1)
+    n.peer = UNREACHABLE_PEER
+    n.ticks(2)
+    n.peer = HEALTHY_PEER
+    n.ticks(2)
+    assert 'announce' not in n.actions
+
+
 def test_a_holder_whose_engine_declared_the_peer_dead_probes_the_peer_between_checks(node):
     n = node()
     n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
