@@ -216,10 +216,14 @@ def load_reference(path=REFERENCE):
         return {'faults': {}}
 
 
+def step(figure):
+    """The instrument's resolution for a figure: one request, or the client's interval."""
+    return 1 if figure in COUNTS else Q
+
+
 def head_room(figure, measured_max):
     """The most a bound may be over the benchmark's largest value."""
-    step = 1 if figure in COUNTS else Q
-    value = max(HEAD_ROOM * measured_max, measured_max + step)
+    value = max(HEAD_ROOM * measured_max, measured_max + step(figure))
     return int(value) if figure in COUNTS else round(value, 2)
 
 
@@ -238,7 +242,12 @@ def bounds(fault, engine, profile, timers, monitor, reference=None):
         value = design.value
         if value is not None and most is not None:
             value = min(value, head_room(design.figure, most))
-        if value is not None and design.figure not in COUNTS:
+            # Twice the usual value breaks the bound wherever the runs leave room for it.
+            if middle and most + step(design.figure) < 2 * middle:
+                value = min(value, 2 * middle - step(design.figure))
+        if value is not None and design.figure in COUNTS:
+            value = int(value)
+        elif value is not None:
             value = round(value, 2)
         result.append(Bound(design.figure, value, design.value, most, middle, design.reason))
     return result

@@ -8,8 +8,8 @@ For every fault of testbed/faults.py on both engines with the standard timers, a
 (faults.PROFILE_FAULTS) with the fast timers: every figure has a design bound with a
 reason; the benchmark measured every one of them on this machine; the product kept to its design in every run of the
 benchmark (no maximum above the design); the bound the tests assert is at most 1.5 times the benchmark's largest
-value (or that value plus one resolution step); and a figure twice its usual value (the benchmark's median) breaks
-its bound - a regression of 2x fails the matrix.
+value (or that value plus one resolution step); and a regression of 2x fails the matrix: twice the benchmark's
+largest value breaks every bound, and twice its median does wherever the runs spread little.
 """
 
 from __future__ import annotations
@@ -71,7 +71,13 @@ def test_a_bound_is_within_the_head_room_and_a_2x_regression_breaks_it(engine, p
             continue
         assert bound.value <= bounds.head_room(bound.figure, bound.measured_max), bound
         assert bound.value >= bound.measured_max, bound
-        if bound.measured_median:
+        # A 2x regression - every run twice as long - breaks the bound in the runs that were the benchmark's
+        # largest (unless the bound is one resolution step over a largest value of about nothing); and in a run that
+        # is twice the median, the usual one, wherever the benchmark's runs leave room for that (its largest value
+        # and a step below twice the median).
+        resolution = bounds.step(bound.figure)
+        assert 2 * bound.measured_max > bound.value or bound.value <= bound.measured_max + resolution, bound
+        if bound.measured_median and bound.measured_max + resolution < 2 * bound.measured_median:
             assert 2 * bound.measured_median > bound.value, bound
 
 
