@@ -11,7 +11,9 @@ instrument's resolution (0.1 s, one request). So a figure twice its usual value 
 checks every bound against twice the benchmark's median), and a bound is widened only by a new benchmark run.
 
 Symbols (seconds): A advert (heartbeat's keepalive, VRRP's advert_int), D detect (deadtime, Master_Down_Interval),
-S startup (initdead), H the engine's hand-over budget (Timers.handover), O the overlap of its hand-overs
+S startup (initdead), K the engine's restart delay after it died (Engine.restart_seconds: the drop-in's RestartSec),
+L for an engine whose adverts use the VIP's link only (Engine.adverts_on_vip_link: keepalived) D + H, H the engine's
+hand-over budget (Timers.handover), O the overlap of its hand-overs
 (Timers.overlap: none for heartbeat, at most one advert for VRRP's preemption); the monitor's I interval, T timeout,
 F fails; W the monitor's window (module_utils/bounds.py: (F + 1) max(I, T) + T + H), Wb its failback; q the client's
 interval (0.1 s: ten hey workers in turn, testbed/faults.py); E the heal: each holder reads the other's page every
@@ -74,6 +76,12 @@ def monitor_program_defaults():
 
 PROGRAM = monitor_program_defaults()
 import node_engine  # noqa: E402  # pylint: disable=wrong-import-position  # the node library, on the path above
+
+# The checkout as the collection hapair.loadbalancer (as testbed/faults.py finds it).
+COLLECTIONS = os.path.realpath(os.path.join(HERE, '..', 'playbooks', 'collections'))
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines  # noqa: E402  # pylint: disable=wrong-import-position
 
 
 def symbols(timers, monitor):
@@ -179,10 +187,11 @@ def designs(fault, s):
             Design('two_holders_max_s', s['O'],
                    'the killed engine\'s node releases the VIP at once (the drop-in\'s ExecStopPost release, every '
                    'process of the engine being gone); the engine\'s hand-back overlaps by its design only (O)'),
-            Design('site_back_s', s['D'] + s['H'] + q, 'the VIP is on a node again within D + H: the peer takes over '
-                                                       'when it hears nothing, or the engine comes back first'),
-            Design('longest_gap_s', s['D'] + s['H'] + q, 'the one outage is the release\'s'),
-            Design('failed_fault', _requests(s['D'] + s['H'] + q), 'the requests of that outage'),
+            Design('site_back_s', s['K'] + s['D'] + s['H'] + q,
+                   'the VIP is on a node again once the peer took over (it hears nothing for D) or the engine, which '
+                   'systemd starts again K later (the drop-in\'s RestartSec), and the peer settled who holds it (H)'),
+            Design('longest_gap_s', s['K'] + s['D'] + s['H'] + q, 'the one outage is the release\'s'),
+            Design('failed_fault', _requests(s['K'] + s['D'] + s['H'] + q), 'the requests of that outage'),
             Design('failed_undo', _requests(s['H'] + q), 'at most one graceful hand-over back'),
             Design('longest_gap_undo_s', s['H'] + q, 'at most one graceful hand-over back')],
         'apache_stop': _moves(s, 'the monitor hands over before anything releases', s['W'], s['W'] + q,
@@ -196,7 +205,7 @@ def designs(fault, s):
         'apache_stop_both': _nothing_moves('the monitor hands over only to a healthy peer', 12.0 + 3.0 + q,
                                            'Apache is down on both nodes for the fault\'s 12 s, then starts (3 s)'),
         'public_link': _moves(s, 'the monitor hands over, or the link down takes the VIP off with it',
-                              min(s['W'], s['D'] + s['H']), min(s['W'], s['D'] + s['H']) + q,
+                              min(s['W'], s['L'] or s['W']), min(s['W'], s['L'] or s['W']) + q,
                               'the ping nodes fail F checks in a row, one more, a look at the peer over the private '
                               'link, the hand-over (W); or, for an engine whose adverts use that link (keepalived), '
                               'the peer hears nothing for D and takes over (H): whichever comes first', monitor_back,
@@ -234,6 +243,9 @@ def bounds(fault, engine, profile, timers, monitor, reference=None):
     measured = reference['faults'].get('%s/%s/%s' % (engine, profile, fault), {})
     result = []
     s = symbols(timers, monitor)
+    found = engines.get(engine)
+    s['K'] = found.restart_seconds
+    s['L'] = s['D'] + s['H'] if found.adverts_on_vip_link else None
     if node_engine.ADAPTERS[engine].restarts_after_partition:
         s['R'] = timers.startup + timers.detect + 10.0
     for design in designs(fault, s):

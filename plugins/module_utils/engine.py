@@ -112,6 +112,12 @@ class Engine(ABC):
     # no, every instance starts as BACKUP and takes its VIPs off the interface). The engine switch then starts it on
     # both nodes at once, and its preferred node takes the VIP over where it is, or claims it (engine_switch.py).
     adopts_vip = False
+    # Whether the engine's adverts go over the VIP's link only (keepalived: unicast on the VIP's interface), so that a
+    # holder that loses that link goes silent and its peer takes over after the detection time; heartbeat talks over
+    # every link and keeps hearing its peer. The fault matrix's bound for a lost public link reads it.
+    adverts_on_vip_link = False
+    # Seconds systemd waits before it starts the engine again after it died (RestartSec of the role's drop-in).
+    restart_seconds = 0.0
 
     @property
     def fault_methods(self):

@@ -104,6 +104,7 @@ class Heartbeat(Engine):
     # Started on the node that holds the VIP, heartbeat's IPaddr finds the VIP configured ("Running OK") when it
     # acquires its resources: it never goes off (seen on the test bed).
     adopts_vip = True
+    restart_seconds = 2.0   # roles/heartbeat/files/heartbeat-hapair.conf
 
     def profile(self, name):
         return dict(('heartbeat_' + timer, timers.text(ms)) for timer, ms in PROFILES[name].items())

@@ -74,6 +74,8 @@ class Keepalived(Engine):
     segment_variable = 'keepalived_virtual_router_id'
     # roles/keepalived/vars/main.yml: __keepalived_applied_path.
     markers = ('keepalived',)
+    adverts_on_vip_link = True
+    restart_seconds = 1.0   # roles/keepalived/templates/keepalived-hapair.conf.j2
 
     def profile(self, name):
         return {'keepalived_advert_int': timers.text(PROFILES[name])}
