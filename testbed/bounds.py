@@ -286,7 +286,8 @@ def check(result, bound_list):
                                                                                      bound.reason))
         elif value > bound.value:
             broken.append('%s %s > %s (%s; design %s, benchmark max %s)' % (
-                bound.figure, value, bound.value, bound.reason, bound.design, bound.measured_max))
+                bound.figure, value, bound.value, bound.reason,
+                None if bound.design is None else round(bound.design, 2), bound.measured_max))
     if not result.get('whole_end'):
         broken.append('the pair was not whole at the end: %s' % '; '.join(result.get('problems_end') or []))
     return broken
