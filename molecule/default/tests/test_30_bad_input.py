@@ -40,8 +40,9 @@ PRIVATE = _network_of(LINKS[FIRST][1]['address'])
 USED = {link['address'] for links in LINKS.values() for link in links}
 # The first backend's address (on the public network, like the VIP).
 BACKEND = HOSTVARS[FIRST]['apache_balancer_members'][0].split('//')[1].strip('/')
-# Addresses of the private network that no container has (nothing is ever sent to them).
-FREE_PRIVATE = [str(address) for address in PRIVATE.hosts() if str(address) not in USED][40:42]
+# Two addresses of the private network that no container has (nothing is ever sent to them): its last two, as the
+# second and third beds' networks are /27.
+FREE_PRIVATE = [str(address) for address in PRIVATE.hosts() if str(address) not in USED][-2:]
 
 
 def _links(host, **changes):
