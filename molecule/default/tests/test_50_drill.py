@@ -20,11 +20,13 @@ from conftest import ansible_playbook, faults, record
 
 # What two independent instruments may disagree by. Address changes: both read the same kernel's events on the same
 # clock (the drill's vip_watch, the test bed's ip monitor), each within its own scheduling: 0.2 s. Site back: each
-# client sees the site's return with its next request (the drill's every 0.1 s with a 0.5 s timeout: one in flight
-# at the return may wait that long; the test bed's every 0.1 s from workers that a hung request does not hold up),
-# plus the answer's time: 0.5 + 0.1 + 0.1 s.
+# client sees the site's return with its next request (both ask every 0.1 s), plus the answer's time, and each calls a
+# slow answer a failure only past its own timeout: an answer that took 0.6 to 1 s (a hand-over under load) is a
+# failure to the drill's client (0.5 s) and an answer to the test bed's (faults.TIMEOUT, 1 s). So they may disagree
+# by the larger timeout, an interval and an answer: 1 + 0.1 + 0.1 s (0.88 s seen on Debian 13 with the three lanes
+# running, where 0.7 s had been assumed).
 ADDRESS_SLACK = 0.2
-CLIENT_SLACK = 0.7
+CLIENT_SLACK = faults.TIMEOUT + 2 * faults.INTERVAL
 
 
 def _drill(bed, method):
