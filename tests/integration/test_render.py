@@ -343,7 +343,9 @@ def test_keepalived_s_drop_in_restarts_it_and_releases_the_vip_after_an_unclean_
     assert _sections(drop_in) == {
         'Unit': [('After', 'apache2.service'), ('StartLimitIntervalSec', '120'), ('StartLimitBurst', '5')],
         'Service': [('Restart', 'always'), ('RestartSec', '1'),
-                    ('ExecStopPost', '/usr/bin/python3 -I /usr/local/sbin/hapair-monitor release')],
+                    ('ExecStopPost', '/usr/bin/python3 -I /usr/local/sbin/hapair-monitor release'),
+                    # A node in maintenance does not start keepalived (node_maintenance's gate).
+                    ('ExecCondition', '/usr/bin/python3 -I /usr/local/sbin/hapair-monitor engine-gate')],
     }
     # The program the monitor role's tools entry point installs, and the one the template's validation runs.
     with open(os.path.join(ROLES, 'monitor', 'vars', 'main.yml'), encoding='utf-8') as handle:
@@ -381,7 +383,9 @@ def test_the_monitor_of_a_keepalived_pair_gets_keepalived_s_part_from_the_engine
     assert settings['auto_failback'] is True and settings['vip_prefix'] == 26
     unit = keepalived['herring']['files']['hapair-monitor.service']
     assert re.search(r'^After=network\.target apache2\.service keepalived\.service$', unit, re.M), unit
-    assert re.findall(r'^ReadWritePaths=(\S+)$', unit, re.M) == ['-/run/hapair-keepalived'], unit
+    # The engine's paths, then the directory of the metrics file (hapair_metrics_file).
+    assert re.findall(r'^ReadWritePaths=(\S+)$', unit, re.M) == ['-/run/hapair-keepalived',
+                                                                 '-/var/lib/prometheus/node-exporter'], unit
 
 
 def test_the_published_keepalived_pair_holds_its_timers_and_typed_values(keepalived, keepalived_plain):

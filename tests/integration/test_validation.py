@@ -188,28 +188,25 @@ def test_a_template_failure_stops_the_site_playbook_naming_the_variable_not_the_
 
 @pytest.mark.parametrize('name', ['key-valid-vvv'])
 def test_the_key_never_shows_with_vvv_when_the_check_passes(runs, name):
-    """The check passes; the run lock's play then starts and stops at its first module, which cannot run
-    (ansible_python_interpreter /bin/false), with --check anyway: each pair stops there, before provisioning."""
+    """The check passes; the first task that runs a module on the hosts - the maintenance guard's read, at the end of
+    the check's play, before the run lock's play - cannot run it (ansible_python_interpreter /bin/false), with --check
+    anyway: the run stops there (the check's play is any_errors_fatal), before the lock and before provisioning."""
     run = runs[name]
     assert run.rc == 2, run.out
     assert 'ansible-playbook [core ' in run.out, 'not a -vvv run'
-    assert LOCK_PLAY in run.out, run.out
-    assert PROVISION_PLAY not in run.out, run.out
-    check, lock = run.out.split(LOCK_PLAY)
+    first = 'TASK [hapair.loadbalancer.maintenance : Read whether each node is in maintenance]'
+    assert first in run.out, run.out
+    assert LOCK_PLAY not in run.out and PROVISION_PLAY not in run.out, run.out
+    check, guard = run.out.split(first)
     assert VALID % (4, 2) in check, check
     assert not [line for line in check.splitlines() if line.startswith(('fatal:', 'failed:'))], check
-    # The safety net held: the first task that runs a module on a host could not even run it.
-    first = 'TASK [hapair.loadbalancer.hapair : Take the run lock of this pair on its first node]'
-    assert first in lock, lock
+    # The safety net held: the first task that runs a module on a host could not even run it, on every host.
     assert sorted(host for host, _message in run.failures) == ['cod', 'haddock', 'herring', 'ling'], run.failures
     # (ansible-core 2.19 and later say the first; 2.16 to 2.18 the second.)
     assert all('Module result deserialization failed' in message or 'MODULE FAILURE' in message
                for _host, message in run.failures), run.failures
-    pairs = {'herring': 'pair1', 'haddock': 'pair1', 'cod': 'pair2', 'ling': 'pair2'}
-    assert all(message.startswith("Pair '%s': the run lock could not be taken on " % pairs[host])
-               for host, message in run.failures), run.failures
-    # After it, only the lock's own tasks: no task of another role.
-    assert not re.findall(r'^TASK \[(?!hapair\.loadbalancer\.hapair : )', lock.split(first)[1], re.M), lock
+    # After it, no task of another role.
+    assert not re.findall(r'^TASK \[(?!hapair\.loadbalancer\.maintenance : )', guard, re.M), guard
     assert all(changed == 0 for changed, _failed in run.recap.values()), run.recap
     assert_no_key_and_no_deprecation(run)
 
