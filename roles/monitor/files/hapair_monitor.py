@@ -659,7 +659,9 @@ class Monitor:
             return
         log('info', 'the VIP %s this node' % ('came to' if kind == 'add' else 'left'))
         self.holds = kind == 'add'
-        self.telemetry.vip_changed(self.holds)
+        # The metrics count what the kernel holds now: heartbeat's IPaddr replaces its alias (a delete and an add in
+        # the same millisecond), which is no transition; counted from the events, a hand-over counted twice.
+        self.telemetry.vip_changed(self.read_holds())
         if self.healing():
             self.reconcile_heal('address')
         else:
