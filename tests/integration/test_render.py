@@ -22,6 +22,7 @@ import re
 import shutil
 
 import pytest
+import yaml
 from fake_hosts import ANSIBLE_PLAYBOOK, KEY, inventory, render
 
 pytestmark = pytest.mark.skipif(ANSIBLE_PLAYBOOK is None, reason='ansible-playbook is not installed')
@@ -52,17 +53,9 @@ node loadb1
 node loadb2
 auto_failback on
 '''
-# The tutorial's settings, as the inventory gives them (the timers and the port are the defaults' too).
-TUTORIAL_SETTINGS = {
-    'heartbeat_use_logd': True,
-    'heartbeat_debugfile': '/var/log/ha-debug',
-    'heartbeat_logfile': '/var/log/ha-log',
-    'heartbeat_logfacility': 'local0',
-    'heartbeat_keepalive': 2,
-    'heartbeat_deadtime': 10,
-    'heartbeat_udpport': 694,
-    'hapair_auto_failback': True,
-}
+# The tutorial's settings, as the inventory gives them (tests/tutorial.yml, which the molecule test converges with).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tutorial.yml'), encoding='utf-8') as _handle:
+    TUTORIAL_SETTINGS = yaml.safe_load(_handle)
 # What the inventory gives instead of the tutorial's addresses and names: herring (loadb1) was the tutorial's
 # 46.20.121.121 and 10.0.0.5, haddock (loadb2) 46.20.121.120 and 10.0.0.6 (see inventory/example).
 TUTORIAL_ADDRESSES = {'46.20.121.121': '198.51.100.11', '10.0.0.5': '198.51.100.75', '46.20.121.120': '198.51.100.12',

@@ -16,23 +16,17 @@ line by line against the tutorial's are tests/integration/test_render.py's.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
 import yaml
 
-from conftest import HOSTVARS, NODES, ansible_playbook, container, faults
+from conftest import HOSTVARS, NODES, ROOT, ansible_playbook, container, faults
 
-TUTORIAL = {
-    'heartbeat_use_logd': True,
-    'heartbeat_debugfile': '/var/log/ha-debug',
-    'heartbeat_logfile': '/var/log/ha-log',
-    'heartbeat_logfacility': 'local0',
-    'heartbeat_keepalive': 2,
-    'heartbeat_deadtime': 10,
-    'heartbeat_udpport': 694,
-    'hapair_auto_failback': True,
-}
+# The tutorial's settings, one definition for this test and the render test.
+with open(os.path.join(ROOT, 'tests', 'tutorial.yml'), encoding='utf-8') as _handle:
+    TUTORIAL = yaml.safe_load(_handle)
 # heartbeat -r, the daemon as its unit runs it (the heartbeat role's reload).
 RELOAD = '"$(systemctl show --property=ExecStart --value heartbeat | sed -n \'s/.*path=\\([^ ;]*\\).*/\\1/p\')" -r'
 # What the monitor follows (node_engine.HeartbeatNode.log_command), without --follow.
