@@ -25,7 +25,7 @@ def engine_switch(pair, results):
     facts = dict((node['host'], result) for node, result in zip(nodes, results)
                  if isinstance(result, dict) and not result.get('failed') and 'engines' in result)
     catalogue = dict((name, {'role': engine.role, 'service': engine.service, 'adopts_vip': engine.adopts_vip})
-                 for name, engine in engines.ENGINES.items())
+                     for name, engine in engines.ENGINES.items())
     return switch.plan(pair, facts, catalogue)
 
 

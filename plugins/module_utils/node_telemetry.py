@@ -33,6 +33,11 @@ import time
 
 # How long a decision explains a VIP transition that follows it.
 EXPLAIN_WINDOW = 30.0
+# A VIP that came while the peer's page could not be read waits this long for that page before its reason is
+# peer_unreachable: Apache serves the page, and a stopped Apache (the very fault that moved the VIP) is often started
+# again within seconds, its page then telling why the peer let the VIP go. Each check reads the page again meanwhile;
+# a transition's count and notification come this much later at most.
+PEER_PATIENCE = 10.0
 # The metrics file is written when something changed, and at least this often (its check timestamp moves on).
 METRICS_REFRESH = 15.0
 # Notifications waiting for the command; beyond this many the newest are dropped (and counted).
@@ -286,10 +291,16 @@ class Telemetry:
                    for gained, dummy_at, dummy_wall in self.pending)
 
     def resolve(self, peer=None):
-        """Count and notify the pending transitions, with their reasons (explain())."""
+        """Count and notify the pending transitions, in order, with their reasons (explain()); a VIP gained while the
+        peer's page cannot be read stays pending (and the ones after it) until the page answers or PEER_PATIENCE is
+        over."""
         now = self.clock()
-        for gained, dummy_at, wall in self.pending:
+        while self.pending:
+            gained, at, wall = self.pending[0]
             reason = explain(gained, self.decisions, now, peer, self.state['engine_up'])
+            if reason == 'peer_unreachable' and now - at < PEER_PATIENCE:
+                return
+            del self.pending[0]
             direction = 'gained' if gained else 'lost'
             key = (direction, reason)
             self.transition_counts[key] = self.transition_counts.get(key, 0) + 1
@@ -297,7 +308,6 @@ class Telemetry:
             self.log('notice', 'the VIP %s this node' % ('came to' if gained else 'left'), reason=reason)
             self._notify('vip_' + direction, reason, 'the VIP %s this node' % ('came to' if gained else 'left'), wall,
                          kind='transition')
-        self.pending = []
 
     def observe(self, **state):
         """The node's state at a check: holds, engine_up, apache_ok, ping_ok, healthy, maintenance,

@@ -187,6 +187,12 @@ def main():
         module.fail_json(msg='timeout must be from 60 to 604800 seconds, got %s' % params['timeout'], refused=False)
     now = time.time()
     base = dict(acquired=False, refused=False, reentered=False, released=False, entries=0)
+
+    def outcome(**changes):
+        # base's fields with these changed: every result carries every field
+        values = dict(base)
+        values.update(changes)
+        return values
     try:
         if params['state'] == 'present':
             result = pair_lock.acquire(path, pair, node, owner, params['timeout'], check_mode=module.check_mode,
@@ -199,24 +205,24 @@ def main():
     if params['state'] == 'present':
         if not result['acquired']:
             module.fail_json(msg=pair_lock.refusal(pair, node, result['held_by'], path, now),
-                             **dict(base, refused=True, held_by=result['held_by']))
+                             **outcome(refused=True, held_by=result['held_by']))
         if result['broken']:
             verb = 'would break' if module.check_mode else 'broke'
             module.warn(pair_lock.broken_warning(pair, node, result['broken'], result['broken_why'], now)
                         .replace(': broke ', ': %s ' % verb, 1))
         extra = dict((key, result[key]) for key in ('broken', 'broken_why') if result[key])
-        module.exit_json(changed=result['changed'], **dict(base, acquired=True, reentered=result['reentered'],
-                                                           lock=result['lock'], entries=result['lock']['entries'],
-                                                           **extra))
+        module.exit_json(changed=result['changed'], **outcome(acquired=True, reentered=result['reentered'],
+                                                             lock=result['lock'], entries=result['lock']['entries'],
+                                                             **extra))
     if result['held_by']:
         module.warn("the run lock on %s is not this run's, and is left alone: %s holds it %s. This run's own lock was "
                     'broken while it ran (it expired: hapair_lock_timeout is shorter than this run), or removed by hand.'
                     % (node, pair_lock.who(result['held_by']), pair_lock.since(result['held_by'], now)))
-        module.exit_json(changed=False, **dict(base, held_by=result['held_by']))
+        module.exit_json(changed=False, **outcome(held_by=result['held_by']))
     if result['removed']:
         module.warn('removed the run lock of %s on %s, held %s.' % (
             pair_lock.who(result['removed']), node, pair_lock.since(result['removed'], now)))
-    module.exit_json(changed=result['changed'], **dict(base, released=result['released'], entries=result['entries']))
+    module.exit_json(changed=result['changed'], **outcome(released=result['released'], entries=result['entries']))
 
 
 if __name__ == '__main__':

@@ -176,10 +176,38 @@ def test_the_peer_is_read_only_when_no_decision_here_explains_a_transition():
     t.observe(holds=False)
     t.vip_changed(True)
     assert t.needs_peer()
+    clock.advance(nt.PEER_PATIENCE)
     t.resolve({'reachable': False})
+    assert t.pending == []
     t.decision('give_up', 'apache_failed')
     t.vip_changed(False)
     assert not t.needs_peer()
+
+
+def test_a_vip_gained_while_the_peers_page_is_unreadable_waits_for_the_page_then_says_unreachable():
+    recorder = Recorder()
+    t, clock, dummy = telemetry(notifier=recorder)
+    t.observe(holds=False, engine_up=True)
+    t.vip_changed(True)
+    t.resolve({'reachable': False})                 # the peer's Apache (its page) is down: no reason yet
+    clock.advance(nt.PEER_PATIENCE / 2)
+    t.vip_changed(False)                            # what follows waits behind it, in order
+    t.resolve({'reachable': False})
+    assert len(t.pending) == 2 and recorder.sent == []
+    clock.advance(1.0)                              # the page answers again: the peer's own decision names the reason
+    t.resolve({'reachable': True, 'age': 0.5, 'last_move': {'decision': 'give_up', 'reason': 'apache_failed',
+                                                            'age': nt.PEER_PATIENCE / 2 + 1.5}})
+    assert [(e['HAPAIR_EVENT'], e['HAPAIR_REASON']) for e in recorder.sent] == [
+        ('vip_gained', 'peer_apache_failed'), ('vip_lost', 'engine')]
+    # A peer that stays silent: unreachable once the patience is over, not before.
+    t.vip_changed(True)
+    clock.advance(nt.PEER_PATIENCE - 0.1)
+    t.resolve({'reachable': False})
+    assert len(t.pending) == 1
+    clock.advance(0.1)
+    t.resolve({'reachable': False})
+    assert t.pending == [] and recorder.sent[-1]['HAPAIR_REASON'] == 'peer_unreachable'
+    assert t.transition_counts[('gained', 'peer_unreachable')] == 1
 
 
 def test_every_decision_and_transition_is_notified_with_its_environment():

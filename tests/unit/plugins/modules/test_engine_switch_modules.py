@@ -109,8 +109,8 @@ def test_vip_release_lets_go_after_the_claim(monkeypatch, capsys):
     assert code == 0, out
     assert network.opened == ['eth0'] and network.socket.closed
     assert released == [(VIP, 28, 'eth0', ['heartbeat'], 0.3)]
-    assert (out['outcome'], out['claimed_by'], out['waited_seconds'], out['stopped']) == ('released', PEER_MAC, 1.2,
-                                                                                           ['heartbeat'])
+    expected = ('released', PEER_MAC, 1.2, ['heartbeat'])
+    assert (out['outcome'], out['claimed_by'], out['waited_seconds'], out['stopped']) == expected
 
 
 def test_vip_release_without_a_claim_fails_and_changes_nothing(monkeypatch, capsys):

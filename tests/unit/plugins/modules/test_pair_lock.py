@@ -12,7 +12,6 @@ import os
 
 import pytest
 
-from ansible_collections.hapair.loadbalancer.plugins.action.pair_lock import run_owner
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import pair_lock
 from ansible_collections.hapair.loadbalancer.plugins.modules import pair_lock as module
 from ansible_collections.hapair.loadbalancer.tests.unit.plugins.module_harness import as_managed_node, patch_module_args
@@ -96,14 +95,3 @@ def test_bad_arguments(monkeypatch, capsys, path, args, message):
     assert code == 1 and message in out['msg']
     assert not os.path.exists(path)
 
-
-def test_the_action_plugin_names_the_run_from_the_controller():
-    record = run_owner({'ansible_play_name': 'Provision the load-balancer pairs', 'awx_job_id': 31}, pid=os.getpid(),
-                       argv0='/usr/bin/ansible-playbook', cliargs={'args': ('/srv/ops/playbooks/site.yml',)},
-                       identity=IDENTITY)
-    assert (record['pid'], record['program'], record['playbook'], record['play'], record['job']) == (
-        os.getpid(), 'ansible-playbook', 'site.yml', 'Provision the load-balancer pairs', '31')
-    assert record['host'] == 'ctl' and record['user']
-    assert record['run_id'] == pair_lock.run_id(IDENTITY, os.getpid(), pair_lock.process_start(os.getpid()))
-    # An ad hoc command is named by its program.
-    assert run_owner({}, pid=1, argv0='ansible', cliargs={'args': ('loadbalancers',)}, identity=IDENTITY)['playbook'] == 'ansible'
