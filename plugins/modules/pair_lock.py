@@ -211,9 +211,9 @@ def main():
             module.warn(pair_lock.broken_warning(pair, node, result['broken'], result['broken_why'], now)
                         .replace(': broke ', ': %s ' % verb, 1))
         extra = dict((key, result[key]) for key in ('broken', 'broken_why') if result[key])
-        module.exit_json(changed=result['changed'], **outcome(acquired=True, reentered=result['reentered'],
-                                                             lock=result['lock'], entries=result['lock']['entries'],
-                                                             **extra))
+        fields = dict(acquired=True, reentered=result['reentered'], lock=result['lock'],
+                      entries=result['lock']['entries'], **extra)
+        module.exit_json(changed=result['changed'], **outcome(**fields))
     if result['held_by']:
         module.warn("the run lock on %s is not this run's, and is left alone: %s holds it %s. This run's own lock was "
                     'broken while it ran (it expired: hapair_lock_timeout is shorter than this run), or removed by hand.'

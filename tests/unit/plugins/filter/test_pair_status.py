@@ -93,7 +93,7 @@ def test_moves_are_counted_from_the_metrics_parsed_as_prometheus_parses_them():
     t.observe(holds=False)
     for holds in (True, False, True):
         t.vip_changed(holds)
-        t.resolve({'reachable': False})
+        t.resolve({'reachable': True})
     text = t.render()
     ours = ps.parse_metrics(text)
     reference = [(s.name, s.labels, s.value) for f in text_string_to_metric_families(text) for s in f.samples]

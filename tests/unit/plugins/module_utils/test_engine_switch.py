@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The engine switch (module_utils/engine_switch.py): what a node shows of each engine, and what a pair does to run
-its hapair_engine - every case of switch_cases/engine_switch.yml, and the engine_switch filter around it."""
+its hapair_engine - every case of switch_cases/engine_switch.yml (the engine_switch filter around it: filter/)."""
 
 from __future__ import annotations
 
@@ -12,36 +12,13 @@ import os
 import pytest
 import yaml
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.hapair.loadbalancer.plugins.filter.engine_switch import engine_switch as switch_filter
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engine_switch, engines
+from ansible_collections.hapair.loadbalancer.tests.unit.plugins.switch_fakes import CATALOGUE, NAMES, facts, pair
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROLES = os.path.join(HERE, '..', '..', '..', '..', 'roles')
 with open(os.path.join(HERE, 'switch_cases', 'engine_switch.yml'), encoding='utf-8') as handle:
     CASES = yaml.safe_load(handle)
-CATALOGUE = dict((name, {'role': engine.role, 'service': engine.service, 'adopts_vip': engine.adopts_vip})
-                 for name, engine in engines.ENGINES.items())
-NAMES = {'herring': 'loadb1', 'haddock': 'loadb2'}
-
-
-def pair(engine, auto_failback=True):
-    return {'name': 'pair1', 'vip': '198.51.100.10', 'engine': dict(CATALOGUE[engine], name=engine),
-            'nodes': [{'host': host, 'name': name} for host, name in sorted(NAMES.items(), key=lambda item: item[1])],
-            'preferred_host': 'herring', 'auto_failback': auto_failback}
-
-
-def facts(spec):
-    """engine_facts' result for a node of a case (see the case file's header)."""
-    found = {}
-    for name, engine in engines.ENGINES.items():
-        marks = spec.get(name, [])
-        found[name] = {'exists': bool(marks), 'active': 'active' in marks, 'enabled': 'enabled' in marks,
-                       'installed': 'installed' in marks or 'active' in marks,
-                       'markers': sorted(engine.markers) if 'marked' in marks else []}
-    return {'engines': found, 'running': sorted(n for n, f in found.items() if f['active']),
-            'holds_vip': bool(spec.get('holds')), 'monitor': {'exists': True, 'active': spec.get('monitor', True)}}
 
 
 @pytest.mark.parametrize('case', CASES, ids=[case['name'] for case in CASES])
@@ -107,20 +84,3 @@ def test_the_roles_retire_the_markers_the_contract_names(role, variable):
         paths = yaml.safe_load(handle)[variable]
     applied = [os.path.basename(p) for p in paths if os.path.dirname(p) == '/var/lib/hapair/applied']
     assert sorted(applied) == sorted(engines.get(role).markers)
-
-
-def test_the_filter_pairs_the_results_with_the_nodes():
-    results = [dict(facts({'heartbeat': ['active'], 'holds': True}), changed=False),
-               dict(facts({'heartbeat': ['active']}), changed=False)]
-    plans = switch_filter(pair('keepalived'), results)
-    assert plans['herring']['role'] == 'holder' and plans['haddock']['role'] == 'standby'
-    # A failed read counts as none: the pair is refused.
-    plans = switch_filter(pair('keepalived'), [results[0], {'failed': True, 'msg': 'unreachable'}])
-    assert plans['herring']['errors'] == ["Pair 'pair1': no engine facts from haddock."]
-
-
-@pytest.mark.parametrize('value, results', [({'name': 'pair1'}, []), (pair('keepalived'), [{}]),
-                                            (pair('keepalived'), 'x')])
-def test_the_filter_refuses_what_is_no_pair(value, results):
-    with pytest.raises(AnsibleFilterError):
-        switch_filter(value, results)

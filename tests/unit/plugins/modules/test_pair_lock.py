@@ -94,4 +94,3 @@ def test_bad_arguments(monkeypatch, capsys, path, args, message):
     code, out = run(monkeypatch, capsys, path=path, **args)
     assert code == 1 and message in out['msg']
     assert not os.path.exists(path)
-
