@@ -23,6 +23,12 @@ Run through benchmarks/run.sh, which sets up the machine first. Every figure is 
   minus an empty play on the same inventory (ansible-playbook's own start).
 
 The results, with a description of the machine, go to benchmarks/results/<date>-<host>-<label>.json and .md.
+
+--from-suite-logs turns the molecule lanes' logs of a whole suite run (scripts/test.sh: tests/output/molecule-*.log)
+into a results file of the same form: every fault the fault matrix ran, its figures as the test printed them. The
+suite's runs are measured under the suite's own load (three lanes, the controller's tests beside them), the load the
+bounds are asserted under; such a file's runs are added to the benchmark's runs of the same fault (`"adds": true`),
+where a benchmark file's runs replace older ones'.
 """
 
 from __future__ import annotations
@@ -262,18 +268,51 @@ def reference(paths):
         with open(path, encoding='utf-8') as handle:
             results = json.load(handle)
         sources.append(os.path.basename(path))
+        if not results.get('adds'):
+            machine_of = results['machine']
         for key, data in results.items():
             # faults_<engine>/<profile>; older results files (faults_standard, one engine) are left out.
             if not key.startswith('faults_') or '/' not in key:
                 continue
             for name, fault in data.items():
-                faults_runs[key[len('faults_'):] + '/' + name] = (os.path.basename(path), fault['runs'])
-    out = {'sources': sources, 'machine': results['machine'],
+                fault_key = key[len('faults_'):] + '/' + name
+                if results.get('adds') and fault_key in faults_runs:
+                    source, rows = faults_runs[fault_key]
+                    faults_runs[fault_key] = ('%s + %s' % (source, os.path.basename(path)), rows + fault['runs'])
+                else:
+                    faults_runs[fault_key] = (os.path.basename(path), fault['runs'])
+    out = {'sources': sources, 'machine': machine_of,
            'faults': dict((key, dict(summary(rows), source=source)) for key, (source, rows) in sorted(faults_runs.items()))}
     with open(REFERENCE, 'w', encoding='utf-8') as handle:
         json.dump(out, handle, indent=1, sort_keys=True)
         handle.write('\n')
     log('wrote %s (%d faults)' % (REFERENCE, len(out['faults'])))
+
+
+# How a fault test prints a fault's figures (molecule/default/tests/conftest.py's record()): one JSON object after it.
+SUITE_FIGURES = re.compile(r'\[figures\] fault (\w+) (\w+) (\w+): ')
+# The lane log's decorations: colours, and molecule's frame before each (wrapped) line of the verifier's output.
+LOG_DECORATION = re.compile(r'\x1b\[[0-9;]*m')
+LOG_FRAME = re.compile(r'^[ \t]*\u2502[ \t]?', re.M)
+
+
+def figures_from_suite_logs(paths, label):
+    """A results file's content from the molecule lanes' logs of a suite run: faults_<engine>/<profile> ->
+    {fault: {'runs': [figures...]}}, in the order they ran."""
+    results = {'label': label, 'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'adds': True,
+               'machine': machine(), 'logs': list(paths)}
+    decoder = json.JSONDecoder()
+    for path in paths:
+        with open(path, encoding='utf-8', errors='replace') as handle:
+            text = LOG_FRAME.sub('', LOG_DECORATION.sub('', handle.read()))
+        # molecule wraps long lines at spaces: each wrap becomes one space again (JSON ignores it between tokens).
+        text = re.sub(r'\n[ \t]*', ' ', text)
+        for found in SUITE_FIGURES.finditer(text):
+            engine, profile, name = found.groups()
+            figures, dummy_end = decoder.raw_decode(text, found.end())
+            runs = results.setdefault('faults_%s/%s' % (engine, profile), {}).setdefault(name, {'runs': []})['runs']
+            runs.append(figures)
+    return results
 
 
 def bench_scale(runs):
@@ -481,9 +520,21 @@ def main():
                         help="Ansible's forks for every run (default: Ansible's own, 5); recorded in the results")
     parser.add_argument('--reference', nargs='+', metavar='RESULTS_JSON',
                         help='only write benchmarks/reference.json from these results files, then stop')
+    parser.add_argument('--from-suite-logs', nargs='+', metavar='MOLECULE_LOG',
+                        help="only write a results file (labelled --label) from these molecule lane logs' fault "
+                             'figures, then stop')
     args = parser.parse_args()
     if args.reference:
         reference(args.reference)
+        return
+    if args.from_suite_logs:
+        results = figures_from_suite_logs(args.from_suite_logs, args.label)
+        base = os.path.join(ROOT, 'benchmarks', 'results', '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'),
+                                                                          results['machine']['host'], args.label))
+        with open(base + '.json', 'w', encoding='utf-8') as handle:
+            json.dump(results, handle, indent=2)
+        log('results: %s.json (%d fault runs)' % (base, sum(len(f['runs']) for key, data in results.items()
+                                                             if key.startswith('faults_') for f in data.values())))
         return
     if args.runs < 5:
         parser.error('--runs must be at least 5: every figure is a median of five or more runs')
