@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The fast timer profile under the faults that depend on the timers: the pair converged with
 `-e hapair_timers=fast` (a site run), then the crash, the engine killed, Apache stopped, the public link lost, and
-three freezes and three splits, each with its fast-profile bounds (testbed/bounds.py); then converged back to its
-inventory's timers, whatever happened.
+two freezes and two splits, each with its fast-profile bounds (testbed/bounds.py); then converged back to its
+inventory's timers, whatever happened. With test_60's freeze and split (the standard timers), every run of the suite
+thaws and heals each engine's pair three times (issue 20); the benchmark does each ten times per profile.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import pytest
 
 from conftest import INVENTORY, PROVISION_PLAY, ansible_playbook, faults, log, run_fault
 
-# Every fault of the fast profile once (testbed/faults.py's PROFILE_FAULTS), the freeze and the split three times.
-RUNS = list(faults.PROFILE_FAULTS['fast']) + ['freeze', 'split'] * 2
+# Every fault of the fast profile once (testbed/faults.py's PROFILE_FAULTS), the freeze and the split twice.
+RUNS = list(faults.PROFILE_FAULTS['fast']) + ['freeze', 'split']
 
 
 def _converge(*extra):
