@@ -529,12 +529,12 @@ def main():
         return
     if args.from_suite_logs:
         results = figures_from_suite_logs(args.from_suite_logs, args.label)
-        base = os.path.join(ROOT, 'benchmarks', 'results', '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'),
-                                                                          results['machine']['host'], args.label))
+        name = '%s-%s-%s' % (time.strftime('%Y%m%d-%H%M'), results['machine']['host'], args.label)
+        base = os.path.join(ROOT, 'benchmarks', 'results', name)
         with open(base + '.json', 'w', encoding='utf-8') as handle:
             json.dump(results, handle, indent=2)
-        log('results: %s.json (%d fault runs)' % (base, sum(len(f['runs']) for key, data in results.items()
-                                                             if key.startswith('faults_') for f in data.values())))
+        count = sum(len(f['runs']) for key, data in results.items() if key.startswith('faults_') for f in data.values())
+        log('results: %s.json (%d fault runs)' % (base, count))
         return
     if args.runs < 5:
         parser.error('--runs must be at least 5: every figure is a median of five or more runs')

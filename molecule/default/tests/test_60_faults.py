@@ -11,8 +11,8 @@ of both nodes running, the engine seeing its peer, the routes and both backends 
 Each fault runs once here; the freeze and the split run twice more each with the fast timers (test_70: issue
 20, no second outage after a thaw or a heal, on every run). On a heartbeat pair the faults where nothing may move
 (NOTHING_MOVES) run in the operations scenario (lane C of scripts/test.sh, a heartbeat pair too) and the others in
-the default scenario (lane A), so that the lanes take about as long; keepalived's scenario runs them all. Each test starts from a whole pair (the `whole` fixture
-repairs what an earlier test left).
+the default scenario (lane A), so that the lanes take about as long; keepalived's scenario runs them all. Each test
+starts from a whole pair (the `whole` fixture repairs what an earlier test left).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import pytest
 
 from conftest import faults, run_fault
-
 
 # The faults after which nothing may move; their test ids hold these names (`-k` selects them in molecule.yml).
 NOTHING_MOVES = ('apache_kill', 'apache_stop_both', 'private_link', 'backend_down', 'backend_stop')
