@@ -22,13 +22,24 @@ NOTIFY_SCRIPT = '''#!/bin/sh
 echo "$HAPAIR_TIME $HAPAIR_PAIR $HAPAIR_NODE $HAPAIR_KIND $HAPAIR_EVENT $HAPAIR_REASON" >> %s
 ''' % NOTIFY_LOG
 
-# What each fault's transitions are, per node, in order: (event, reason). The holder is the preferred node.
+# What each fault's transitions are, per node, in order: (event, the reasons it may have). The holder is the
+# preferred node. After the engine is started again, the VIP comes back by whichever is first: the engine's own
+# failback (heartbeat's auto_failback, keepalived's preemption: 'engine', and the peer's page names no decision) or
+# the monitor's take-back once its failback delay is over ('failback', which the peer reads as 'peer_failback'); the
+# test bed saw both.
 EXPECTED = {
-    'apache_stop': {'holder': [('vip_lost', 'apache_failed'), ('vip_gained', 'failback')],
-                    'peer': [('vip_gained', 'peer_apache_failed'), ('vip_lost', 'peer_failback')]},
-    'engine_stop': {'holder': [('vip_lost', 'engine_stopped'), ('vip_gained', 'engine')],
-                    'peer': [('vip_gained', 'engine'), ('vip_lost', 'engine')]},
+    'apache_stop': {'holder': [('vip_lost', ('apache_failed',)), ('vip_gained', ('failback',))],
+                    'peer': [('vip_gained', ('peer_apache_failed',)), ('vip_lost', ('peer_failback',))]},
+    'engine_stop': {'holder': [('vip_lost', ('engine_stopped',)), ('vip_gained', ('engine', 'failback'))],
+                    'peer': [('vip_gained', ('engine',)), ('vip_lost', ('engine', 'peer_failback'))]},
 }
+
+
+def as_expected(seen, expected):
+    """Whether the transitions seen, [(event, reason)] in order, are the expected ones: each event in turn, each with
+    one of its reasons."""
+    return len(seen) == len(expected) and all(
+        event == want and reason in reasons for (event, reason), (want, reasons) in zip(seen, expected, strict=False))
 
 
 def notify_events(bed, host):
@@ -71,9 +82,11 @@ def test_metrics_and_notifications_follow_the_faults(whole):
                             if kind == 'transition']
                 figures['%s %s' % (name, role)] = {'metrics': dict(('%s %s' % k, v) for k, v in grown.items()),
                                                    'notified': recorded}
-                want = dict((('gained' if e == 'vip_gained' else 'lost', r), 1) for e, r in expected[role])
-                assert grown == want, (name, role, grown, want, result.get('events'))
-                assert recorded == expected[role], (name, role, recorded)
+                # The metrics count what was notified: the same transitions, by direction and reason.
+                assert sum(grown.values()) == len(recorded) and all(
+                    grown.get(('gained' if e == 'vip_gained' else 'lost', r), 0) == recorded.count((e, r))
+                    for e, r in recorded), (name, role, grown, recorded)
+                assert as_expected(recorded, expected[role]), (name, role, recorded, expected[role], result.get('events'))
             assert held(bed, holder) == 1 and held(bed, peer) == 0
             # Every decision was notified too, and nothing failed.
             decisions = [e for h in bed.nodes for k, e, r in notify_events(bed, h) if k == 'decision']
