@@ -7,7 +7,8 @@ Each bound starts from the design: a formula of the pair's timers (the engine co
 settings, written next to the reason it holds. The bound the tests assert is that design value or, when it is
 looser, the head room over what the benchmark measured on this machine (benchmarks/reference.json, written by
 `benchmarks/run.py --reference`): 1.5 times the largest value of its runs, and at least that value plus the
-instrument's resolution (0.1 s, one request). So a figure twice its usual value fails (tests/unit/test_fault_bounds.py
+instrument's resolution (one request; for a gap between answers, the two intervals around one lost request, 0.2 s;
+for the time of an event, the client's interval, 0.1 s). So a figure twice its usual value fails (tests/unit/test_fault_bounds.py
 checks every bound against twice the benchmark's median), and a bound is widened only by a new benchmark run.
 
 Symbols (seconds): A advert (heartbeat's keepalive, VRRP's advert_int), D detect (deadtime, Master_Down_Interval),
@@ -48,6 +49,8 @@ BOOT = 10.0
 # How much over the benchmark's maximum a bound may be: this factor, and at least one resolution step.
 HEAD_ROOM = 1.5
 COUNTS = ('failed_fault', 'failed_undo')
+# Gaps between two answers: the smallest there is, one lost request, spans the intervals before and after it.
+GAPS = ('longest_gap_s', 'longest_gap_undo_s')
 
 
 class Design(NamedTuple):
@@ -233,8 +236,11 @@ def load_reference(path=REFERENCE):
 
 
 def step(figure):
-    """The instrument's resolution for a figure: one request, or the client's interval."""
-    return 1 if figure in COUNTS else Q
+    """The instrument's resolution for a figure: one request; for a gap between answers, the two intervals around one
+    lost request; else the client's interval."""
+    if figure in COUNTS:
+        return 1
+    return 2 * Q if figure in GAPS else Q
 
 
 def head_room(figure, measured_max):

@@ -84,6 +84,9 @@ def test_a_bound_is_within_the_head_room_and_a_2x_regression_breaks_it(engine, p
 def test_head_room():
     assert bounds.head_room('site_back_s', 10.0) == 15.0
     assert bounds.head_room('site_back_s', 0.1) == 0.2
+    # A gap between answers is two intervals at least (one lost request): its step.
+    assert bounds.head_room('longest_gap_undo_s', 0.0) == 0.2
+    assert bounds.head_room('longest_gap_undo_s', 0.5) == 0.75
     assert bounds.head_room('failed_fault', 0) == 1
     assert bounds.head_room('failed_fault', 20) == 30
 
