@@ -24,7 +24,10 @@ from conftest import ansible_playbook, faults, record
 # slow answer a failure only past its own timeout: an answer that took 0.6 to 1 s (a hand-over under load) is a
 # failure to the drill's client (0.5 s) and an answer to the test bed's (faults.TIMEOUT, 1 s). So they may disagree
 # by the larger timeout, an interval and an answer: 1 + 0.1 + 0.1 s (0.88 s seen on Debian 13 with the three lanes
-# running, where 0.7 s had been assumed).
+# running, where 0.7 s had been assumed) - when the slow answers last one request. They lasted longer once (the drill's
+# client back after 1.27 s, the test bed's never out, trixie under the three lanes): so the drill's figure is also
+# compared with the test bed's requests judged by the drill's own timeout (an answer slower than it a failure), and
+# it must agree with one of the two readings.
 ADDRESS_SLACK = 0.2
 CLIENT_SLACK = faults.TIMEOUT + 2 * faults.INTERVAL
 
@@ -56,10 +59,20 @@ def _drill(bed, method):
     vip = faults.measure.vip_figures(events, ends, bed.preferred, bed.preferred, drill['fault_at'], drill['restored_at'])
     seen = faults.measure.client_figures(client.outages(), drill['fault_at'], drill['restored_at'], client.started,
                                          client.stopped, interval=client.interval)
-    return drill, vip, seen
+    return drill, vip, seen, _site_back_by_timeout(client, drill, drill['client'].get('timeout_seconds'))
 
 
-def _agree(drill, vip, seen):
+def _site_back_by_timeout(client, drill, timeout):
+    """The test bed client's site back when an answer slower than `timeout` counts as a failure (None: no timeout)."""
+    if not timeout:
+        return None
+    judged = [(sent, done, ok and done is not None and done - sent <= timeout) for sent, done, ok in client.requests]
+    outages = faults.measure.outages_from_requests(judged, client.started + client.interval * client.workers)
+    return faults.measure.client_figures(outages, drill['fault_at'], drill['restored_at'], client.started,
+                                         client.stopped, interval=client.interval).site_back
+
+
+def _agree(drill, vip, seen, strict_back=None):
     """The drill's figures against the test bed's."""
     if drill['failover_seconds'] is not None and vip.failover is not None:
         assert abs(drill['failover_seconds'] - vip.failover) <= ADDRESS_SLACK, (drill, vip)
@@ -67,13 +80,14 @@ def _agree(drill, vip, seen):
         assert abs(drill['two_holders_seconds'] - vip.two_holders) <= ADDRESS_SLACK, (drill, vip)
     mine = drill['client']['site_back_seconds']
     if seen.site_back is not None and mine is not None:
-        assert abs(mine - seen.site_back) <= CLIENT_SLACK, (drill['client'], seen)
+        readings = [seen.site_back] + ([strict_back] if strict_back is not None else [])
+        assert min(abs(mine - theirs) for theirs in readings) <= CLIENT_SLACK, (drill['client'], seen, strict_back)
 
 
 @pytest.mark.parametrize('method', ['stop', 'reboot', 'apache', 'kill'])
 def test_drill(whole, method):
     bed = whole
-    drill, vip, seen = _drill(bed, method)
+    drill, vip, seen, strict_back = _drill(bed, method)
     names = bed.names
     assert drill['method'] == method and drill['holder_before'] == names[bed.preferred], drill
     assert drill['holder_after'] == names[bed.preferred], drill
@@ -85,10 +99,11 @@ def test_drill(whole, method):
     if method != 'reboot':
         assert drill['two_holders_seconds'] <= bed.timers.overlap, drill
         assert vip.two_holders_longest <= bed.timers.overlap, vip
-    _agree(drill, vip, seen)
+    _agree(drill, vip, seen, strict_back)
     record('drill %s %s' % (bed.engine.name, method), {
         'failover_s': drill['failover_seconds'], 'failback_s': drill['failback_seconds'],
         'drill_client_back_s': drill['client']['site_back_seconds'], 'testbed_client_back_s': seen.site_back,
+        'testbed_client_back_by_drill_timeout_s': strict_back,
         'testbed_moved_s': vip.failover, 'testbed_failed': seen.failed_fault, 'testbed_failed_undo': seen.failed_undo,
         'testbed_longest_gap_s': seen.longest_gap})
     # A graceful drill (stop, reboot) hands the VIP over: one outage of at most the hand-over, none at the failback.
