@@ -400,7 +400,7 @@ class Monitor:
         self.seq += 1
         total = len(self.cfg['ping_nodes'])
         doc = {'node': self.cfg['node'], 'apache_ok': self.apache_ok, 'ping_ok': self.pings, 'ping_total': total,
-               'healthy': self.apache_ok and (total == 0 or self.pings == total),
+               'healthy': self.apache_ok and (total == 0 or self.pings == total), 'healthy_checks': self.good,
                'holds_vip': self.holds, 'engine': self.engine_status, 'healing': self.healing(),
                'seq': self.seq, 'time': round(time.time(), 3)}
         doc.update(self.operations_page())
@@ -439,7 +439,9 @@ class Monitor:
                     'engine': doc.get('engine'), 'healing': bool(doc.get('healing')),
                     'maintenance': bool(doc.get('maintenance')), 'handover': doc.get('handover'),
                     'claim': doc.get('claim'), 'last_decision': doc.get('last_decision'),
-                    'last_move': doc.get('last_move')}
+                    'last_move': doc.get('last_move'),
+                    # healthy checks in a row (None from a monitor too old to say: not held against it)
+                    'healthy_checks': doc.get('healthy_checks') if isinstance(doc.get('healthy_checks'), int) else None}
         return {'reachable': False, 'errors': errors, 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
                 'recent': False}
 
@@ -455,6 +457,12 @@ class Monitor:
             return False, "peer's Apache failed its own check"
         if peer['ping_ok'] < need_pings:
             return False, 'peer reaches %d ping nodes, needs %d' % (peer['ping_ok'], need_pings)
+        # As a failback waits for `rises` healthy checks here, a hand-over waits for as many on the peer: a peer
+        # whose Apache has just come back (both were down, and are started again) is not handed a VIP that this
+        # node's own Apache, started at the same time, is about to serve again.
+        checks = peer.get('healthy_checks')
+        if checks is not None and checks < self.cfg['rises']:
+            return False, 'peer healthy for %d checks only, needs %d' % (checks, self.cfg['rises'])
         return True, 'peer healthy via %s (reaches %d ping nodes)' % (peer['via'], peer['ping_ok'])
 
     def idle(self, reason, level='info', **fields):

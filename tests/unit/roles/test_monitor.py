@@ -141,6 +141,7 @@ def test_the_holder_gives_up_after_fails_checks_when_the_peer_is_healthy(node):
     (HEALTHY_PEER, {'running': False, 'rsc': None, 'peer': None}),
     (HEALTHY_PEER, {'running': True, 'rsc': 'all', 'peer': 'dead'}),
     (HEALTHY_PEER, {'running': True, 'rsc': 'transition', 'peer': 'active'}),
+    (dict(HEALTHY_PEER, healthy_checks=2), None),          # the peer's Apache has only just come back (rises: 3)
 ])
 def test_nothing_moves_unless_the_peer_can_take_over(node, peer, hb):
     n = node()
@@ -150,6 +151,28 @@ def test_nothing_moves_unless_the_peer_can_take_over(node, peer, hb):
         n.hb = hb
     n.ticks(10)
     assert n.actions == []
+
+
+def test_a_peer_is_handed_the_vip_once_healthy_for_rises_checks(node):
+    # Apache down on both nodes, then started on both: the peer's comes back first. This node's own Apache gets
+    # the peer's `rises` checks to come back, and then nothing has to move.
+    n = node()
+    n.apache = 'ConnectionRefusedError: refused'
+    n.peer = dict(HEALTHY_PEER, apache_ok=False, healthy_checks=0)
+    n.ticks(10)
+    n.peer = dict(HEALTHY_PEER, healthy_checks=1)
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, healthy_checks=2)
+    n.ticks(1)
+    assert n.actions == []
+    n.apache = 'ok'
+    n.ticks(3)
+    assert n.actions == []
+    # A peer healthy for long enough is handed the VIP at once, as before; so is one whose monitor does not say.
+    n.apache = 'ConnectionRefusedError: refused'
+    n.peer = dict(HEALTHY_PEER, healthy_checks=3)
+    n.ticks(3)
+    assert n.actions == ['hb_standby all']
 
 
 def test_a_lost_link_moves_the_vip_to_a_peer_that_reaches_more_ping_nodes(node):
