@@ -112,14 +112,34 @@ def record(title, figures):
             out.write(json.dumps({'test': title, **figures}, sort_keys=True) + '\n')
 
 
+# How often a measurement that broke a bound by its figure is taken again (MEASURED_AGAIN): a regression breaks its
+# bound every time, while the machine's load, shared by three lanes of pairs and the controller's tests, pushed a
+# figure over its bound about once in 150 checks (2 to 3 of about 400 in each of four suite runs, 2026-12-05, each by
+# less than a fifth but one). Every run's figures are printed (`[figures]`), the first too: benchmarks/run.py
+# --from-suite-logs adds them to the benchmark, so a bound widens only by what was measured. A pair left broken, or an
+# event that must not happen, fails at once.
+MEASURED_AGAIN = 1
+
+
+def over_bound_only(broken):
+    """Whether every broken bound is a figure over its value (`figure value > bound`), nothing else."""
+    return bool(broken) and all(re.match(r'^\w+ [0-9.]+ > [0-9.]+ ', item) for item in broken)
+
+
 def run_fault(bed, name):
     """Inject one fault of the matrix with the test bed's instruments; assert every bound of testbed/bounds.py. The
-    pair must have been repaired just before (the `whole` fixture)."""
-    result = faults.run_fault(bed, name, verbose=True, whole=True)
-    record('fault %s %s %s' % (bed.engine.name, bed.profile, name),
-           dict((key, value) for key, value in result.items() if key not in ('events', 'problems_end')))
+    pair must have been repaired just before (the `whole` fixture). A figure over its bound is measured again
+    (MEASURED_AGAIN), after a repair; it must hold then."""
     limits = bounds.bounds(name, bed.engine.name, bed.profile, bed.timers, bed.monitor)
-    broken = bounds.check(result, limits)
+    for attempt in range(MEASURED_AGAIN + 1):
+        result = faults.run_fault(bed, name, verbose=True, whole=True)
+        record('fault %s %s %s' % (bed.engine.name, bed.profile, name),
+               dict((key, value) for key, value in result.items() if key not in ('events', 'problems_end')))
+        broken = bounds.check(result, limits)
+        if not over_bound_only(broken) or attempt == MEASURED_AGAIN:
+            break
+        log('%s: over its bound (%s); measuring it once more' % (name, '; '.join(broken)))
+        bed.repair()
     assert not broken, '%s on %s (%s timers) broke its bounds:\n  %s\ntimeline (s after the fault): %s' % (
         name, bed.engine.name, bed.profile, '\n  '.join(broken), result.get('events'))
     return result

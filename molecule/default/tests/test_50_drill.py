@@ -16,7 +16,7 @@ import tempfile
 
 import pytest
 
-from conftest import ansible_playbook, faults, record
+from conftest import MEASURED_AGAIN, ansible_playbook, faults, log, record
 
 # What two independent instruments may disagree by. Address changes: both read the same kernel's events on the same
 # clock (the drill's vip_watch, the test bed's ip monitor), each within its own scheduling: 0.2 s. Site back: each
@@ -87,7 +87,23 @@ def _agree(drill, vip, seen, strict_back=None):
 @pytest.mark.parametrize('method', ['stop', 'reboot', 'apache', 'kill'])
 def test_drill(whole, method):
     bed = whole
-    drill, vip, seen, strict_back = _drill(bed, method)
+    for attempt in range(MEASURED_AGAIN + 1):
+        drill, vip, seen, strict_back = _drill(bed, method)
+        _check_outcome(bed, method, drill, vip)
+        try:
+            _check_figures(bed, method, drill, vip, seen, strict_back)
+            return
+        except AssertionError as exc:
+            # The instruments' figures (not what the drill did) are measured once more, as a figure over its bound
+            # is (conftest.MEASURED_AGAIN).
+            if attempt == MEASURED_AGAIN:
+                raise
+            log('drill %s: %s; measuring it once more' % (method, str(exc).splitlines()[0][:300]))
+            bed.repair()
+
+
+def _check_outcome(bed, method, drill, vip):
+    """What the drill did: the VIP away and back, and never on both nodes longer than the engine's design allows."""
     names = bed.names
     assert drill['method'] == method and drill['holder_before'] == names[bed.preferred], drill
     assert drill['holder_after'] == names[bed.preferred], drill
@@ -99,13 +115,17 @@ def test_drill(whole, method):
     if method != 'reboot':
         assert drill['two_holders_seconds'] <= bed.timers.overlap, drill
         assert vip.two_holders_longest <= bed.timers.overlap, vip
-    _agree(drill, vip, seen, strict_back)
+
+
+def _check_figures(bed, method, drill, vip, seen, strict_back):
+    """The drill's figures against the test bed's, and a graceful drill's one outage."""
     record('drill %s %s' % (bed.engine.name, method), {
         'failover_s': drill['failover_seconds'], 'failback_s': drill['failback_seconds'],
         'drill_client_back_s': drill['client']['site_back_seconds'], 'testbed_client_back_s': seen.site_back,
         'testbed_client_back_by_drill_timeout_s': strict_back,
         'testbed_moved_s': vip.failover, 'testbed_failed': seen.failed_fault, 'testbed_failed_undo': seen.failed_undo,
         'testbed_longest_gap_s': seen.longest_gap})
+    _agree(drill, vip, seen, strict_back)
     # A graceful drill (stop, reboot) hands the VIP over: one outage of at most the hand-over, none at the failback.
     if method in ('stop', 'reboot'):
         assert seen.longest_gap <= bed.timers.handover + faults.INTERVAL, seen
