@@ -265,7 +265,7 @@ def test_release_after_a_clean_stop_does_nothing(monkeypatch):
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802  # pylint: disable=invalid-name
         if self.path == '/slow':
-            time.sleep(2)
+            time.sleep(15)
         body = b'{"apache_ok": true}'
         self.send_response(200)
         self.send_header('Last-Modified', self.date_time_string(time.time() - 3))
@@ -295,7 +295,7 @@ def test_http_get_counts_a_hung_server_as_failed_within_its_deadline(server):
     started = time.monotonic()
     with pytest.raises(OSError):
         monitor_module.http_get('127.0.0.1', server, '/slow', 0.3)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 5.0     # long before the 15 s answer, with room for a busy machine
 
 
 def test_http_get_refused():

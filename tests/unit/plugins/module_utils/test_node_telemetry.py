@@ -282,16 +282,19 @@ def wait_for(predicate, seconds=10.0):
 
 def test_the_notify_command_gets_the_event_in_its_environment_and_never_blocks(tmp_path):
     out = tmp_path / 'events'
-    command = script(tmp_path, 'import os, time\ntime.sleep(0.3)\nopen(%r, "a").write(" ".join(os.environ.get(k, "-") '
+    gate = tmp_path / 'gate'
+    # The command waits for the gate, which opens only after both send() calls returned: a send() that waited for
+    # the command would wait until the notifier's timeout killed it, and no line would ever be written.
+    command = script(tmp_path, 'import os, time\nwhile not os.path.exists(%r):\n    time.sleep(0.02)\n'
+                               'open(%r, "a").write(" ".join(os.environ.get(k, "-") '
                                'for k in ("HAPAIR_EVENT", "HAPAIR_REASON", "HAPAIR_NODE", "PATH", "NOTIFY_SOCKET")) + '
-                               '"\\n")\n' % str(out))
+                               '"\\n")\n' % (str(gate), str(out)))
     logged = []
-    notifier = nt.Notifier(command, 5.0, lambda level, message, **fields: logged.append(message))
-    started = time.monotonic()
+    notifier = nt.Notifier(command, 20.0, lambda level, message, **fields: logged.append(message))
     notifier.send({'HAPAIR_EVENT': 'vip_lost', 'HAPAIR_REASON': 'maintenance', 'HAPAIR_NODE': 'loadb1'})
     notifier.send({'HAPAIR_EVENT': 'stay_out', 'HAPAIR_REASON': 'maintenance', 'HAPAIR_NODE': 'loadb1'})
-    assert time.monotonic() - started < 0.2     # send() never waits for the command
-    assert wait_for(lambda: out.exists() and len(out.read_text().splitlines()) == 2)
+    gate.write_text('')
+    assert wait_for(lambda: out.exists() and len(out.read_text().splitlines()) == 2, seconds=40.0)
     lines = out.read_text().splitlines()
     assert lines[0].split()[:3] == ['vip_lost', 'maintenance', 'loadb1'] and lines[1].startswith('stay_out ')
     assert lines[0].split()[3] == nt.NOTIFY_PATH and lines[0].split()[4] == '-'   # nothing of the monitor's environment
@@ -299,15 +302,18 @@ def test_the_notify_command_gets_the_event_in_its_environment_and_never_blocks(t
     notifier.stop()
 
 
-@pytest.mark.parametrize('body, reason', [
-    ('import sys\nsys.exit(3)\n', 'exit'),
-    ('import time\ntime.sleep(5)\n', 'timeout'),
+# The exit case's timeout is far above what a busy machine takes to start Python (CI saw over 0.5 s), so that only
+# the timeout case can time out; that case sleeps far longer than its timeout.
+@pytest.mark.parametrize('body, timeout, reason', [
+    ('import sys\nsys.exit(3)\n', 30.0, 'exit'),
+    ('import time\ntime.sleep(60)\n', 0.5, 'timeout'),
 ])
-def test_a_failing_notify_command_is_logged_and_counted(tmp_path, body, reason):
+def test_a_failing_notify_command_is_logged_and_counted(tmp_path, body, timeout, reason):
     logged = []
-    notifier = nt.Notifier(script(tmp_path, body), 0.5, lambda level, message, **fields: logged.append(message))
+    notifier = nt.Notifier(script(tmp_path, body), timeout, lambda level, message, **fields: logged.append(message))
     notifier.send({'HAPAIR_EVENT': 'vip_gained'})
-    assert wait_for(lambda: notifier.counts()[1].get(reason) == 1)
+    assert wait_for(lambda: notifier.counts()[1].get(reason) == 1, seconds=40.0)
+    assert notifier.counts() == (1, {reason: 1})
     assert logged and logged[0].startswith('notify command failed')
 
 
