@@ -278,22 +278,45 @@ def bounds(fault, engine, profile, timers, monitor, reference=None):
     return result
 
 
-def check(result, bound_list):
-    """The bounds a fault's figures break: ['figure value > bound (reason)']."""
+class Broken(NamedTuple):
+    """One bound a fault's figures broke. kind: 'over' (the figure is over its value), 'happened' (an event that
+    must not happen did), 'missing' (an event that must happen did not), 'not_whole' (the pair was not whole at the
+    end)."""
+    figure: str | None
+    kind: str
+    message: str
+
+
+def broken_bounds(result, bound_list):
+    """The bounds a fault's figures break, as Broken records."""
     broken = []
     for bound in bound_list:
         value = result.get(bound.figure)
         if bound.value is None:
             if value is not None:
-                broken.append('%s is %s: it must not happen (%s)' % (bound.figure, value, bound.reason))
+                broken.append(Broken(bound.figure, 'happened', '%s is %s: it must not happen (%s)' % (
+                    bound.figure, value, bound.reason)))
         elif value is None:
             if bound.figure in ('moved_s', 'site_back_s', 'back_s'):
-                broken.append('%s did not happen within the fault (bound %s: %s)' % (bound.figure, bound.value,
-                                                                                     bound.reason))
+                broken.append(Broken(bound.figure, 'missing', '%s did not happen within the fault (bound %s: %s)' % (
+                    bound.figure, bound.value, bound.reason)))
         elif value > bound.value:
-            broken.append('%s %s > %s (%s; design %s, benchmark max %s)' % (
+            broken.append(Broken(bound.figure, 'over', '%s %s > %s (%s; design %s, benchmark max %s)' % (
                 bound.figure, value, bound.value, bound.reason,
-                None if bound.design is None else round(bound.design, 2), bound.measured_max))
+                None if bound.design is None else round(bound.design, 2), bound.measured_max)))
     if not result.get('whole_end'):
-        broken.append('the pair was not whole at the end: %s' % '; '.join(result.get('problems_end') or []))
+        broken.append(Broken(None, 'not_whole', 'the pair was not whole at the end: %s' % '; '.join(
+            result.get('problems_end') or [])))
     return broken
+
+
+def check(result, bound_list):
+    """The bounds a fault's figures break: ['figure value > bound (reason)']."""
+    return [item.message for item in broken_bounds(result, bound_list)]
+
+
+def figures_over_only(broken):
+    """Whether something broke and every broken bound (Broken records) is a figure over its value, nothing else:
+    what may be measured once more (a regression breaks its bound every run; an event that must not happen, one
+    missing, or a pair left broken is a failure at once)."""
+    return bool(broken) and all(item.kind == 'over' for item in broken)

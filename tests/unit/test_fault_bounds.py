@@ -100,3 +100,30 @@ def test_check_names_the_broken_bound_and_its_reason():
     assert bounds.check(dict(result, site_back_s=1.0, whole_end=False, problems_end=['x']), found) == [
         'the pair was not whole at the end: x']
     assert bounds.check(dict(result, site_back_s=1.0, moved_s=None), found)[0].startswith('moved_s did not happen')
+
+
+def test_only_figures_over_their_bounds_may_be_measured_again():
+    found = _bounds('heartbeat', 'standard', 'engine_stop', {'faults': {}})
+    result = {'moved_s': 1.0, 'site_back_s': 1.0, 'longest_gap_s': 1.0, 'failed_fault': 3, 'two_holders_max_s': 0.0,
+              'back_s': 3.0, 'longest_gap_undo_s': 0.0, 'failed_undo': 0, 'whole_end': True}
+    assert bounds.broken_bounds(result, found) == [] and not bounds.figures_over_only([])
+    over = bounds.broken_bounds(dict(result, site_back_s=99.0), found)
+    assert [(item.figure, item.kind) for item in over] == [('site_back_s', 'over')]
+    assert over[0].message == bounds.check(dict(result, site_back_s=99.0), found)[0]
+    assert bounds.figures_over_only(over)
+    # A figure over its bound with anything else broken is a failure at once.
+    cases = [
+        (dict(result, site_back_s=99.0, moved_s=None), [('site_back_s', 'over'), ('moved_s', 'missing')]),
+        (dict(result, site_back_s=99.0, whole_end=False, problems_end=['x']),
+         [('site_back_s', 'over'), (None, 'not_whole')]),
+    ]
+    for figures, kinds in cases:
+        broken = bounds.broken_bounds(figures, found)
+        assert sorted(((item.figure or ''), item.kind) for item in broken) == sorted(
+            ((figure or ''), kind) for figure, kind in kinds)
+        assert not bounds.figures_over_only(broken)
+    nothing_moves = _bounds('heartbeat', 'standard', 'apache_stop_both', {'faults': {}})
+    happened = [item for item in bounds.broken_bounds({'moved_s': 2.0, 'whole_end': True}, nothing_moves)
+                if item.figure == 'moved_s']
+    assert [(item.figure, item.kind) for item in happened] == [('moved_s', 'happened')]
+    assert not bounds.figures_over_only(happened)

@@ -121,11 +121,6 @@ def record(title, figures):
 MEASURED_AGAIN = 1
 
 
-def over_bound_only(broken):
-    """Whether every broken bound is a figure over its value (`figure value > bound`), nothing else."""
-    return bool(broken) and all(re.match(r'^\w+ [0-9.]+ > [0-9.]+ ', item) for item in broken)
-
-
 def run_fault(bed, name):
     """Inject one fault of the matrix with the test bed's instruments; assert every bound of testbed/bounds.py. The
     pair must have been repaired just before (the `whole` fixture). A figure over its bound is measured again
@@ -135,13 +130,13 @@ def run_fault(bed, name):
         result = faults.run_fault(bed, name, verbose=True, whole=True)
         record('fault %s %s %s' % (bed.engine.name, bed.profile, name),
                dict((key, value) for key, value in result.items() if key not in ('events', 'problems_end')))
-        broken = bounds.check(result, limits)
-        if not over_bound_only(broken) or attempt == MEASURED_AGAIN:
+        broken = bounds.broken_bounds(result, limits)
+        if not bounds.figures_over_only(broken) or attempt == MEASURED_AGAIN:
             break
-        log('%s: over its bound (%s); measuring it once more' % (name, '; '.join(broken)))
+        log('%s: over its bound (%s); measuring it once more' % (name, '; '.join(item.message for item in broken)))
         bed.repair()
     assert not broken, '%s on %s (%s timers) broke its bounds:\n  %s\ntimeline (s after the fault): %s' % (
-        name, bed.engine.name, bed.profile, '\n  '.join(broken), result.get('events'))
+        name, bed.engine.name, bed.profile, '\n  '.join(item.message for item in broken), result.get('events'))
     return result
 
 
