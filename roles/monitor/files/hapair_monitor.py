@@ -350,6 +350,9 @@ class Monitor:
         self.recent = cfg['interval'] + 2
         self.arp = Arp(cfg['vip_interface'], cfg['vip']) if cfg['reannounce'] else None
         self.claimed = None          # (monotonic time, MACs) another node last claimed the VIP
+        # The version (seq) of the peer's page first read after its claim was seen: that page may have been written
+        # before the claim (a monitor announces the VIP, then publishes), so only a later version can say it let go.
+        self.claim_page_seq = None
         self.announce_left = 0       # gratuitous ARPs still to send
         self.next_announce = 0.0     # monotonic time of the next one
         self.healing_until = None    # monotonic deadline of a healed partition's window (None: none)
@@ -439,7 +442,7 @@ class Monitor:
                     'engine': doc.get('engine'), 'healing': bool(doc.get('healing')),
                     'maintenance': bool(doc.get('maintenance')), 'handover': doc.get('handover'),
                     'claim': doc.get('claim'), 'last_decision': doc.get('last_decision'),
-                    'last_move': doc.get('last_move'),
+                    'last_move': doc.get('last_move'), 'seq': doc.get('seq'),
                     # healthy checks in a row (None from a monitor too old to say: not held against it)
                     'healthy_checks': doc.get('healthy_checks') if isinstance(doc.get('healthy_checks'), int) else None}
         return {'reachable': False, 'errors': errors, 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
@@ -737,6 +740,7 @@ class Monitor:
         if macs:
             if self.claimed is None:
                 log('notice', 'another node claimed the VIP on the wire while this node holds it', macs=sorted(macs))
+                self.claim_page_seq = None
             self.claimed = (now, macs)
             if self.preferred and self.healthy() and now - self.last_claim_announce >= 2.0:
                 # Two holders (a thawed node, a healed partition): the preferred node, healthy, is the one that stays;
@@ -755,7 +759,9 @@ class Monitor:
         # The peer's page at most five times a second while a claim is open (ARP frames wake this often).
         self.next_claim_check = now + 0.2
         peer = self.peer()
-        if peer['reachable'] and peer['fresh'] and peer.get('holds_vip') is False:
+        # Every page read counts for the baseline, whatever it says.
+        after_claim = peer['reachable'] and self.page_after_claim(peer)
+        if peer['reachable'] and peer['fresh'] and peer.get('holds_vip') is False and after_claim:
             log('notice', 'decision: re-announce the VIP (gratuitous ARP): the peer let it go',
                 claimed_by=sorted(self.claimed[1]), seconds_since_claim=round(now - self.claimed[0], 1))
             self.announce(3, 'the peer let it go')
@@ -767,6 +773,21 @@ class Monitor:
                 self.two_holders(now, peer)
             else:
                 self.idle('both nodes hold the VIP; the engine must let one go first', level='warning')
+
+    def page_after_claim(self, peer):
+        """Whether the peer's page (read since a claim was seen on the wire) was written after the claim. The first
+        version read after it may be older: a monitor claiming the VIP announces it, then publishes its page, and a
+        holder that took that page's `holds_vip: false` for a release re-announced the VIP over the claim (seen in the
+        suite: the clients followed the holder, which let go through its engine a moment later, 4 failed requests).
+        That first version is the baseline; a later one (another seq: a restarted monitor counts from 1 again)
+        speaks for after the claim. A page without seq (an older monitor) is taken as it is."""
+        seq = peer.get('seq')
+        if seq is None:
+            return True
+        if self.claim_page_seq is None:
+            self.claim_page_seq = seq
+            return False
+        return seq != self.claim_page_seq
 
     # -- the hand-over and the take-back ------------------------------------------------------------------
 

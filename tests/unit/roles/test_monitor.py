@@ -529,6 +529,45 @@ def test_the_other_node_does_not_announce_what_it_should_give_up(node):
     assert n.actions == []
 
 
+def test_a_holder_does_not_take_a_page_written_before_the_claim_for_a_release(node):
+    # Leaving maintenance: the preferred node claims the VIP (its gratuitous ARP), then publishes its page. The holder
+    # reads that page at once: the version written before the claim still says it holds nothing.
+    n = node(node='loadb2', peer='loadb1', preferred='loadb1')
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, seq=41)
+    n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
+    n.monitor.watch_claims(True, n.now)
+    assert n.actions == []
+    # The next version says it holds the VIP it claimed: still nothing to re-announce.
+    n.peer = dict(HEALTHY_PEER, holds_vip=True, seq=42, claim={'id': 'x', 'purpose': 'maintenance_left'})
+    n.monitor.watch_claims(True, n.now + 0.5)
+    assert n.actions == []
+
+
+def test_a_holder_re_announces_once_a_page_written_after_the_claim_says_the_peer_let_go(node):
+    n = node()
+    n.ticks(1)
+    n.monitor.last_claim_announce = n.now    # announced over the claim a moment ago
+    n.peer = dict(HEALTHY_PEER, holds_vip=True, seq=7)
+    n.monitor.arp.queued = {'ee:e5:7f:2a:ac:45'}
+    n.monitor.watch_claims(True, n.now)
+    n.monitor.watch_claims(True, n.now + 0.5)
+    assert n.actions == []
+    # The peer let go and published at once: the next read re-announces.
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, seq=8)
+    n.monitor.watch_claims(True, n.now + 1.0)
+    assert n.actions == ['announce']
+
+
+def test_a_page_without_a_version_is_taken_as_it_is(node):
+    n = node(node='loadb2', peer='loadb1', preferred='loadb1')
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, holds_vip=False)
+    n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
+    n.monitor.watch_claims(True, n.now)
+    assert n.actions == ['announce']
+
+
 def test_the_other_node_lets_go_of_a_second_holding_when_its_engine_declared_the_preferred_dead(node):
     n = node(node='loadb2', peer='loadb1', release_drain=0.2, release_wait=3.0)
     n.peer = dict(HEALTHY_PEER, holds_vip=True)
