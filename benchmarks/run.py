@@ -65,6 +65,7 @@ def engine_inventories(engine):
 
 REFERENCE = os.path.join(ROOT, 'benchmarks', 'reference.json')
 sys.path.insert(0, os.path.join(ROOT, 'testbed'))
+import bounds  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/bounds.py
 import faults  # noqa: E402  # pylint: disable=wrong-import-position  # testbed/faults.py
 
 
@@ -247,14 +248,19 @@ FIGURES = ('site_back_s', 'failed_fault', 'failed_undo', 'longest_gap_s', 'longe
            'moved_s', 'back_s', 'one_holder_s')
 
 
-def summary(rows):
-    """{figure: {median, max, none}} over a fault's runs (none: the runs where it did not happen)."""
+# The figures of a move on purpose (testbed/bounds.py's MOVES).
+MOVE_FIGURES = ('two_holders_s',)
+
+
+def summary(rows, figures=FIGURES):
+    """{figure: {median, max, none}} over a fault's (or a move's) runs (none: the runs where it did not happen)."""
     result = {}
-    for key in FIGURES:
+    for key in figures:
         values = [r.get(key) for r in rows if r.get(key) is not None]
         result[key] = {'median': median(values) if values else None, 'max': max(values) if values else None,
                        'none': len(rows) - len(values)}
-    result['whole_end'] = sum(1 for r in rows if r.get('whole_end'))
+    if figures is FIGURES:
+        result['whole_end'] = sum(1 for r in rows if r.get('whole_end'))
     result['runs'] = len(rows)
     return result
 
@@ -262,7 +268,7 @@ def summary(rows):
 def reference(paths):
     """benchmarks/reference.json from results files: for every engine, profile and fault, each figure's median and
     maximum over every run of every file (the newest file's runs of a fault replace older ones')."""
-    faults_runs = {}
+    found = {'faults': {}, 'moves': {}}
     sources = []
     for path in sorted(paths):
         with open(path, encoding='utf-8') as handle:
@@ -271,18 +277,23 @@ def reference(paths):
         if not results.get('adds'):
             machine_of = results['machine']
         for key, data in results.items():
-            # faults_<engine>/<profile>; older results files (faults_standard, one engine) are left out.
-            if not key.startswith('faults_') or '/' not in key:
+            # faults_<engine>/<profile>, moves_<engine>/<profile>; older results files (faults_standard, one engine)
+            # are left out.
+            kind, _, engine_profile = key.partition('_')
+            if kind not in found or '/' not in engine_profile:
                 continue
-            for name, fault in data.items():
-                fault_key = key[len('faults_'):] + '/' + name
-                if results.get('adds') and fault_key in faults_runs:
-                    source, rows = faults_runs[fault_key]
-                    faults_runs[fault_key] = ('%s + %s' % (source, os.path.basename(path)), rows + fault['runs'])
+            runs_of = found[kind]
+            for name, runs in data.items():
+                run_key = engine_profile + '/' + name
+                if results.get('adds') and run_key in runs_of:
+                    source, rows = runs_of[run_key]
+                    runs_of[run_key] = ('%s + %s' % (source, os.path.basename(path)), rows + runs['runs'])
                 else:
-                    faults_runs[fault_key] = (os.path.basename(path), fault['runs'])
+                    runs_of[run_key] = (os.path.basename(path), runs['runs'])
     out = {'sources': sources, 'machine': machine_of,
-           'faults': dict((key, dict(summary(rows), source=source)) for key, (source, rows) in sorted(faults_runs.items()))}
+           'faults': dict((key, dict(summary(rows), source=source)) for key, (source, rows) in sorted(found['faults'].items())),
+           'moves': dict((key, dict(summary(rows, MOVE_FIGURES), source=source))
+                         for key, (source, rows) in sorted(found['moves'].items()))}
     with open(REFERENCE, 'w', encoding='utf-8') as handle:
         json.dump(out, handle, indent=1, sort_keys=True)
         handle.write('\n')
@@ -291,6 +302,8 @@ def reference(paths):
 
 # How a fault test prints a fault's figures (molecule/default/tests/conftest.py's record()): one JSON object after it.
 SUITE_FIGURES = re.compile(r'\[figures\] fault (\w+) (\w+) (\w+): ')
+# How test_85 prints a maintenance test's figures: per stretch between its marks ('enter', 'loadb1 leave', ...).
+SUITE_MOVES = re.compile(r'\[figures\] maintenance (\w+) [\w -]+: ')
 # The lane log's decorations: colours, and molecule's frame before each (wrapped) line of the verifier's output.
 LOG_DECORATION = re.compile(r'\x1b\[[0-9;]*m')
 LOG_FRAME = re.compile(r'^[ \t]*\u2502[ \t]?', re.M)
@@ -312,6 +325,12 @@ def figures_from_suite_logs(paths, label):
             figures, dummy_end = decoder.raw_decode(text, found.end())
             runs = results.setdefault('faults_%s/%s' % (engine, profile), {}).setdefault(name, {'runs': []})['runs']
             runs.append(figures)
+        for found in SUITE_MOVES.finditer(text):
+            figures, dummy_end = decoder.raw_decode(text, found.end())
+            for move, figure in bounds.maintenance_moves(figures):
+                # test_85 names its timer profile since the moves have bounds; the lane ran the standard one before.
+                key = 'moves_%s/%s' % (found.group(1), figures.get('profile', 'standard'))
+                results.setdefault(key, {}).setdefault(move, {'runs': []})['runs'].append(figure)
     return results
 
 

@@ -24,6 +24,8 @@ R, for an engine that restarts itself after a partition (heartbeat: node_engine'
 window the monitor keeps one holder through that restart (hapair-monitor's heal_window: the pair's settle time,
 S + D + 10 s); B a container's boot until its services run (10 s, measured 3 to 5).
 
+Moves on purpose (MOVES: entering and leaving maintenance) have bounds of their own: move_bounds().
+
 Figures (testbed/faults.py's results): site_back_s, failed_fault, failed_undo, longest_gap_s, longest_gap_undo_s,
 two_holders_max_s, moved_s, back_s, one_holder_s. None as a design value means the event must not happen (nothing moves).
 """
@@ -249,33 +251,76 @@ def head_room(figure, measured_max):
     return int(value) if figure in COUNTS else round(value, 2)
 
 
+def _bind(design, measured):
+    """The Bound of a Design: its value, or less where the benchmark's figures (measured: {figure: {max, median}})
+    leave less room."""
+    figures = measured.get(design.figure) or {}
+    most, middle = figures.get('max'), figures.get('median')
+    value = design.value
+    if value is not None and most is not None:
+        value = min(value, head_room(design.figure, most))
+        # Twice the usual value breaks the bound wherever the runs leave room for it.
+        if middle and most + step(design.figure) < 2 * middle:
+            value = min(value, 2 * middle - step(design.figure))
+    if value is not None and design.figure in COUNTS:
+        value = int(value)
+    elif value is not None:
+        value = round(value, 2)
+    return Bound(design.figure, value, design.value, most, middle, design.reason)
+
+
 def bounds(fault, engine, profile, timers, monitor, reference=None):
     """[Bound] of one fault on a pair of `engine` with the timer `profile` (timers: its Timers; monitor: its typed
     monitor settings); the benchmark's figures from `reference` (load_reference() by default)."""
     reference = load_reference() if reference is None else reference
     measured = reference['faults'].get('%s/%s/%s' % (engine, profile, fault), {})
-    result = []
     s = symbols(timers, monitor)
     found = engines.get(engine)
     s['K'] = found.restart_seconds
     s['L'] = s['D'] + s['H'] if found.adverts_on_vip_link else None
     if node_engine.ADAPTERS[engine].restarts_after_partition:
         s['R'] = timers.startup + timers.detect + 10.0
-    for design in designs(fault, s):
-        figures = measured.get(design.figure) or {}
-        most, middle = figures.get('max'), figures.get('median')
-        value = design.value
-        if value is not None and most is not None:
-            value = min(value, head_room(design.figure, most))
-            # Twice the usual value breaks the bound wherever the runs leave room for it.
-            if middle and most + step(design.figure) < 2 * middle:
-                value = min(value, 2 * middle - step(design.figure))
-        if value is not None and design.figure in COUNTS:
-            value = int(value)
-        elif value is not None:
-            value = round(value, 2)
-        result.append(Bound(design.figure, value, design.value, most, middle, design.reason))
-    return result
+    return [_bind(design, measured) for design in designs(fault, s)]
+
+
+# Moves on purpose (playbooks/maintenance.yml, molecule's test_85): how long both nodes hold the VIP while it moves.
+# Both are make before break, so two holders for a moment is the design; how long is bounded here.
+MOVES = ('maintenance_enter', 'maintenance_leave')
+
+
+def move_designs(move, s):
+    """[Design] of a move on purpose (a name of MOVES) from the symbols s (symbols())."""
+    table = {
+        'maintenance_enter': [Design(
+            'two_holders_s', PROGRAM['release_drain'] + s['H'],
+            'make before break: the peer claims the VIP and announces it, the holder serves what was sent to it for a '
+            'drain (release_drain), then its engine lets the VIP go within a hand-over (H)')],
+        'maintenance_leave': [Design(
+            'two_holders_s', s['A'] + s['H'],
+            'make before break: the preferred node takes the VIP and its engine rejoins; the peer\'s engine hears it '
+            'within an advert (A) and lets the VIP go within a hand-over (H)')],
+    }
+    return table[move]
+
+
+def maintenance_moves(figures):
+    """[(move, {'two_holders_s': ...})] of a maintenance test's figures (test_85's, per stretch between its marks:
+    'enter', 'leave', 'loadb1 enter', ...): each stretch that entered or left maintenance and moved the VIP (entering
+    on a node that did not hold it moves nothing, so it is no move)."""
+    moves = []
+    for stretch, values in sorted(figures.items()):
+        what = stretch.split()[-1]
+        if isinstance(values, dict) and what in ('enter', 'leave') and values.get('vip_gained'):
+            moves.append(('maintenance_' + what, {'two_holders_s': values['two_holders_s']}))
+    return moves
+
+
+def move_bounds(move, engine, profile, timers, monitor, reference=None):
+    """[Bound] of a move on purpose (MOVES) on a pair of `engine` with the timer `profile`; the suite's figures from
+    `reference`'s moves (load_reference() by default)."""
+    reference = load_reference() if reference is None else reference
+    measured = reference.get('moves', {}).get('%s/%s/%s' % (engine, profile, move), {})
+    return [_bind(design, measured) for design in move_designs(move, symbols(timers, monitor))]
 
 
 class Broken(NamedTuple):

@@ -127,3 +127,55 @@ def test_only_figures_over_their_bounds_may_be_measured_again():
                 if item.figure == 'moved_s']
     assert [(item.figure, item.kind) for item in happened] == [('moved_s', 'happened')]
     assert not bounds.figures_over_only(happened)
+
+
+# Moves on purpose (entering and leaving maintenance): measured by the suite's lane C, heartbeat with the standard
+# timers (the operations scenario's pair); every engine and profile has a design.
+MOVES_MEASURED = [('heartbeat', 'standard', move) for move in bounds.MOVES]
+
+
+def _move_bounds(engine, profile, move, reference=None):
+    found = engines.get(engine)
+    timers = found.timers(dict(found.profile(profile)))
+    return bounds.move_bounds(move, engine, profile, timers, MONITOR, REFERENCE if reference is None else reference)
+
+
+@pytest.mark.parametrize('engine', sorted(engines.ENGINES))
+@pytest.mark.parametrize('profile', sorted(faults.PROFILE_FAULTS))
+@pytest.mark.parametrize('move', bounds.MOVES)
+def test_every_move_has_a_design_and_a_reason(engine, profile, move):
+    found = _move_bounds(engine, profile, move, {'faults': {}})
+    assert [bound.figure for bound in found] == ['two_holders_s']
+    assert found[0].reason.startswith('make before break') and found[0].design > 0 and found[0].value == round(
+        found[0].design, 2), found
+
+
+@pytest.mark.parametrize('engine, profile, move', MOVES_MEASURED)
+def test_a_move_was_measured_within_its_design_and_its_bound_binds(engine, profile, move):
+    measured = REFERENCE['moves'].get('%s/%s/%s' % (engine, profile, move))
+    assert measured and measured['runs'] >= 5, measured
+    for bound in _move_bounds(engine, profile, move):
+        assert bound.measured_max is not None and bound.measured_max <= bound.design, bound
+        assert bound.measured_max <= bound.value <= bounds.head_room(bound.figure, bound.measured_max), bound
+        # A 2x regression breaks it: in the largest runs, and in the usual one wherever the runs spread little.
+        resolution = bounds.step(bound.figure)
+        assert 2 * bound.measured_max > bound.value, bound
+        if bound.measured_max + resolution < 2 * bound.measured_median:
+            assert 2 * bound.measured_median > bound.value, bound
+
+
+def test_the_moves_of_a_maintenance_test_are_the_stretches_that_moved_the_vip():
+    figures = {
+        'engine': 'heartbeat', 'profile': 'standard', 'packages': 'heartbeat apache2',
+        'loadb1 enter': {'two_holders_s': 0.5, 'vip_gained': [[4.8, 'loadb2']]},
+        'loadb1 reboot': {'two_holders_s': 0.0, 'vip_gained': []},
+        'loadb1 leave': {'two_holders_s': 3.0, 'vip_gained': [[6.4, 'loadb1']]},
+        'loadb2 enter': {'two_holders_s': 0.0, 'vip_gained': []},
+        'loadb2 leave': {'two_holders_s': 0.0, 'vip_gained': []},
+        'total': {'failed': 0, 'requests': 1000},
+    }
+    assert bounds.maintenance_moves(figures) == [('maintenance_enter', {'two_holders_s': 0.5}),
+                                                 ('maintenance_leave', {'two_holders_s': 3.0})]
+    limits = _move_bounds('heartbeat', 'standard', 'maintenance_leave')
+    over = bounds.broken_bounds({'two_holders_s': 2 * limits[0].value, 'whole_end': True}, limits)
+    assert [(item.figure, item.kind) for item in over] == [('two_holders_s', 'over')]
