@@ -279,7 +279,7 @@ def reference(paths):
         for key, data in results.items():
             # faults_<engine>/<profile>, moves_<engine>/<profile>; older results files (faults_standard, one engine)
             # are left out.
-            kind, _, engine_profile = key.partition('_')
+            kind, dummy_sep, engine_profile = key.partition('_')
             if kind not in found or '/' not in engine_profile:
                 continue
             runs_of = found[kind]
