@@ -179,3 +179,12 @@ def test_the_moves_of_a_maintenance_test_are_the_stretches_that_moved_the_vip():
     limits = _move_bounds('heartbeat', 'standard', 'maintenance_leave')
     over = bounds.broken_bounds({'two_holders_s': 2 * limits[0].value, 'whole_end': True}, limits)
     assert [(item.figure, item.kind) for item in over] == [('two_holders_s', 'over')]
+
+
+def test_podman_times_are_read_to_the_nanosecond_podman_gives():
+    # The moment a crashed node's container ended (testbed/faults.py's AddressWatcher ends the node's VIP then).
+    assert faults.podman_time('2026-12-05 12:46:09.799501096 +0000 UTC\n') == pytest.approx(1796474769.799501, abs=1e-6)
+    assert faults.podman_time('2026-12-05 13:46:09.5 +0100 CET') == pytest.approx(1796474769.5, abs=1e-6)
+    assert faults.podman_time('2026-12-05 12:46:09 +0000 UTC') == 1796474769.0
+    assert faults.podman_time('0001-01-01 00:00:00 +0000 UTC') is None
+    assert faults.podman_time('') is None and faults.podman_time('Error: no such container') is None
