@@ -37,6 +37,9 @@ from typing import NamedTuple
 FAULT_SLACK = 0.2
 # One holder again after a thaw or a heal: exactly one node held the VIP for this long (seconds).
 ONE_HOLDER_SETTLE = 1.0
+# heartbeat's IPaddr, started on a node that has the VIP already, replaces its alias: a delete and an add in the same
+# millisecond. That is no move of the VIP (no request can tell); a delete followed by an add within this is none.
+REPLACED = 0.005
 
 
 class VipFigures(NamedTuple):
@@ -62,6 +65,22 @@ class ClientFigures(NamedTuple):
     longest_gap_fault: float
     longest_gap_undo: float
     site_back_answer: float | None
+
+
+def without_replacements(events):
+    """A node's events [{at, holds}] (the first: the state at the start) without the VIP's replacements: a delete
+    followed by an add within REPLACED seconds."""
+    result = list(events[:1])
+    rest = list(events[1:])
+    i = 0
+    while i < len(rest):
+        if (i + 1 < len(rest) and not rest[i]['holds'] and rest[i + 1]['holds']
+                and rest[i + 1]['at'] - rest[i]['at'] <= REPLACED):
+            i += 2
+            continue
+        result.append(rest[i])
+        i += 1
+    return result
 
 
 def intervals(events, until):
@@ -133,7 +152,7 @@ def vip_figures(events, ends, holder, preferred, fault_at, restored_at=None, aut
     if len(hosts) != 2 or holder not in hosts:
         raise ValueError('expected the events of the two nodes of the pair, the holder among them')
     peer = hosts[1] if hosts[0] == holder else hosts[0]
-    known = dict((host, events[host] or []) for host in hosts)
+    known = dict((host, without_replacements(events[host] or [])) for host in hosts)
     end = max([e for e in ends.values() if e is not None] or [fault_at])
     taken = first_change(known[peer], True, fault_at)
     released = first_change(known[holder], False, fault_at)
