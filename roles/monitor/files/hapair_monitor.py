@@ -486,6 +486,9 @@ class Monitor:
         self.pinger.send()
         apache, took = self.check_local()
         pings = self.pinger.collect(cfg['ping_timeout'])
+        # The check waited for Apache and the ping nodes (up to timeout + ping_timeout): a release that came due
+        # meanwhile is not held up for the rest of it (a healed partition's drain is 0.3 s).
+        self.release_due(time.monotonic())
         total = len(cfg['ping_nodes'])
         apache_ok = apache == 'ok'
         self.apache_ok, self.pings = apache_ok, pings
@@ -518,14 +521,14 @@ class Monitor:
             self.healing_until = None
         if self.arp is not None:
             self.watch_claims(holds, now)
-        self.watch_peer_return(holds)
+        peer_page = self.watch_peer_return(holds)
         if self.ops.tick(holds, now):
             return  # in maintenance, or a move on purpose under way: node_maintenance decides
         if self.healing(now):
             self.reconcile_heal('check')
             return
         if holds and self.engine.restarts_after_partition:
-            self.two_holders(now)
+            self.two_holders(now, peer_page)
         if holds:
             self.failback_since = None
             if self.bad >= cfg['fails']:
@@ -612,7 +615,11 @@ class Monitor:
         peer: the peer's page, if just read."""
         if self.release_at is not None:
             return
-        peer = peer or self.peer()
+        # With the probe's timeout: this runs at every check of a holder, and while the nodes cannot reach each other
+        # (a split, a frozen peer) a read with the check's timeout per link held the loop for 2 s a check, the probes
+        # and the release of a healed split with it (measured: the other node let go 1.3-2 s after the heal). A peer
+        # that does not answer within it changes nothing here.
+        peer = peer or self.peer(timeout=self.cfg['probe_timeout'])
         if self.preferred:
             # The one that stays: clients learn its MAC again at once.
             if peer['reachable'] and peer['recent'] and peer.get('holds_vip') and self.healthy() \
@@ -696,6 +703,17 @@ class Monitor:
             self.announce_left -= 1
             self.next_announce = now + 0.5
 
+    def claim_open(self):
+        """Another node claimed the VIP while this node holds it, and has not been seen to let go."""
+        return self.arp is not None and self.claimed is not None and bool(self.holds)
+
+    def claims_due(self, now):
+        """Between the checks, while a claim is open: the peer lets go without a frame on the wire, so no ARP frame
+        wakes this node then. Without this the re-announcement waited for the next check (measured after healed splits:
+        1.0 s after the other node let go, the clients sending to it meanwhile, 10 failed requests)."""
+        if self.claim_open() and now >= self.next_claim_check:
+            self.watch_claims(self.holds, now)
+
     def watch_peer_return(self, holds):
         """The preferred node holds the VIP: read the peer's page at every check, and announce the VIP when the peer
         comes back after a check it could not be read (a split network that healed). While the nodes could not reach
@@ -703,17 +721,19 @@ class Monitor:
         itself again, the peer lets the VIP go without a word (keepalived: a BACKUP again on the preferred node's first
         advert), and the preferred node, which kept it all along, says nothing either: the clients would keep sending
         to the peer until their ARP entry expires (8.3 s measured on keepalived, 83 failed requests, in half of ten
-        healed splits)."""
+        healed splits). Returns the page it read (None if it read none): the check's other decisions use it, one read
+        of the peer per check."""
         if not (holds and self.preferred and self.cfg.get('peer_addresses')):
             self.peer_lost = False
-            return
+            return None
         peer = self.peer(timeout=self.cfg['probe_timeout'])
         if not peer['reachable']:
             self.peer_lost = True
-            return
+            return peer
         if self.peer_lost:
             self.peer_lost = False
             self.announce(3, 'the peer is reachable again (a healed split): the clients may still send to it')
+        return peer
 
     def watch_claims(self, holds, now):
         """Another MAC claimed the VIP: once this node holds it alone again (the peer's page says it holds
@@ -756,9 +776,10 @@ class Monitor:
             return
         if now < self.next_claim_check:
             return
-        # The peer's page at most five times a second while a claim is open (ARP frames wake this often).
+        # The peer's page five times a second while a claim is open (claims_due between the checks), each read within
+        # the probe's timeout: the peer may be out of reach (a split) while the claim stays open.
         self.next_claim_check = now + 0.2
-        peer = self.peer()
+        peer = self.peer(timeout=self.cfg['probe_timeout'])
         # Every page read counts for the baseline, whatever it says.
         after_claim = peer['reachable'] and self.page_after_claim(peer)
         if peer['reachable'] and peer['fresh'] and peer.get('holds_vip') is False and after_claim:
@@ -973,6 +994,8 @@ class Monitor:
                     wake = min(wake, self.release_at)
                 if self.probing():
                     wake = min(wake, self.next_probe)
+                if self.claim_open():
+                    wake = min(wake, self.next_claim_check)
                 if self.ops.next_due() is not None:
                     wake = min(wake, self.ops.next_due())
                 try:
@@ -981,6 +1004,7 @@ class Monitor:
                     self.release_due(time.monotonic())
                     if self.probing() and time.monotonic() >= self.next_probe:
                         self.probe(time.monotonic())
+                    self.claims_due(time.monotonic())
                     self.ops.due(time.monotonic())
                 except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching
                     log('error', 'event failed', error='%s: %s' % (type(exc).__name__, exc))

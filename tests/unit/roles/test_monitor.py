@@ -520,6 +520,37 @@ def test_a_preferred_healthy_holder_announces_at_once_when_another_node_claims_t
     assert n.actions == ['announce']
 
 
+def test_an_open_claim_is_followed_between_the_checks_and_the_vip_re_announced_within_a_fifth_of_a_second(node):
+    # The other node lets the VIP go without a frame on the wire: nothing wakes this node but the follow-up.
+    n = node()
+    n.ticks(1)
+    n.monitor.last_claim_announce = n.now    # announced over the claim a moment ago
+    n.peer = dict(HEALTHY_PEER, holds_vip=True, seq=7)
+    n.monitor.arp.queued = {'ee:e5:7f:2a:ac:45'}
+    n.monitor.watch_claims(True, n.now)
+    assert n.monitor.claim_open() and n.peer_reads[-1] == n.monitor.cfg['probe_timeout']
+    reads = len(n.peer_reads)
+    n.monitor.claims_due(n.now + 0.1)        # not yet: five reads a second at most
+    assert len(n.peer_reads) == reads
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, seq=8)
+    n.monitor.claims_due(n.now + 0.2)
+    assert n.actions == ['announce'] and not n.monitor.claim_open()
+    n.monitor.claims_due(n.now + 0.4)        # closed: no more reads
+    assert len(n.peer_reads) == reads + 1
+
+
+def test_no_claim_follow_up_on_a_node_that_holds_nothing(node):
+    n = node(node='loadb2', peer='loadb1')
+    n.holds = False
+    n.ticks(1)
+    reads = len(n.peer_reads)
+    n.monitor.arp.queued = {'62:62:65:96:ba:7d'}
+    n.monitor.watch_claims(False, n.now)
+    assert not n.monitor.claim_open()
+    n.monitor.claims_due(n.now + 1.0)
+    assert len(n.peer_reads) == reads and n.actions == []
+
+
 def test_the_other_node_does_not_announce_what_it_should_give_up(node):
     n = node(node='loadb2', peer='loadb1')
     n.peer = dict(HEALTHY_PEER, holds_vip=True)
@@ -692,6 +723,55 @@ def test_a_probe_that_finds_both_holding_lets_go_at_once_after_a_fresh_claim(nod
     n.peer = dict(HEALTHY_PEER, holds_vip=True)
     n.monitor.probe(n.now)
     assert n.monitor.release_at == n.now + 0.3
+
+
+@pytest.mark.parametrize('me, peer_name', [('loadb1', 'loadb2'), ('loadb2', 'loadb1')], ids=['preferred', 'other'])
+def test_a_holder_whose_engine_declared_the_peer_dead_reads_the_peer_once_a_check_within_the_probe_timeout(
+        node, me, peer_name):
+    # While the nodes cannot reach each other, a read with the check's timeout held the loop for that long per link
+    # at every check: the probes and a healed split's release waited behind it.
+    n = node(node=me, peer=peer_name)
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.peer = {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+              'recent': False}
+    n.ticks(3)
+    assert n.peer_reads == [n.monitor.cfg['probe_timeout']] * 3
+    assert n.actions == []
+
+
+def test_the_preferred_holder_decides_on_the_page_its_check_read_when_the_split_heals(node):
+    n = node()
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.peer = {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+              'recent': False}
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.ticks(1)
+    # One read a check: the peer is back (announce, for the clients that learnt its MAC) and holds the VIP too (the
+    # preferred node keeps it and announces it).
+    assert n.peer_reads == [n.monitor.cfg['probe_timeout']] * 2
+    assert n.actions and set(n.actions) == {'announce'}
+
+
+def test_a_release_that_comes_due_while_the_check_waits_for_the_ping_nodes_is_not_held_up_by_the_rest_of_it(
+        node, monkeypatch):
+    n = node(node='loadb2', peer='loadb1', release_drain=0.3, release_wait=3.0)
+    n.hb = {'running': True, 'rsc': 'all', 'peer': 'dead'}
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)
+    n.monitor.schedule_release(n.now, 'a test')
+    assert n.monitor.release_at == n.now + 3.0
+
+    def slow_pings(timeout):
+        n.now += 3.1  # the check waited this long for Apache and the ping nodes: the release came due meanwhile
+        return n.pings
+    monkeypatch.setattr(n.monitor.pinger, 'collect', slow_pings)
+    n.monitor.tick()
+    assert n.actions == ['delete VIP', 'silence send_arp']
+    # The rest of the check reads what the node holds after the release.
+    assert n.monitor.holds is False
+    page = json.loads(open(n.monitor.cfg['status_file'], encoding='utf-8').read())
+    assert page['holds_vip'] is False
 
 
 # --- keepalived: the hand-over through the track file, taking part again, the config test ---------------------
