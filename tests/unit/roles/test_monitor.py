@@ -1068,3 +1068,47 @@ def test_engine_config_test_refuses_a_call_it_cannot_answer_with_a_usage_error(m
     with pytest.raises(SystemExit) as raised:
         monitor_module.main()
     assert raised.value.code == 2 and 'engine-config-test' in capsys.readouterr().err
+
+
+# --- the event loop ------------------------------------------------------------------------------------------
+
+class FakeSources:
+    """Stands in for Sources: records each wait (the clock then, the timeout)."""
+
+    waits = []
+
+    def __init__(self, monitor):
+        self.monitor = monitor
+
+    def wait(self, timeout):
+        FakeSources.waits.append((self.monitor.clock(), timeout))
+
+    def close(self):
+        pass
+
+
+def test_the_loop_looks_at_its_sources_between_two_checks_that_each_take_the_whole_interval(node, monkeypatch):
+    """A check can take as long as the interval (in a split every read of the peer waits for its timeout, and heartbeat's
+    cl_status answers slowly while it handles the heal). The checks then ran back to back, and the engine's log line of
+    a healed partition and the preferred node's announcement waited behind them: the other node let the VIP go up to
+    2.1 s after the heal. After every check the loop looks at its sources, at once if the next check is due."""
+    n = node()
+    n.monitor.clock = lambda: n.now
+    checks = []
+
+    def slow_check():
+        checks.append(n.now)
+        n.now += 1.2                         # longer than the interval (1 s)
+        if len(checks) == 3:
+            n.monitor.stopping = True
+
+    monkeypatch.setattr(n.monitor, 'tick', slow_check)
+    monkeypatch.setattr(n.monitor, 'report', lambda: None)
+    monkeypatch.setattr(monitor_module, 'sd_notify', lambda message: None)
+    monkeypatch.setattr(monitor_module, 'Sources', FakeSources)
+    FakeSources.waits = []
+    n.monitor.run()
+    assert checks == pytest.approx([1000.0, 1001.2, 1002.4])
+    # A look after each check, each at once: the next check was due.
+    assert [when for when, timeout in FakeSources.waits] == pytest.approx([1001.2, 1002.4, 1003.6])
+    assert [timeout for when, timeout in FakeSources.waits] == [0.0, 0.0, 0.0]
