@@ -118,7 +118,7 @@ def test_ha_cf_holds_the_converted_values(rendered):
 
 
 def test_haresources_holds_a_whole_prefix(rendered):
-    assert rendered['herring']['files']['haresources'].splitlines()[-1] == 'loadb1 IPaddr::198.51.100.10/26/eth0'
+    assert rendered['herring']['files']['haresources'].splitlines()[-1] == 'loadb1 hapair-vip::198.51.100.10/26/eth0'
 
 
 def test_authkeys_holds_the_key(rendered):

@@ -76,7 +76,7 @@ def test_check_diff_shows_the_files_it_would_write(check_run):
             for link in HOSTVARS[host]['hapair_links']:
                 assert any(re.fullmatch(r'ucast \S+ %s' % re.escape(link['address']), line) for line in ha_cf), (link, ha_cf)
         haresources = added_lines(task_output(out, 'Write haresources'))
-        assert '%s IPaddr::%s/%s/eth0' % (names[0], vip['hapair_vip'], vip['hapair_vip_prefix']) in haresources, haresources
+        assert '%s hapair-vip::%s/%s/eth0' % (names[0], vip['hapair_vip'], vip['hapair_vip_prefix']) in haresources, haresources
         hostname = added_lines(task_output(out, 'Write the node name to /etc/hostname'))
         assert set(names) <= hostname, hostname
         hosts_file = added_lines(task_output(out, "Resolve the pair's node names to their first heartbeat address"))

@@ -105,6 +105,13 @@ DEFAULTS = {
     'release_wait': 3.0,           # the longest it waits for that announcement before it lets the VIP go anyway
     'probe_interval': 0.25,        # how often a holder whose engine declared the peer dead reads the peer's page
     'probe_timeout': 0.3,          # how long such a read may take per link (the peer may be gone for good)
+    # A takeover declined (heartbeat's VIP agent, hapair-vip): the lease the other node writes in a healed partition's
+    # window while it sees the preferred node hold the VIP and serve, how long each lasts, the agent's record that it
+    # declined, and how long the preferred node may stop holding or serving before this node takes the VIP after all.
+    'defer_file': '/run/hapair/defer-takeover',
+    'defer_lease': 1.0,
+    'declined_file': '/run/hapair/declined',
+    'declined_grace': 2.0,
     # Operations (node_maintenance.py, node_telemetry.py): maintenance, metrics, notifications.
     'pair': 'default',             # the pair's name, a label of every metric and notification
     'maintenance_file': '/var/lib/hapair/maintenance',
@@ -152,6 +159,15 @@ def holds_vip(vip):
     """Whether the VIP is on one of this host's interfaces (the kernel's view, rtnetlink)."""
     return any(address['address'] == vip for interface in vip_check_kernel.read_interfaces()
                for address in interface['addresses'])
+
+
+def write_file(path, text):
+    """Write a file readable by all, atomically: a reader sees the old content or the new, never a part."""
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as out:
+        out.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def interface_mac(name):
@@ -368,6 +384,8 @@ class Monitor:
         self.peer_dead = False       # this node holds the VIP and its engine declared the peer dead (at the last check)
         self.next_probe = 0.0
         self.peer_lost = False       # the preferred holder could not read the peer's page at its last check
+        self.deferring = False       # a lease for the engine's VIP agent was written in this healed partition's window
+        self.peer_serving_since = None  # a takeover declined: when the preferred node was last seen holding and serving
         self.telemetry = node_telemetry.Telemetry(cfg, log)
         self.ops = node_maintenance.Controller(self)
 
@@ -407,13 +425,7 @@ class Monitor:
                'holds_vip': self.holds, 'engine': self.engine_status, 'healing': self.healing(),
                'seq': self.seq, 'time': round(time.time(), 3)}
         doc.update(self.operations_page())
-        path = self.cfg['status_file']
-        tmp = path + '.tmp'
-        with open(tmp, 'w', encoding='utf-8') as out:
-            json.dump(doc, out)
-            out.write('\n')
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_file(self.cfg['status_file'], json.dumps(doc) + '\n')
 
     def peer(self, timeout=None):
         """The peer's view, read from its health page over the first link that answers (each within `timeout`, the
@@ -519,11 +531,16 @@ class Monitor:
         if self.healing_until is not None and now >= self.healing_until:
             log('info', 'the healed partition has settled')
             self.healing_until = None
+            self.deferring = False
         if self.arp is not None:
             self.watch_claims(holds, now)
         peer_page = self.watch_peer_return(holds)
         if self.ops.tick(holds, now):
             return  # in maintenance, or a move on purpose under way: node_maintenance decides
+        if self.declining() or self.declined():
+            peer_page = peer_page or self.peer(timeout=cfg['probe_timeout'])
+            self.defer_takeover(now, peer_page)
+            self.guard_declined(now, peer_page)
         if self.healing(now):
             self.reconcile_heal('check')
             return
@@ -648,7 +665,8 @@ class Monitor:
           without a holder, 14 failed requests, before this)."""
         if self.release_at is not None:
             return False
-        return bool(self.holds and self.peer_dead) or bool(self.preferred and self.holds is False and self.healing())
+        return bool(self.holds and self.peer_dead) or bool(self.preferred and self.holds is False and self.healing()) \
+            or self.declining() or (self.holds is False and self.declined())
 
     def probe(self, now):
         peer = self.ops.peer_page = self.peer(timeout=self.cfg['probe_timeout'])
@@ -658,8 +676,76 @@ class Monitor:
             return
         # A peer in maintenance is out of the pair on purpose (heartbeat declares it dead): a probe every 5 s will do.
         self.next_probe = now + (5.0 if self.ops.peer_in_maintenance() else self.cfg['probe_interval'])
-        if peer['reachable'] and peer['recent'] and peer.get('holds_vip'):
+        self.defer_takeover(now, peer)
+        self.guard_declined(now, peer)
+        if self.holds and peer['reachable'] and peer['recent'] and peer.get('holds_vip'):
             self.two_holders(now, peer)
+
+    # -- a takeover declined (heartbeat's VIP agent, hapair-vip) ---------------------------------------------------
+
+    def declining(self):
+        """Whether this node keeps a lease for the engine's VIP agent: the other node (not the preferred one), in a
+        healed partition's window, on an engine that restarts after a partition (heartbeat)."""
+        return bool(not self.preferred and self.engine.restarts_after_partition and self.healing())
+
+    def defer_takeover(self, now, peer):  # pylint: disable=unused-argument
+        """In a healed partition's window heartbeat restarts on both nodes, and when the preferred node's heartbeat
+        announces its restart (2-3 s after the heal), this node's heartbeat takes the VIP over, although the preferred
+        node holds it and serves (its monitor keeps it there): both held it for 0.1-0.4 s, until this monitor let go
+        again (measured, issue 20). While the preferred node's page (just read) shows it holding the VIP and serving,
+        the lease written here (its end, in milliseconds since the epoch, `defer_lease` seconds on) lets the engine's
+        VIP agent (hapair-vip) decline that takeover. No new lease otherwise: the last one ends within a second."""
+        if not self.declining():
+            return
+        if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']):
+            return
+        try:
+            write_file(self.cfg['defer_file'], '%d\n' % int((time.time() + self.cfg['defer_lease']) * 1000))
+        except OSError as exc:
+            log('error', 'cannot write the lease for the engine\'s VIP agent', error=str(exc))
+            return
+        if not self.deferring:
+            self.deferring = True
+            log('info', "the preferred node holds the VIP and serves: this node's engine declines a takeover while "
+                        "that lasts (a lease for its VIP agent)", lease_seconds=self.cfg['defer_lease'])
+
+    def declined(self):
+        """Whether the engine's VIP agent declined a takeover that the engine has not given up since (its record)."""
+        return os.path.exists(self.cfg['declined_file'])
+
+    def guard_declined(self, now, peer):
+        """The engine's VIP agent declined a takeover (defer_takeover): the engine believes this node holds the VIP,
+        the preferred node does. Should the preferred node stop holding it or serving for `declined_grace` seconds
+        (it died meanwhile, or its engine's restart took the VIP off and its monitor did not claim it back), this node
+        takes the VIP, as its engine would have: nothing else will, the engine believes it has it. peer: the peer's page,
+        just read."""
+        if self.holds is not False or not self.declined():
+            self.peer_serving_since = None
+            return
+        if peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']:
+            self.peer_serving_since = now
+            return
+        if self.peer_serving_since is None:
+            self.peer_serving_since = now
+        if now - self.peer_serving_since < self.cfg['declined_grace']:
+            return
+        log('notice', 'decision: take the VIP: the engine declined a takeover because the preferred node held the VIP, '
+            'and for %s s that node has not held it or served' % self.cfg['declined_grace'], action='claim',
+            peer='reachable' if peer['reachable'] else 'unreachable', peer_holds_vip=peer.get('holds_vip'),
+            peer_apache_ok=peer['apache_ok'])
+        self.decided('claim', 'declined_takeover', 'the preferred node no longer holds the VIP or serves')
+        rc, out = node_engine.add_vip(self.cfg['vip'], self.cfg['vip_prefix'], self.cfg['vip_interface'])
+        log('notice' if rc == 0 else 'error', 'claim finished', rc=rc, output=out)
+        self.holds = self.read_holds()
+        if self.holds:
+            # The engine believes it holds the VIP, and now it does: nothing declined any more.
+            try:
+                os.remove(self.cfg['declined_file'])
+            except FileNotFoundError:
+                pass
+            self.peer_serving_since = None
+            self.announce(3, 'claimed')
+        self.publish()
 
     def claim(self, why):
         log('notice', 'decision: take the VIP: a healed partition made the engine give it up on both nodes; the '

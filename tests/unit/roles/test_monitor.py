@@ -60,7 +60,8 @@ class Node:
     def __init__(self, monkeypatch, tmp_path, **cfg):
         config = dict(monitor_module.DEFAULTS, node='loadb1', peer='loadb2', preferred='loadb1', vip='198.51.100.10',
                       vip_interface='eth0', peer_addresses=['198.51.100.76'], ping_nodes=['198.51.100.1'],
-                      status_file=str(tmp_path / 'health.json'), heal_window=40.0)
+                      status_file=str(tmp_path / 'health.json'), heal_window=40.0,
+                      defer_file=str(tmp_path / 'defer-takeover'), declined_file=str(tmp_path / 'declined'))
         config.update(cfg)
         self.apache = 'ok'
         self.pings = len(config['ping_nodes'])
@@ -443,19 +444,147 @@ def test_in_the_heal_window_the_preferred_node_without_the_vip_probes_and_claims
     assert not n.monitor.probing()
 
 
-def test_no_heal_probing_on_the_other_node_or_after_the_window(node):
+def test_no_heal_probing_on_the_other_node_of_an_engine_without_a_restart_or_after_the_window(node, monkeypatch):
     other = node(node='loadb2', peer='loadb1')
+    monkeypatch.setattr(other.monitor.engine, 'restarts_after_partition', False)
     other.ticks(1)
     other.monitor.on_heal()
     other.holds = False
     other.monitor.on_address('del', {'address': '198.51.100.10'})
     assert not other.monitor.probing()
+    other.monitor.healing_until = 0.0
     n = node()
     n.ticks(1)
     n.monitor.on_heal()
     n.holds = False
     n.monitor.healing_until = 0.0
     assert not n.monitor.probing()
+
+
+# --- a takeover declined (issue 20): heartbeat's VIP agent, hapair-vip, and the monitor's lease -------------------
+
+def lease_ms(n):
+    """The end of the other node's lease (milliseconds since the epoch), None without one."""
+    try:
+        return int(open(n.monitor.cfg['defer_file'], encoding='utf-8').read())
+    except FileNotFoundError:
+        return None
+
+
+def other_after_release(node):
+    """The other node after it let the VIP go in a healed partition's window, the preferred node holding it."""
+    other = node(node='loadb2', peer='loadb1')
+    other.peer = dict(HEALTHY_PEER, holds_vip=True, healing=True)
+    other.ticks(1)
+    other.monitor.on_heal()
+    other.now += 3.0
+    other.monitor.release_due(other.now)
+    assert other.actions == ['delete VIP', 'silence send_arp'] and other.holds is False
+    return other
+
+
+def test_in_the_heal_window_the_other_node_probes_and_keeps_a_one_second_lease_while_the_preferred_holds_and_serves(node):
+    other = other_after_release(node)
+    assert other.monitor.probing()
+    before = time.time()
+    other.monitor.probe(other.now)
+    assert other.monitor.next_probe == other.now + 0.25
+    assert int(before * 1000) + 1000 <= lease_ms(other) <= time.time() * 1000 + 1000
+    # Not renewed while the preferred node does not serve, or does not hold the VIP, or cannot be read.
+    for peer in (dict(HEALTHY_PEER, holds_vip=True, apache_ok=False), dict(HEALTHY_PEER, holds_vip=False),
+                 dict(HEALTHY_PEER, holds_vip=True, recent=False),
+                 {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+                  'recent': False}):
+        if lease_ms(other) is not None:
+            os.remove(other.monitor.cfg['defer_file'])
+        other.peer = peer
+        other.now += 0.25
+        other.monitor.probe(other.now)
+        other.ticks(1)
+        assert lease_ms(other) is None, peer
+    # After the window: no lease, no probing.
+    other.peer = dict(HEALTHY_PEER, holds_vip=True)
+    other.monitor.healing_until = other.now - 1
+    other.ticks(1)
+    assert lease_ms(other) is None and not other.monitor.probing()
+
+
+def test_no_lease_on_the_preferred_node_or_on_an_engine_without_a_restart_after_a_partition(node, monkeypatch):
+    n = node()
+    n.peer = dict(HEALTHY_PEER, holds_vip=True, healing=True)
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.ticks(3)
+    assert lease_ms(n) is None
+    other = node(node='loadb2', peer='loadb1')
+    monkeypatch.setattr(other.monitor.engine, 'restarts_after_partition', False)
+    other.peer = dict(HEALTHY_PEER, holds_vip=True, healing=True)
+    other.monitor.on_heal()
+    other.holds = False
+    other.ticks(3)
+    assert lease_ms(other) is None
+
+
+def declined(n):
+    with open(n.monitor.cfg['declined_file'], 'w', encoding='utf-8') as out:
+        out.write('1\n')
+
+
+def test_after_a_declined_takeover_the_other_node_takes_the_vip_once_the_preferred_node_stopped_holding_for_the_grace(
+        node):
+    other = other_after_release(node)
+    declined(other)
+    assert other.monitor.probing()
+    other.monitor.probe(other.now)
+    assert 'add VIP' not in other.actions
+    # The preferred node dies: its page cannot be read any more.
+    other.peer = {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+                  'recent': False}
+    for _probe in range(7):          # 1.75 s
+        other.now += 0.25
+        other.monitor.probe(other.now)
+    assert 'add VIP' not in other.actions
+    other.now += 0.25                # 2.0 s
+    other.monitor.probe(other.now)
+    assert other.actions[-2:] == ['add VIP', 'announce'] and other.holds is True
+    assert not os.path.exists(other.monitor.cfg['declined_file'])
+    page = json.loads(open(other.monitor.cfg['status_file'], encoding='utf-8').read())
+    assert page['holds_vip'] is True and page['last_decision']['reason'] == 'declined_takeover'
+
+
+def test_after_a_declined_takeover_a_preferred_node_that_holds_again_within_the_grace_keeps_the_vip(node):
+    other = other_after_release(node)
+    declined(other)
+    # Its engine's restart took the VIP off the preferred node; its monitor claimed it back 0.5 s later.
+    other.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='restarting')
+    for _probe in range(2):
+        other.now += 0.25
+        other.monitor.probe(other.now)
+    other.peer = dict(HEALTHY_PEER, holds_vip=True, healing=True)
+    other.now += 0.25
+    other.monitor.probe(other.now)
+    # Its Apache fails later, for less than the grace each time: the grace counts from the last page that served.
+    other.peer = dict(HEALTHY_PEER, holds_vip=True, healing=True, apache_ok=False)
+    for _probe in range(7):
+        other.now += 0.25
+        other.monitor.probe(other.now)
+    other.ticks(1, seconds=0.0)
+    assert 'add VIP' not in other.actions and other.holds is False
+    assert os.path.exists(other.monitor.cfg['declined_file'])
+    # The window over, a check still guards the declined takeover.
+    other.monitor.healing_until = other.now - 1
+    other.now += 0.5
+    other.ticks(1)
+    assert other.actions[-2:] == ['add VIP', 'announce']
+
+
+def test_a_declined_takeover_the_engine_gave_up_since_is_not_guarded(node):
+    other = other_after_release(node)
+    other.monitor.healing_until = other.now - 1
+    other.peer = {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+                  'recent': False}
+    other.ticks(5)
+    assert 'add VIP' not in other.actions and not other.monitor.probing()
 
 
 def test_without_a_heal_a_vip_that_leaves_is_the_engine_s_business(node):

@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""heartbeat's VIP agent (roles/heartbeat/files/hapair-vip), run with /bin/sh as heartbeat runs a resource script
+(ADDRESS/PREFIX/INTERFACE ACTION), on a copy whose IPaddr is a fake that records its arguments and whose runtime
+directory is a temporary one; `logger` is a fake on PATH that records the message. hapair-monitor's side (the lease,
+and taking the VIP after a declined takeover) is in test_monitor.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..')
+SCRIPT = os.path.join(ROOT, 'roles', 'heartbeat', 'files', 'hapair-vip')
+IPADDR = 'ipaddr=/etc/ha.d/resource.d/IPaddr\n'
+RUN = 'run=/run/hapair\n'
+ARGS = '198.51.100.10/26/eth0'
+
+pytestmark = pytest.mark.skipif(not os.path.exists('/bin/sh'), reason='no /bin/sh')
+
+
+@pytest.fixture
+def agent(tmp_path):
+    """Run the copy: (returncode, IPaddr's arguments or None, the declined record or None, logger's arguments)."""
+    with open(SCRIPT, encoding='utf-8') as handle:
+        text = handle.read()
+    assert text.count(IPADDR) == 1 and text.count(RUN) == 1
+    run = tmp_path / 'run'
+    run.mkdir()
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    for name in ('IPaddr', 'logger'):
+        fake = bin_dir / name
+        fake.write_text('#!/bin/sh\necho "$@" > "%s"\nexit 0\n' % (tmp_path / (name + '.args')))
+        fake.chmod(0o755)
+    script = tmp_path / 'hapair-vip'
+    script.write_text(text.replace(IPADDR, 'ipaddr=%s\n' % (bin_dir / 'IPaddr')).replace(RUN, 'run=%s\n' % run))
+
+    def read(path):
+        return path.read_text().strip() if path.exists() else None
+
+    def call(*args):
+        for name in ('IPaddr.args', 'logger.args'):
+            if (tmp_path / name).exists():
+                (tmp_path / name).unlink()
+        proc = subprocess.run(['/bin/sh', str(script)] + list(args), check=False, capture_output=True, text=True,
+                              timeout=10, env=dict(os.environ, PATH='%s:%s' % (bin_dir, os.environ['PATH'])))
+        return (proc.returncode, read(tmp_path / 'IPaddr.args'), read(run / 'declined'),
+                read(tmp_path / 'logger.args'))
+
+    call.lease = lambda ms: (run / 'defer-takeover').write_text(ms)
+    call.declined = run / 'declined'
+    return call
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def test_without_a_lease_every_action_is_ipaddr_s(agent):
+    for action in ('start', 'stop', 'status'):
+        assert agent(ARGS, action) == (0, ARGS + ' ' + action, None, None)
+
+
+def test_a_start_under_a_lease_is_declined_and_recorded(agent):
+    agent.lease('%d\n' % (now_ms() + 5000))
+    rc, ipaddr, declined, logged = agent(ARGS, 'start')
+    assert rc == 0 and ipaddr is None and declined.isdigit() and abs(int(declined) - now_ms()) < 5000
+    assert logged.startswith('-t hapair-vip -p daemon.notice declined the takeover of %s' % ARGS)
+    # Only a start is declined: a stop (heartbeat gives the VIP up, or the release after an unclean stop) is IPaddr's,
+    # and ends the record.
+    assert agent(ARGS, 'status')[:3] == (0, ARGS + ' status', declined)
+    assert agent(ARGS, 'stop')[:3] == (0, ARGS + ' stop', None)
+
+
+@pytest.mark.parametrize('lease', ['ended', '', 'soon\n', '-5\n', '12 34\n'])
+def test_an_ended_or_unreadable_lease_declines_nothing(agent, lease):
+    agent.lease('%d\n' % (now_ms() - 1) if lease == 'ended' else lease)
+    assert agent(ARGS, 'start') == (0, ARGS + ' start', None, None)
