@@ -53,7 +53,7 @@ def agent(tmp_path):
         return (proc.returncode, read(tmp_path / 'IPaddr.args'), read(run / 'declined'),
                 read(tmp_path / 'logger.args'))
 
-    call.lease = lambda ms: (run / 'defer-takeover').write_text(ms)
+    call.lease = (run / 'defer-takeover').write_text
     call.declined = run / 'declined'
     return call
 
@@ -81,4 +81,12 @@ def test_a_start_under_a_lease_is_declined_and_recorded(agent):
 @pytest.mark.parametrize('lease', ['ended', '', 'soon\n', '-5\n', '12 34\n'])
 def test_an_ended_or_unreadable_lease_declines_nothing(agent, lease):
     agent.lease('%d\n' % (now_ms() - 1) if lease == 'ended' else lease)
+    assert agent(ARGS, 'start') == (0, ARGS + ' start', None, None)
+
+
+def test_a_start_that_takes_the_vip_ends_the_record_of_an_earlier_decline(agent):
+    """The preferred node died after a decline and its lease ended: heartbeat's takeover (after deadtime) starts the
+    VIP for real, and nothing is declined any more (measured on the test bed: the record stayed, though this node
+    held the VIP)."""
+    agent.declined.write_text('1\n')
     assert agent(ARGS, 'start') == (0, ARGS + ' start', None, None)
