@@ -157,12 +157,14 @@ def _heals(s, what):
                'one holder again within the heal (E) after the %s (issue 20)%s' % (
                    'thaw' if what == 'the freeze' else 'heal',
                    '; an engine that restarts after a partition (heartbeat: it notices the other node within an '
-                   'advert, A, and restarts 2 s later) can take the VIP on the other node once more as it does'
+                   'advert, A, and restarts 2 s later) takes the VIP over on the other node as the preferred node '
+                   'restarts: declined while the other node\'s monitor sees the preferred node serve (hapair-vip), '
+                   'kept in the design until the benchmark has measured heals with that under load'
                    if 'R' in s else '')),
         Design('back_s', s['R'], 'the preferred node alone holds it for good once the engine\'s restart after the '
                                  'partition is over: the monitor keeps one holder through it for R (heartbeat '
-                                 're-acquires the VIP on the other node for a moment as the preferred node\'s '
-                                 'heartbeat restarts, and gives it up)')
+                                 'on the other node takes the VIP over as the preferred node\'s heartbeat restarts; '
+                                 'hapair-vip declines that while the preferred node serves)')
         if 'R' in s else
         Design('back_s', s['A'] + s['E'], 'the preferred node alone holds it for good: the engine notices the other '
                                           'node within one advert (A), then the heal (E)'),
