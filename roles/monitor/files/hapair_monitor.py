@@ -112,6 +112,10 @@ DEFAULTS = {
     'defer_lease': 1.0,
     'declined_file': '/run/hapair/declined',
     'declined_grace': 2.0,
+    # How long no node may hold the VIP, this node preferred and healthy, before it takes the VIP itself (an engine
+    # that restarts after a partition, whose restart can hang: heartbeat); 0: heal_window. The monitor role writes the
+    # engine's detection plus hand-over time: the engine acts first wherever it can.
+    'rescue_after': 0.0,
     # Operations (node_maintenance.py, node_telemetry.py): maintenance, metrics, notifications.
     'pair': 'default',             # the pair's name, a label of every metric and notification
     'maintenance_file': '/var/lib/hapair/maintenance',
@@ -386,6 +390,7 @@ class Monitor:
         self.peer_lost = False       # the preferred holder could not read the peer's page at its last check
         self.deferring = False       # a lease for the engine's VIP agent was written in this healed partition's window
         self.peer_serving_since = None  # a takeover declined: when the preferred node was last seen holding and serving
+        self.no_holder_since = None  # since when no node has held the VIP (this node preferred and healthy)
         self.telemetry = node_telemetry.Telemetry(cfg, log)
         self.ops = node_maintenance.Controller(self)
 
@@ -546,6 +551,8 @@ class Monitor:
             return
         if holds and self.engine.restarts_after_partition:
             self.two_holders(now, peer_page)
+        if self.consider_rescue(holds, now):
+            return
         if holds:
             self.failback_since = None
             if self.bad >= cfg['fails']:
@@ -968,6 +975,34 @@ class Monitor:
         self.last_action = now
         self.failback_since = None
         self.last_reason = None
+
+    def consider_rescue(self, holds, now):
+        """No node holds the VIP: this node (preferred, healthy, not in maintenance) holds nothing and the peer's recent
+        page says it holds nothing either, on an engine that restarts after a partition (heartbeat). Its restart can
+        hang: on the test bed, after a thaw, the preferred node's restarted heartbeat did not stop, systemd killed it
+        after its stop timeout, the drop-in's release took the VIP off, and the other node's heartbeat, which saw the
+        preferred node alive, took nothing: no node held the VIP for 47 s and more. After `rescue_after` seconds of that
+        (the engine's detection and hand-over: the engine acts first wherever it can), this node takes the VIP, as
+        claim() does in a heal. Whether it did."""
+        if holds is not False or not self.preferred or not self.healthy() or not self.engine.restarts_after_partition:
+            self.no_holder_since = None
+            return False
+        peer = self.peer()
+        if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') is False) or peer.get('maintenance') \
+                or peer.get('claim'):
+            self.no_holder_since = None
+            return False
+        if self.no_holder_since is None:
+            self.no_holder_since = now
+            return False
+        after = self.cfg['rescue_after'] or self.cfg['heal_window']
+        if now - self.no_holder_since < after:
+            return False
+        log('warning', 'decision: take the VIP: no node has held it for %.1f s, and the engine has not taken it'
+            % (now - self.no_holder_since), action='claim', engine=self.engine_status)
+        self.decided('claim', 'no_holder', 'no node held the VIP for %.1f s' % (now - self.no_holder_since))
+        self.no_holder_since = None
+        return self.claim_vip('no node held it')
 
     def consider_lift(self, now):
         """A node that gave the VIP up and is not to take it back (not the preferred node, or no auto_failback) takes

@@ -246,7 +246,8 @@ def test_no_take_back_while_the_peer_reaches_more_ping_nodes(node):
 
 
 def test_no_take_back_while_heartbeat_holds_something_or_the_peer_is_away(node):
-    n = node()
+    # The take-back alone: no node holds the VIP here for a minute, which the rescue ends (its own tests below).
+    n = node(rescue_after=1000.0)
     n.holds = False
     for state in ({'running': True, 'rsc': 'local', 'peer': 'active'}, {'running': True, 'rsc': 'none', 'peer': 'dead'}):
         n.hb = state
@@ -1241,3 +1242,57 @@ def test_the_loop_looks_at_its_sources_between_two_checks_that_each_take_the_who
     # A look after each check, each at once: the next check was due.
     assert [when for when, timeout in FakeSources.waits] == pytest.approx([1001.2, 1002.4, 1003.6])
     assert [timeout for when, timeout in FakeSources.waits] == [0.0, 0.0, 0.0]
+
+
+# --- no node holds the VIP: the rescue (a hung heartbeat restart) --------------------------------------------
+
+def test_the_preferred_node_takes_the_vip_when_no_node_has_held_it_for_rescue_after(node):
+    n = node(rescue_after=15.0)
+    n.holds = False
+    n.hb = {'running': False, 'rsc': None, 'peer': None}      # heartbeat hung in its restart and was killed
+    n.ticks(15)
+    assert n.actions == []
+    n.ticks(2)
+    assert n.actions == ['add VIP', 'announce'] and n.holds is True
+    page = json.loads(open(n.monitor.cfg['status_file'], encoding='utf-8').read())
+    assert page['last_decision']['reason'] == 'no_holder'
+    # It holds the VIP now: nothing more.
+    n.ticks(20)
+    assert n.actions == ['add VIP', 'announce']
+
+
+@pytest.mark.parametrize('change', [
+    {'peer': dict(HEALTHY_PEER, holds_vip=True)},                     # the peer holds it: the engine moved it there
+    {'peer': dict(HEALTHY_PEER, holds_vip=False, recent=False)},      # the peer's page is too old to say
+    {'peer': {'reachable': False, 'errors': ['timeout'], 'apache_ok': False, 'ping_ok': 0, 'fresh': False,
+              'recent': False}},                                      # a split: the peer may hold it
+    {'peer': dict(HEALTHY_PEER, holds_vip=False, maintenance=True)},  # a move on purpose
+    {'peer': dict(HEALTHY_PEER, holds_vip=False, claim={'since': 1})},
+    {'apache': 'ConnectionRefusedError: refused'},                    # this node cannot serve the site
+    {'cfg': {'node': 'loadb2', 'peer': 'loadb1'}},                    # not the preferred node
+    {'engine': 'keepalived'},                                         # VRRP elects a master by itself
+])
+def test_no_rescue_unless_the_preferred_node_is_healthy_and_the_peer_says_it_holds_nothing(node, monkeypatch, change):
+    n = node(rescue_after=15.0, **change.get('cfg', {}))
+    n.holds = False
+    n.hb = {'running': False, 'rsc': None, 'peer': None}
+    n.peer = change.get('peer', n.peer)
+    n.apache = change.get('apache', n.apache)
+    if change.get('engine'):
+        monkeypatch.setattr(n.monitor.engine, 'restarts_after_partition', False)
+    n.ticks(40)
+    assert 'add VIP' not in n.actions
+
+
+def test_the_rescue_waits_for_rescue_after_without_a_holder_in_a_row(node):
+    n = node(rescue_after=15.0)
+    n.holds = False
+    n.hb = {'running': False, 'rsc': None, 'peer': None}
+    n.ticks(10)
+    n.peer = dict(HEALTHY_PEER, holds_vip=True)       # the engine moved it to the peer meanwhile
+    n.ticks(1)
+    n.peer = dict(HEALTHY_PEER, holds_vip=False)      # and it left the peer again
+    n.ticks(15)
+    assert n.actions == []
+    n.ticks(2)
+    assert n.actions == ['add VIP', 'announce']
