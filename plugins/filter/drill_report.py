@@ -102,7 +102,9 @@ def drill_verdict(report):
         elif report['vip_back_seconds'] > bounds['vip_back_seconds']:
             problems.append('the VIP was back on a node %s s after the fault (bound %s s)' % (
                 report['vip_back_seconds'], bounds['vip_back_seconds']))
-    if bounds.get('failback_seconds') is not None:
+    # Without a takeover asked (kill) the VIP may never have left the holder: a failback only follows a takeover.
+    moved = bounds.get('takeover', True) or report.get('failover_seconds') is not None
+    if bounds.get('failback_seconds') is not None and moved:
         if report.get('failback_seconds') is None:
             problems.append('the VIP never came back to the preferred node')
         elif report['failback_seconds'] > bounds['failback_seconds']:

@@ -49,7 +49,8 @@ def drill_bounds(moved_by, timers, monitor, margin, auto_failback=True):
     moved_by: the FaultMethod's ('handover', 'monitor', 'release', 'detection'); timers: the pair's timers (a dict
     with advert, detect, startup, handover); monitor: monitor_settings(); margin: M.
     handover (stop, reboot) and detection: failover D + M, failback S + M. monitor (apache): failover monitor_window + M,
-    failback monitor_failback + M. release (kill): no takeover asked; the VIP back on a node within D + M.
+    failback monitor_failback + M. release (kill): no takeover asked; the VIP back on a node within D + M; if the
+    peer took it, failback from the engine running again within S + M (drill_verdict asks it only then).
     """
     detect, startup, handover = float(timers['detect']), float(timers['startup']), float(timers['handover'])
     interval, timeout, fails, rises, failback_delay, holddown = monitor
@@ -61,7 +62,7 @@ def drill_bounds(moved_by, timers, monitor, margin, auto_failback=True):
                       failback_seconds=monitor_failback(interval, timeout, rises, failback_delay, holddown, handover)
                       + margin)
     elif moved_by == 'release':
-        bounds.update(failover_seconds=None, failback_seconds=None, vip_back_seconds=detect + margin)
+        bounds.update(failover_seconds=None, failback_seconds=startup + margin, vip_back_seconds=detect + margin)
     else:
         raise ValueError('unknown kind of fault %r' % moved_by)
     if not auto_failback:

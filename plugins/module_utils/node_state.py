@@ -90,11 +90,27 @@ def packages(names, status_path=DPKG_STATUS):
     return found
 
 
-SERVICE_PROPERTIES = ('Id', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'MainPID', 'ExecStart')
+SERVICE_PROPERTIES = ('Id', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'MainPID', 'ExecStart',
+                      'ActiveEnterTimestampMonotonic')
 
 
-def parse_systemctl_show(text, names):
-    """`systemctl show --property=... UNIT...` output (one block per unit, in order) -> {name: {property: value}}."""
+def _active_since(properties, clock):
+    """When the unit last became active, in epoch seconds of this node (None: never, or no clock given). systemd
+    keeps it on the monotonic clock (microseconds), which no change of the wall clock moves: `clock` is (time.time(),
+    time.monotonic()) read together, the offset between the two."""
+    try:
+        monotonic = int(properties.get('ActiveEnterTimestampMonotonic') or 0)
+    except ValueError:
+        return None
+    if not monotonic or clock is None:
+        return None
+    wall, now = clock
+    return round(wall - (now - monotonic / 1e6), 3)
+
+
+def parse_systemctl_show(text, names, clock=None):
+    """`systemctl show --property=... UNIT...` output (one block per unit, in order) -> {name: {property: value}}.
+    clock: (time.time(), time.monotonic()) read when the output was, to give active_since in epoch seconds."""
     blocks = text.strip('\n').split('\n\n')
     result = {}
     for name, block in zip(names, blocks + [''] * (len(names) - len(blocks))):
@@ -110,6 +126,7 @@ def parse_systemctl_show(text, names):
             'unit_file_state': properties.get('UnitFileState', ''),
             'main_pid': int(properties.get('MainPID') or 0),
             'exec_start': properties.get('ExecStart', ''),
+            'active_since': _active_since(properties, clock),
         }
     return result
 

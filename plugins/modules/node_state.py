@@ -124,7 +124,9 @@ packages:
   type: dict
 services:
   description:
-    - Per unit - C(exists), C(active), C(active_state), C(enabled), C(unit_file_state), C(main_pid), C(exec_start).
+    - Per unit - C(exists), C(active), C(active_state), C(enabled), C(unit_file_state), C(main_pid), C(exec_start),
+      C(active_since) (when the unit last became active, in epoch seconds of the node's clock, from systemd's
+      monotonic timestamp; V(null) if it never did).
   returned: always
   type: dict
 directories:
@@ -143,6 +145,7 @@ blocks:
 """
 
 import os
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -180,7 +183,7 @@ def main():
         if systemctl:
             _rc, out, _err = module.run_command(
                 [systemctl, 'show', '--property=' + ','.join(node_state.SERVICE_PROPERTIES), '--'] + params['services'])
-            services = node_state.parse_systemctl_show(out, params['services'])
+            services = node_state.parse_systemctl_show(out, params['services'], (time.time(), time.monotonic()))
         else:
             services = node_state.parse_systemctl_show('', params['services'])
     module.exit_json(

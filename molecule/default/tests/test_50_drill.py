@@ -122,6 +122,7 @@ def _check_figures(bed, method, drill, vip, seen, strict_back):
     record('drill %s %s' % (bed.engine.name, method), {
         'failover_s': drill['failover_seconds'], 'failback_s': drill['failback_seconds'],
         'drill_client_back_s': drill['client']['site_back_seconds'], 'testbed_client_back_s': seen.site_back,
+        'drill_failed_during_failback': drill['client']['failed_during_failback'],
         'testbed_client_back_by_drill_timeout_s': strict_back,
         'testbed_moved_s': vip.failover, 'testbed_failed': seen.failed_fault, 'testbed_failed_undo': seen.failed_undo,
         'testbed_longest_gap_s': seen.longest_gap})

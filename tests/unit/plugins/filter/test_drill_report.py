@@ -74,17 +74,41 @@ def test_a_reboot_takes_the_failback_from_the_peer():
 
 def test_heartbeat_killed_and_back_before_deadtime_needs_no_takeover():
     watches = {'herring': watch((1000, True), (1010.3, False), (1015.8, True)), 'haddock': watch((1000, False))}
-    bounds = {'takeover': False, 'vip_back_seconds': 15, 'two_holders_seconds': 2, 'failback_seconds': None}
-    report = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1010.0}, None, bounds,
-                          auto_failback=False)
+    # The VIP never left the node: no failback to ask for, though it has a bound.
+    bounds = {'takeover': False, 'vip_back_seconds': 15, 'two_holders_seconds': 2, 'failback_seconds': 30}
+    report = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1012.1}, None, bounds)
     assert report['took_over'] is None and report['released_seconds'] == 0.3 and report['vip_back_seconds'] == 5.8
     assert drill_verdict(report) == []
-    late = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1010.0}, None,
-                        dict(bounds, vip_back_seconds=5), auto_failback=False)
+    late = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1012.1}, None,
+                        dict(bounds, vip_back_seconds=5))
     assert drill_verdict(late) == ['the VIP was back on a node 5.8 s after the fault (bound 5 s)']
     never = drill_report(PAIR, {'herring': watch((1000, True), (1010.3, False)), 'haddock': watch((1000, False))},
-                         {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1010.0}, None, bounds, auto_failback=False)
+                         {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1012.1}, None, bounds)
     assert drill_verdict(never) == ['no node held the VIP again']
+
+
+def test_keepalived_killed_the_peer_takes_over_and_the_failback_follows_the_engine_s_return():
+    """Killed at 1010: herring releases at 1010.1, haddock takes at 1010.6; systemd has keepalived running again at
+    1011.2 (the drill's return), herring preempts at 1016.2. A request lost in the failback's hand-over is the
+    failback's, not the takeover's: the site was back 0.7 s after the fault."""
+    watches = {'herring': watch((1000, True), (1010.1, False), (1016.2, True)),
+               'haddock': watch((1000, False), (1010.6, True), (1016.25, False))}
+    client = {'interval': 0.1, 'requests': 300, 'failed_requests': 7, 'timeout': 0.5,
+              'outages': [{'from': 1010.05, 'first_failure': 1010.12, 'to': 1010.7, 'answer_seconds': 0.01},
+                          {'from': 1016.2, 'first_failure': 1016.22, 'to': 1016.4, 'answer_seconds': 0.01}]}
+    bounds = {'takeover': False, 'vip_back_seconds': 13, 'two_holders_seconds': 2, 'failback_seconds': 13}
+    report = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1011.2}, client,
+                          bounds)
+    assert report['took_over'] == 'loadb2' and report['failover_seconds'] == 0.6 and report['vip_back_seconds'] == 0.6
+    assert report['failback_seconds'] == 5.05 and report['two_holders_seconds'] == 0.05
+    assert report['client']['site_back_seconds'] == 0.7 and report['client']['failed_during_failback'] is True
+    assert drill_verdict(report) == []
+    slow = drill_report(PAIR, watches, {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1011.2}, client,
+                        dict(bounds, failback_seconds=4))
+    assert drill_verdict(slow) == ['failback took 5.05 s (bound 4 s)']
+    stuck = drill_report(PAIR, {'herring': watch((1000, True), (1010.1, False)), 'haddock': watch((1000, False), (1010.6, True))},
+                         {'host': 'herring', 'method': 'kill', 'at': 1010.0}, {'at': 1011.2}, None, bounds)
+    assert drill_verdict(stuck) == ['the VIP never came back to the preferred node']
 
 
 def test_no_takeover_is_a_failure():

@@ -20,7 +20,8 @@ MONITOR = (1.0, 1.0, 3, 3, 5.0, 10.0)
     ('detection', {'failover_seconds': 20.0, 'failback_seconds': 30.0, 'takeover': True, 'vip_back_seconds': None}),
     # (3+1)·1 + 1 + 5 + 10 = 20; (3+1)·1 + max(5, 10) + 1 + 5 + 2 + 10 = 32
     ('monitor', {'failover_seconds': 20.0, 'failback_seconds': 32.0, 'takeover': True, 'vip_back_seconds': None}),
-    ('release', {'failover_seconds': None, 'failback_seconds': None, 'takeover': False, 'vip_back_seconds': 20.0}),
+    # kill: the VIP back on a node within D + M; a failback (after a takeover) within S + M from the engine's return.
+    ('release', {'failover_seconds': None, 'failback_seconds': 30.0, 'takeover': False, 'vip_back_seconds': 20.0}),
 ])
 def test_drill_bounds_per_kind(kind, expected):
     assert bounds.drill_bounds(kind, STANDARD, MONITOR, 10.0) == dict(expected, two_holders_seconds=2.0)

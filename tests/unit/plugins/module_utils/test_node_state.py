@@ -55,14 +55,20 @@ def test_packages_from_the_dpkg_status_file(tmp_path):
 
 def test_systemctl_show_is_parsed_per_unit():
     text = ('Id=heartbeat.service\nLoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\n'
-            'MainPID=123\nExecStart={ path=/usr/libexec/heartbeat/heartbeat ; argv[]=/usr/libexec/heartbeat/heartbeat }\n\n'
+            'MainPID=123\nExecStart={ path=/usr/libexec/heartbeat/heartbeat ; argv[]=/usr/libexec/heartbeat/heartbeat }\n'
+            'ActiveEnterTimestampMonotonic=7250000\n\n'
             'Id=apache2.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nMainPID=0\n'
-            'ExecStart=\n')
-    result = node_state.parse_systemctl_show(text, ['heartbeat', 'apache2'])
+            'ExecStart=\nActiveEnterTimestampMonotonic=0\n')
+    # Read at epoch 1000.5 with the monotonic clock at 10.0 s: heartbeat became active 2.75 s before, at 997.75.
+    result = node_state.parse_systemctl_show(text, ['heartbeat', 'apache2'], (1000.5, 10.0))
     assert result['heartbeat']['active'] and result['heartbeat']['enabled'] and result['heartbeat']['main_pid'] == 123
     assert '/usr/libexec/heartbeat/heartbeat' in result['heartbeat']['exec_start']
+    assert result['heartbeat']['active_since'] == 997.75
     assert result['apache2'] == {'exists': False, 'active': False, 'active_state': 'inactive', 'enabled': False,
-                                 'unit_file_state': '', 'main_pid': 0, 'exec_start': ''}
+                                 'unit_file_state': '', 'main_pid': 0, 'exec_start': '', 'active_since': None}
+    # Without a clock (or a timestamp systemd does not give) there is no time to tell.
+    assert node_state.parse_systemctl_show(text, ['heartbeat'])['heartbeat']['active_since'] is None
+    assert node_state.parse_systemctl_show('ActiveEnterTimestampMonotonic=x\n', ['a'], (1.0, 1.0))['a']['active_since'] is None
 
 
 def test_directories_and_blocks(tmp_path):
