@@ -158,8 +158,8 @@ def _heals(s, what):
                    'thaw' if what == 'the freeze' else 'heal',
                    '; an engine that restarts after a partition (heartbeat: it notices the other node within an '
                    'advert, A, and restarts 2 s later) takes the VIP over on the other node as the preferred node '
-                   'restarts: declined while the other node\'s monitor sees the preferred node serve (hapair-vip), '
-                   'kept in the design until the benchmark has measured heals with that under load'
+                   'restarts: declined while the other node\'s monitor sees the preferred node serve (hapair-vip); '
+                   'the benchmark\'s heals since then (idle, loaded, in the suite) cap it'
                    if 'R' in s else '')),
         Design('back_s', s['R'], 'the preferred node alone holds it for good once the engine\'s restart after the '
                                  'partition is over: the monitor keeps one holder through it for R (heartbeat '
