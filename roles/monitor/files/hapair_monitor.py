@@ -113,9 +113,9 @@ DEFAULTS = {
     'declined_file': '/run/hapair/declined',
     'declined_grace': 2.0,
     # How long no node may hold the VIP, this node preferred and healthy, before it takes the VIP itself (an engine
-    # that restarts after a partition, whose restart can hang: heartbeat); 0: heal_window. The monitor role writes the
-    # pair's settle time: the engine acts first wherever it can (detection plus hand-over is too short: with the fast
-    # timers the peer takes a killed heartbeat's VIP over after up to 4.7 s, against 2.9 s for those two).
+    # that restarts after a partition, whose restart can hang: heartbeat); 0: heal_window, which the monitor role sets
+    # to the pair's settle time: the engine acts first wherever it can (detection plus hand-over is too short: with the
+    # fast timers the peer takes a killed heartbeat's VIP over after up to 4.7 s, against 2.9 s for those two).
     'rescue_after': 0.0,
     # Operations (node_maintenance.py, node_telemetry.py): maintenance, metrics, notifications.
     'pair': 'default',             # the pair's name, a label of every metric and notification
@@ -552,14 +552,15 @@ class Monitor:
             return
         if holds and self.engine.restarts_after_partition:
             self.two_holders(now, peer_page)
-        if self.consider_rescue(holds, now):
+        rescued, peer_page = self.consider_rescue(holds, now, peer_page)
+        if rescued:
             return
         if holds:
             self.failback_since = None
             if self.bad >= cfg['fails']:
                 self.consider_giveup(apache, apache_ok, pings)
         elif holds is False and cfg['auto_failback'] and self.preferred:
-            self.consider_failback(apache_ok, pings, now)
+            self.consider_failback(apache_ok, pings, now, peer_page)
         else:
             self.failback_since = None
             if holds is False and self.engine.given_up():
@@ -941,7 +942,8 @@ class Monitor:
         self.last_giveup = now
         self.last_reason = None
 
-    def consider_failback(self, apache_ok, pings, now):
+    def consider_failback(self, apache_ok, pings, now, peer=None):
+        """peer: the peer's page if this check read it already (one read of the peer per check)."""
         cfg = self.cfg
         total = len(cfg['ping_nodes'])
         if not (apache_ok and (total == 0 or pings > 0)) or self.good < cfg['rises']:
@@ -949,7 +951,7 @@ class Monitor:
             return
         if now - self.last_action < cfg['action_timeout']:
             return
-        peer = self.peer()
+        peer = peer or self.peer()
         if total and peer['reachable'] and peer['fresh'] and peer['ping_ok'] > pings:
             self.failback_since = None
             self.idle('preferred node healthy but reaches fewer ping nodes (%d) than the peer (%d)'
@@ -977,33 +979,34 @@ class Monitor:
         self.failback_since = None
         self.last_reason = None
 
-    def consider_rescue(self, holds, now):
+    def consider_rescue(self, holds, now, peer=None):
         """No node holds the VIP: this node (preferred, healthy, not in maintenance) holds nothing and the peer's recent
         page says it holds nothing either, on an engine that restarts after a partition (heartbeat). Its restart can
         hang: on the test bed, after a thaw, the preferred node's restarted heartbeat did not stop, systemd killed it
         after its stop timeout, the drop-in's release took the VIP off, and the other node's heartbeat, which saw the
         preferred node alive, took nothing: no node held the VIP for 47 s and more. After `rescue_after` seconds of that
         (the pair's settle time: the engine acts first wherever it can), this node takes the VIP, as claim() does in a
-        heal. Whether it did."""
+        heal. peer: the peer's page if this check read it already. Returns (whether it did, the peer's page read in
+        this check or None), so that the check reads the peer once."""
         if holds is not False or not self.preferred or not self.healthy() or not self.engine.restarts_after_partition:
             self.no_holder_since = None
-            return False
-        peer = self.peer()
+            return False, peer
+        peer = peer or self.peer()
         if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') is False) or peer.get('maintenance') \
                 or peer.get('claim'):
             self.no_holder_since = None
-            return False
+            return False, peer
         if self.no_holder_since is None:
             self.no_holder_since = now
-            return False
+            return False, peer
         after = self.cfg['rescue_after'] or self.cfg['heal_window']
         if now - self.no_holder_since < after:
-            return False
+            return False, peer
         log('warning', 'decision: take the VIP: no node has held it for %.1f s, and the engine has not taken it'
             % (now - self.no_holder_since), action='claim', engine=self.engine_status)
         self.decided('claim', 'no_holder', 'no node held the VIP for %.1f s' % (now - self.no_holder_since))
         self.no_holder_since = None
-        return self.claim_vip('no node held it')
+        return self.claim_vip('no node held it'), peer
 
     def consider_lift(self, now):
         """A node that gave the VIP up and is not to take it back (not the preferred node, or no auto_failback) takes

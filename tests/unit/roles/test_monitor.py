@@ -1296,3 +1296,25 @@ def test_the_rescue_waits_for_rescue_after_without_a_holder_in_a_row(node):
     assert n.actions == []
     n.ticks(2)
     assert n.actions == ['add VIP', 'announce']
+
+
+def test_the_rescue_adds_no_read_of_the_peer_to_a_check(node, monkeypatch):
+    # The rescue and the take-back both look at the peer's page: one read serves both, so no check reads the peer more
+    # often than the take-back's checks on an engine without the rescue (the maintenance controller's own read, once
+    # a check, is the other); the rescue reads it in the checks before the take-back would (rises, action_timeout).
+    def reads_per_check(rescue):
+        n = node(failback_delay=5, holddown=10)
+        if not rescue:
+            monkeypatch.setattr(n.monitor.engine, 'restarts_after_partition', False)
+        n.holds = False
+        n.hb = {'running': True, 'rsc': 'none', 'peer': 'active'}
+        n.peer = dict(HEALTHY_PEER, holds_vip=True)
+        counts = []
+        for _tick in range(20):
+            before = len(n.peer_reads)
+            n.ticks(1)
+            counts.append(len(n.peer_reads) - before)
+        assert 'hb_takeover local' in n.actions
+        return counts
+    with_rescue, without = reads_per_check(rescue=True), reads_per_check(rescue=False)
+    assert max(with_rescue) == max(without) == 2, (with_rescue, without)
