@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian 12 / Ubuntu 24.04 machine for the demo and the tests:
 # apt packages (podman and friends), the Python venv with the pinned tools in
-# requirements-dev.txt, and the node image. Safe to run again: it only does
+# requirements-dev.txt, and the node images. Safe to run again: it only does
 # what is missing or out of date.
+#
+# Usage: scripts/setup.sh [all|tools|images]
+#   all (the default): everything; tools: the apt packages and the venvs; images: the apt packages and the node
+#   images (scripts/test.sh starts the controller tests between the two: they need the venvs, not the images).
 source "$(dirname "$0")/lib.sh"
+
+what=${1:-all}
+case "$what" in
+  all | tools | images) ;;
+  *)
+    echo "usage: $0 [all|tools|images]" >&2
+    exit 2
+    ;;
+esac
 
 # ansible-test sanity skips its shellcheck test when the shellcheck program is missing. The test bed's client is hey,
 # its network split nftables (nft), the benchmark's CPU load stress-ng.
@@ -22,6 +35,39 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   step "apt packages already present"
+fi
+
+# The node images, Debian 12 (bookworm) and Debian 13 (trixie): both built at once, in the background while the
+# venvs are made (debootstrap mostly waits for the mirror: 106 s one after the other on a fresh machine, 2026-12-06).
+# Each build's output goes to a file of its own, printed when it ends.
+declare -A image_jobs=()
+image_logs=$(mktemp -d "${TMPDIR:-/tmp}/hapair-images.XXXXXX")
+trap 'rm -rf "$image_logs"' EXIT
+if [ "$what" != tools ]; then
+  # podman sets up its storage on its first run: once, before two builds could race for it.
+  $SUDO podman info > /dev/null
+  for release in bookworm trixie; do
+    "$HAPAIR_ROOT/testbed/build-image.sh" "$release" > "$image_logs/$release.log" 2>&1 &
+    image_jobs[$release]=$!
+  done
+fi
+# Usage: wait_images - waits for the image builds, prints their output; fails if one failed.
+wait_images() {
+  local release rc failed=0
+  for release in "${!image_jobs[@]}"; do
+    rc=0
+    wait "${image_jobs[$release]}" || rc=$?
+    cat "$image_logs/$release.log"
+    if [ "$rc" != 0 ]; then
+      echo "$0: the $release node image failed to build (exit $rc, output above)" >&2
+      failed=1
+    fi
+  done
+  return "$failed"
+}
+if [ "$what" = images ]; then
+  wait_images
+  exit 0
 fi
 
 python3 - <<'PY'
@@ -70,6 +116,4 @@ done
 ln -sfn "$("$HAPAIR_ROOT/.venv/bin/python" -c 'import ansible_collections, os; print(os.path.dirname(list(ansible_collections.__path__)[0]))')" \
   "$HAPAIR_ROOT/.venv-matrix/test-collections"
 
-# The node images: Debian 12 (bookworm) and Debian 13 (trixie).
-"$HAPAIR_ROOT/testbed/build-image.sh" bookworm
-"$HAPAIR_ROOT/testbed/build-image.sh" trixie
+wait_images

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine too: it sets up what is missing (scripts/setup.sh), then runs three things
-# at once:
+# The whole test suite, on a fresh machine too: it sets up what is missing (scripts/setup.sh: the packages and the
+# venvs, then the node images while the controller tests already run), then runs three things at once:
 #   - molecule, in three lanes, each on a test bed of its own (real pairs in containers, timing-sensitive, mostly
 #     waiting for the engines' timers and the faults' durations):
 #       lane A, bed testbed/inventory/one-pair.yml: the default scenario (heartbeat, Debian 12, .venv's ansible-core:
@@ -41,7 +41,8 @@ run_stage() {
   return "$rc"
 }
 
-run_stage "Set up the machine" scripts/setup.sh
+# The controller tests need the venvs, not the node images: they start before the images are built.
+run_stage "Set up the machine: packages and venvs" scripts/setup.sh tools
 
 mkdir -p tests/output
 controller_log=tests/output/controller-tests.log
@@ -59,6 +60,8 @@ setsid bash -c 'echo 19 > /proc/self/autogroup 2> /dev/null || true
 controller_pid=$!
 # An interrupted run leaves nothing behind: the background tests end with it (molecule cleans up after itself).
 trap 'kill -- "-$controller_pid" 2> /dev/null || true' EXIT
+
+run_stage "Set up the machine: node images" scripts/setup.sh images
 
 # The lanes' beds share the test bed's SSH key: made once here, before any lane's create could race for it.
 ssh_key=$HOME/.cache/hapair/testbed_ed25519
