@@ -41,13 +41,19 @@
 #   Python of its list that this machine has (on PATH or under ~/.pyenv/versions). A release whose Pythons are
 #   all missing is reported as SKIPPED, loudly, in the summary; it does not fail the run unless
 #   HAPAIR_MATRIX_REQUIRE_ALL=1. The run fails if any sanity, units or pytest run failed.
+#      scripts/ansible-test.sh prime [2.16 2.21 ...]
+#   makes what the matrix needs and runs no test: each release's venv and ansible-test's sanity venvs
+#   (`ansible-test sanity --prime-venvs`; a few seconds a release when they exist). On a fresh machine they cost about
+#   480 s of the first sanity run (590-608 s under the molecule lanes, 2026-12-06, against 108-119 s for a release
+#   whose venvs exist): scripts/test-controller.sh primes them first, while the node images are built and the CPU is
+#   idle.
 #   HAPAIR_MATRIX_PYTEST="PATH..." also runs pytest on those paths (files or directories, relative to the
 #   checkout) for each release, with that release's ansible-playbook first on PATH and its Python running
 #   pytest (for example tests/integration/test_validation.py). HAPAIR_MATRIX_PYTEST_DONE=VERSION: the caller already
 #   ran those paths and tests/unit with that release under plain pytest (scripts/test-controller.sh, with .venv's):
 #   not again (unless it is the oldest or the newest, whose units run under ansible-test), and its row says so.
 #   Releases run in HAPAIR_MATRIX_JOBS lanes at once (default 2; releases with the same Python share a lane).
-#   Each release's whole output goes to tests/output/matrix/<version>.log; the log of a failed release is printed
+#   Each release's whole output goes to tests/output/matrix/<version>.log (prime: tests/output/matrix-prime/); the log of a failed release is printed
 #   at the end, then a summary row per release with its times.
 # HAPAIR_KEEP_TMP=1 keeps the copy (and its tests/output) and prints where it is.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -58,9 +64,9 @@ if [ "$#" -gt 0 ]; then
   shift
 fi
 case "$what" in
-  all | sanity | units | matrix | venv) ;;
+  all | sanity | units | matrix | prime | venv) ;;
   *)
-    echo "usage: $0 [all|sanity|units] [extra ansible-test arguments...] | $0 matrix [VERSION...]" >&2
+    echo "usage: $0 [all|sanity|units] [extra ansible-test arguments...] | $0 matrix|prime [VERSION...] | $0 venv VERSION" >&2
     exit 2
     ;;
 esac
@@ -181,7 +187,7 @@ run_ansible_test() {
   fi
 }
 
-if [ "$what" != matrix ] && [ "$what" != venv ]; then
+if [ "$what" != matrix ] && [ "$what" != prime ] && [ "$what" != venv ]; then
   copy_collection "$tmp"
   cd "$tmp/ansible_collections/hapair/loadbalancer" || exit
   ensure_pip_bootstrap python "$python_version"
@@ -200,7 +206,7 @@ if [ "$what" != matrix ] && [ "$what" != venv ]; then
   exit "$status"
 fi
 
-# ---- the matrix ----------------------------------------------------------------------------------------------
+# ---- the matrix (and its priming) ----------------------------------------------------------------------------------------------
 
 # Usage: find_python X.Y - prints the path of a working Python X.Y (with venv and ensurepip): pythonX.Y on PATH,
 # else the newest ~/.pyenv/versions/X.Y.*/bin/pythonX.Y. pyenv's shims are on PATH for every version but only
@@ -270,7 +276,7 @@ read -r -a pytest_paths <<< "${HAPAIR_MATRIX_PYTEST:-}"
 # newest release; the releases between run the same unit tests with plain pytest and their own ansible-core.
 oldest_core=${MATRIX[0]%% *}
 newest_core=${MATRIX[-1]%% *}
-logs=$HAPAIR_ROOT/tests/output/matrix
+logs=$HAPAIR_ROOT/tests/output/matrix$([ "$what" = matrix ] || echo -prime)
 mkdir -p "$logs"
 
 # Usage: run_release CORE PYVER PYTHON - sanity, units and the pytest paths with one ansible-core release; all
@@ -305,6 +311,13 @@ release_body() {
     ! cd "$tmp/$core/ansible_collections/hapair/loadbalancer"; then
     result[setup]="setup FAILED: pip bootstrap or the copy (see the log)"
     status=1
+    return
+  fi
+  if [ "$what" = prime ]; then
+    PATH=$version_path run_ansible_test sanity "$pyver" sanity --prime-venvs
+    result[units]="not run (priming)"
+    result[pytest]="not run (priming)"
+    cd "$HAPAIR_ROOT" && rm -rf "${tmp:?}/$core"
     return
   fi
   PATH=$version_path run_ansible_test sanity "$pyver" sanity
@@ -425,7 +438,7 @@ for core in "${runnable[@]}"; do
     cat "$logs/$core.log"
   fi
 done
-step "Matrix summary (${#selected[@]} ansible-core releases, $((SECONDS - matrix_start)) s)"
+step "Matrix $([ "$what" = matrix ] && echo summary || echo primed) (${#selected[@]} ansible-core releases, $((SECONDS - matrix_start)) s)"
 printf '%s\n' "${rows[@]}"
 if [ "$skipped" -gt 0 ]; then
   printf '\033[1;31m%s\033[0m\n' "$skipped ansible-core release(s) SKIPPED: their Python is missing on this machine"

@@ -12,7 +12,7 @@
 #       lane C, bed testbed/inventory/third-bed.yml: operations (heartbeat: the tutorial's logging, two runs at once,
 #       an interrupted drill, the live engine switch both ways, maintenance and a rolling upgrade, metrics and
 #       notifications, and the faults of the matrix where nothing may move);
-#     the lanes are cut so that each takes about as long (each scenario's slowest tests are in its log: durations);
+#     the lanes are cut so that each takes about as long (each scenario's log gives the time of every test of 5 s or more);
 #     each lane writes its log to tests/output/molecule-<lane>.log, printed when the lane ends;
 #   - scripts/test-controller.sh, everything that needs no test bed: ruff, yamllint, ansible-lint, antsibull-docs,
 #     the pytest unit and role tests, then ansible-test sanity and units and the validation suite with every supported
