@@ -43,10 +43,10 @@
 #   HAPAIR_MATRIX_REQUIRE_ALL=1. The run fails if any sanity, units or pytest run failed.
 #      scripts/ansible-test.sh prime [2.16 2.21 ...]
 #   makes what the matrix needs and runs no test: each release's venv and ansible-test's sanity venvs
-#   (`ansible-test sanity --prime-venvs`; a few seconds a release when they exist). On a fresh machine they cost about
-#   480 s of the first sanity run (590-608 s under the molecule lanes, 2026-12-06, against 108-119 s for a release
-#   whose venvs exist): scripts/test-controller.sh primes them first, while the node images are built and the CPU is
-#   idle.
+#   (`ansible-test sanity --prime-venvs`, once: a release's stamp in ~/.ansible/test/venv says it was done, and goes
+#   with that directory). On a fresh machine the first sanity run of a release spent 590-608 s under the molecule
+#   lanes (2026-12-06), against 108-119 s once its venvs existed, and priming them at the lowest priority under the
+#   lanes took 1317 s: scripts/test.sh primes them before the lanes start, at the same time as the node images.
 #   HAPAIR_MATRIX_PYTEST="PATH..." also runs pytest on those paths (files or directories, relative to the
 #   checkout) for each release, with that release's ansible-playbook first on PATH and its Python running
 #   pytest (for example tests/integration/test_validation.py). HAPAIR_MATRIX_PYTEST_DONE=VERSION: the caller already
@@ -299,10 +299,19 @@ run_release() {
 # redirected), so each step is checked.
 release_body() {
   local core=$1 pyver=$2 python=$3 venv version_path pytest_start units_start
+  local primed_stamp=$HOME/.ansible/test/venv/.hapair-primed-$core-py$pyver
   if ! venv=$(ensure_venv "$core" "$python"); then
     result[setup]="setup FAILED: the venv for ansible-core $core (see the log)"
     status=1
     return
+  fi
+  if [ "$what" = prime ]; then
+    result[units]="not run (priming)"
+    result[pytest]="not run (priming)"
+    if [ -e "$primed_stamp" ]; then
+      result[sanity]="venvs primed before"
+      return
+    fi
   fi
   # ansible-test --venv --python X.Y looks for pythonX.Y on PATH: the chosen one comes first (a pyenv shim
   # further on may not work), and this release's ansible-test, ansible-doc and ansible-playbook before that.
@@ -314,9 +323,9 @@ release_body() {
     return
   fi
   if [ "$what" = prime ]; then
-    PATH=$version_path run_ansible_test sanity "$pyver" sanity --prime-venvs
-    result[units]="not run (priming)"
-    result[pytest]="not run (priming)"
+    if PATH=$version_path run_ansible_test sanity "$pyver" sanity --prime-venvs; then
+      touch "$primed_stamp"
+    fi
     cd "$HAPAIR_ROOT" && rm -rf "${tmp:?}/$core"
     return
   fi

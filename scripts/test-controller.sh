@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The controller-only part of the test suite: everything that needs no test bed. scripts/test.sh runs it in the
 # background while molecule's pairs run; it can be run on its own too (after scripts/setup.sh).
-#   the venvs the matrix below needs (scripts/ansible-test.sh prime);
 #   ruff (ruff.toml), yamllint, ansible-lint (production profile), antsibull-docs lint-collection-docs;
 #   pytest: the unit and role tests (all but tests/integration/test_testbed_down.py, which needs podman's networks
 #     of the test bed and so never runs beside molecule);
@@ -31,9 +30,6 @@ controller_stage() {
   timing "$name" "$(($(date +%s) - start))" | tee -a "$timings_file"
 }
 
-# First, while scripts/test.sh builds the node images and the CPU is idle on a fresh machine: the venvs of the
-# ansible-core matrix and ansible-test's sanity venvs (a few seconds a release when they exist).
-controller_stage "ansible-test matrix: venvs primed" scripts/ansible-test.sh prime
 controller_stage "ruff" ruff check .
 controller_stage "yamllint" yamllint --strict .
 controller_stage "ansible-lint (production profile)" ansible-lint --strict
