@@ -300,18 +300,19 @@ run_release() {
 release_body() {
   local core=$1 pyver=$2 python=$3 venv version_path pytest_start units_start
   local primed_stamp=$HOME/.ansible/test/venv/.hapair-primed-$core-py$pyver
-  if ! venv=$(ensure_venv "$core" "$python"); then
-    result[setup]="setup FAILED: the venv for ansible-core $core (see the log)"
-    status=1
-    return
-  fi
   if [ "$what" = prime ]; then
     result[units]="not run (priming)"
     result[pytest]="not run (priming)"
+    # Primed before: nothing to make here (the matrix makes the release's venv when this checkout has none).
     if [ -e "$primed_stamp" ]; then
       result[sanity]="venvs primed before"
       return
     fi
+  fi
+  if ! venv=$(ensure_venv "$core" "$python"); then
+    result[setup]="setup FAILED: the venv for ansible-core $core (see the log)"
+    status=1
+    return
   fi
   # ansible-test --venv --python X.Y looks for pythonX.Y on PATH: the chosen one comes first (a pyenv shim
   # further on may not work), and this release's ansible-test, ansible-doc and ansible-playbook before that.
