@@ -53,8 +53,10 @@
 #   ran those paths and tests/unit with that release under plain pytest (scripts/test-controller.sh, with .venv's):
 #   not again (unless it is the oldest or the newest, whose units run under ansible-test), and its row says so.
 #   Releases run in HAPAIR_MATRIX_JOBS lanes at once (default 2; releases with the same Python share a lane).
-#   Each release's whole output goes to tests/output/matrix/<version>.log (prime: tests/output/matrix-prime/); the log of a failed release is printed
-#   at the end, then a summary row per release with its times.
+#   Each release's whole output goes to tests/output/matrix/<version>.log (prime: tests/output/matrix-prime/); the
+#   log of a failed release is printed at the end, then a summary row per release with its times. A release holds
+#   a lock per Python (~/.ansible/test/.hapair-pyX.Y.lock) while it runs: ansible-test's venvs of one Python are
+#   shared, and a prime and a matrix (or two runs) must not make the same one at once.
 # HAPAIR_KEEP_TMP=1 keeps the copy (and its tests/output) and prints where it is.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -206,7 +208,7 @@ if [ "$what" != matrix ] && [ "$what" != prime ] && [ "$what" != venv ]; then
   exit "$status"
 fi
 
-# ---- the matrix (and its priming) ----------------------------------------------------------------------------------------------
+# ---- the matrix (and its priming) ----------------------------------------------------------------------------
 
 # Usage: find_python X.Y - prints the path of a working Python X.Y (with venv and ensurepip): pythonX.Y on PATH,
 # else the newest ~/.pyenv/versions/X.Y.*/bin/pythonX.Y. pyenv's shims are on PATH for every version but only
@@ -282,12 +284,16 @@ mkdir -p "$logs"
 # Usage: run_release CORE PYVER PYTHON - sanity, units and the pytest paths with one ansible-core release; all
 # output goes to $logs/CORE.log, the summary row to $logs/CORE.row, the exit status (0 or 1) to $logs/CORE.status.
 run_release() {
-  local core=$1 pyver=$2 python=$3 start=$SECONDS
+  local core=$1 pyver=$2 python=$3 start=$SECONDS lock_fd
   local log=$logs/$core.log
   result=()
   status=0
   echo "ansible-core $core, Python $pyver: starting; log: $log"
+  mkdir -p "$HOME/.ansible/test"
+  exec {lock_fd}> "$HOME/.ansible/test/.hapair-py$pyver.lock"
+  flock "$lock_fd"
   release_body "$core" "$pyver" "$python" > "$log" 2>&1
+  exec {lock_fd}>&-
   printf '%-9s %-6s sanity: %-20s units: %-28s pytest: %-22s %4s s%s\n' "$core" "$pyver" "${result[sanity]:-not run}" \
     "${result[units]:-not run}" "${result[pytest]:-not run}" "$((SECONDS - start))" "${result[setup]:+  ${result[setup]}}" \
     > "$logs/$core.row"

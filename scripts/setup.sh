@@ -41,9 +41,9 @@ fi
 # venvs are made (debootstrap mostly waits for the mirror: 106 s one after the other on a fresh machine, 2026-12-06).
 # Each build's output goes to a file of its own, printed when it ends.
 declare -A image_jobs=()
-image_logs=$(mktemp -d "${TMPDIR:-/tmp}/hapair-images.XXXXXX")
-trap 'rm -rf "$image_logs"' EXIT
 if [ "$what" != tools ]; then
+  image_logs=$(mktemp -d "${TMPDIR:-/tmp}/hapair-images.XXXXXX")
+  trap 'rm -rf "$image_logs"' EXIT
   # podman sets up its storage on its first run: once, before two builds could race for it.
   $SUDO podman info > /dev/null
   for release in bookworm trixie; do
