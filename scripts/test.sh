@@ -78,6 +78,51 @@ prepare_lanes() {
 }
 run_stage "Set up the machine: node images, the matrix's venvs" prepare_lanes
 
+# The test bed's containers come before the suite's own processes while the lanes run. Podman (cgroupfs,
+# testbed/containers.conf) puts each container in a cgroup under libpod_parent, and the kernel weighs that group as one
+# entity against each session of the host (autogroup): at the default weight, the three beds' nodes and clients
+# together got no more of the CPU than the lanes' own ansible-playbook and pytest, and a fault's figures (the nodes'
+# and the client's) grew with the controller's load. While the lanes run, the group gets BED_CPU_FACTOR times the
+# default weight, as if the nodes were machines of their own; the controller's work only decides how long the suite
+# takes. Its old weight comes back when the suite ends; a machine where it cannot be set runs at the default.
+BED_CPU_FACTOR=8
+if [ -d /sys/fs/cgroup/cpu ]; then
+  bed_cgroup=/sys/fs/cgroup/cpu/libpod_parent bed_weight_file=cpu.shares bed_weight_default=1024
+  bed_usage_file=/sys/fs/cgroup/cpuacct/libpod_parent/cpuacct.usage
+else
+  bed_cgroup=/sys/fs/cgroup/libpod_parent bed_weight_file=cpu.weight bed_weight_default=100
+  bed_usage_file=
+fi
+bed_weight_old=
+# Usage: bed_cpu_raise - gives the containers' group BED_CPU_FACTOR times the default weight (podman makes the group
+# on its first container; it is made here if missing); keeps the old weight in bed_weight_old.
+bed_cpu_raise() {
+  [ -d "$bed_cgroup" ] || $SUDO mkdir "$bed_cgroup" 2> /dev/null || true
+  if [ -r "$bed_cgroup/$bed_weight_file" ] && bed_weight_old=$(cat "$bed_cgroup/$bed_weight_file") \
+    && echo "$((bed_weight_default * BED_CPU_FACTOR))" | $SUDO tee "$bed_cgroup/$bed_weight_file" > /dev/null; then
+    echo "The test bed's containers: CPU weight $((bed_weight_default * BED_CPU_FACTOR)) (was $bed_weight_old;" \
+      "$bed_cgroup/$bed_weight_file)"
+  else
+    bed_weight_old=
+    echo "$0: cannot set the CPU weight of the test bed's containers ($bed_cgroup/$bed_weight_file);" \
+      "they share the CPU with the controller's processes at the default weight" >&2
+  fi
+}
+# Usage: bed_cpu_restore - puts back the weight bed_cpu_raise found (once).
+bed_cpu_restore() {
+  if [ -n "$bed_weight_old" ]; then
+    echo "$bed_weight_old" | $SUDO tee "$bed_cgroup/$bed_weight_file" > /dev/null || true
+    bed_weight_old=
+  fi
+}
+# Usage: bed_cpu_used - the CPU seconds podman's containers have used since they first ran (cgroup v1's cpuacct;
+# nothing elsewhere).
+bed_cpu_used() {
+  if [ -n "$bed_usage_file" ] && [ -r "$bed_usage_file" ]; then
+    echo $(($(cat "$bed_usage_file") / 1000000000))
+  fi
+}
+
 # The lanes' beds share the test bed's SSH key: made once here, before any lane's create could race for it.
 ssh_key=$HOME/.cache/hapair/testbed_ed25519
 if [ ! -f "$ssh_key" ]; then
@@ -104,6 +149,9 @@ lane() {
 }
 step "molecule in three lanes: A (default), B (keepalived, trixie, check_mode), C (operations); logs: tests/output/molecule-{A,B,C}.log"
 molecule_start=$(date +%s)
+bed_cpu_raise
+bed_cpu_start=$(bed_cpu_used)
+total_cpu_start=$(awk '/^cpu /{print int(($2 + $3 + $4 + $7 + $8) / 100)}' /proc/stat)
 for lane_name in A B C; do
   : > "tests/output/molecule-$lane_name.log"
   : > "tests/output/molecule-$lane_name.timings"
@@ -114,7 +162,8 @@ lane B keepalived trixie check_mode &
 lane_b=$!
 lane C operations &
 lane_c=$!
-trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true' EXIT
+trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true
+  bed_cpu_restore' EXIT
 molecule_status=0
 wait "$lane_a" || molecule_status=$?
 step "Lane A ended: tests/output/molecule-A.log"
@@ -131,6 +180,13 @@ for lane_name in A B C; do
   done < "tests/output/molecule-$lane_name.timings"
 done
 timings+=("$(timing "molecule, all lanes$([ "$molecule_status" = 0 ] || echo " FAILED")" "$(($(date +%s) - molecule_start))")")
+bed_cpu_restore
+bed_cpu_end=$(bed_cpu_used)
+total_cpu_end=$(awk '/^cpu /{print int(($2 + $3 + $4 + $7 + $8) / 100)}' /proc/stat)
+timings+=("$(timing "CPU used while the lanes ran (CPU seconds, both cores)" "$((total_cpu_end - total_cpu_start))")")
+if [ -n "$bed_cpu_start" ] && [ -n "$bed_cpu_end" ]; then
+  timings+=("$(timing "  of it, the test bed's containers (CPU seconds)" "$((bed_cpu_end - bed_cpu_start))")")
+fi
 
 step "Waiting for the controller tests"
 controller_status=0
@@ -146,7 +202,31 @@ TESTBED_PYTEST=tests/integration/test_testbed_down.py
 testbed_status=0
 run_stage "pytest: $TESTBED_PYTEST" pytest -q -p no:cacheprovider "$TESTBED_PYTEST" || testbed_status=$?
 
+# Usage: failure_summary LOG - what failed, from a log printed earlier: pytest's summary lines and assertion
+# messages, molecule's errors, the fault harness's "over its bound" lines with the lines molecule wrapped them onto
+# (the last 80 such lines, colour and molecule's frame stripped), so that the end of the output (all a CI page may
+# keep) says why.
+failure_summary() {
+  sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^ *│ \{0,1\}//' "$1" | awk '
+    /FAILED - RETRYING/ { more = 0; next }
+    /^=+ .*(passed|failed|error)/ { print; more = 0; next }
+    /^(FAILED|ERROR) |^E  |^CRITICAL|short test summary|over its bound|broke its bounds|^fatal: / {
+      print; more = 1; next
+    }
+    more && /^  / { print; next }
+    { more = 0 }' | tail -n 80
+}
 if [ "$molecule_status" != 0 ] || [ "$controller_status" != 0 ] || [ "$testbed_status" != 0 ]; then
+  for lane_name in A B C; do
+    if grep -q FAILED "tests/output/molecule-$lane_name.timings"; then
+      step "Why lane $lane_name failed (tests/output/molecule-$lane_name.log, printed above)"
+      failure_summary "tests/output/molecule-$lane_name.log"
+    fi
+  done
+  if [ "$controller_status" != 0 ]; then
+    step "Why the controller tests failed ($controller_log, printed above)"
+    failure_summary "$controller_log"
+  fi
   step "FAILED: molecule exit $molecule_status, controller tests exit $controller_status, $TESTBED_PYTEST exit $testbed_status"
   printf '  %s\n' "${timings[@]}"
   exit 1
