@@ -78,49 +78,17 @@ prepare_lanes() {
 }
 run_stage "Set up the machine: node images, the matrix's venvs" prepare_lanes
 
-# The test bed's containers come before the suite's own processes while the lanes run. Podman (cgroupfs,
-# testbed/containers.conf) puts each container in a cgroup under libpod_parent, and the kernel weighs that group as one
-# entity against each session of the host (autogroup): at the default weight, the three beds' nodes and clients
-# together got no more of the CPU than the lanes' own ansible-playbook and pytest, and a fault's figures (the nodes'
-# and the client's) grew with the controller's load. While the lanes run, the group gets BED_CPU_FACTOR times the
-# default weight, as if the nodes were machines of their own; the controller's work only decides how long the suite
-# takes. Its old weight comes back when the suite ends; a machine where it cannot be set runs at the default.
-BED_CPU_FACTOR=8
-if [ -d /sys/fs/cgroup/cpu ]; then
-  bed_cgroup=/sys/fs/cgroup/cpu/libpod_parent bed_weight_file=cpu.shares bed_weight_default=1024
-  bed_usage_file=/sys/fs/cgroup/cpuacct/libpod_parent/cpuacct.usage
-else
-  bed_cgroup=/sys/fs/cgroup/libpod_parent bed_weight_file=cpu.weight bed_weight_default=100
-  bed_usage_file=
-fi
-bed_weight_old=
-# Usage: bed_cpu_raise - gives the containers' group BED_CPU_FACTOR times the default weight (podman makes the group
-# on its first container; it is made here if missing); keeps the old weight in bed_weight_old.
-bed_cpu_raise() {
-  [ -d "$bed_cgroup" ] || $SUDO mkdir "$bed_cgroup" 2> /dev/null || true
-  if [ -r "$bed_cgroup/$bed_weight_file" ] && bed_weight_old=$(cat "$bed_cgroup/$bed_weight_file") \
-    && echo "$((bed_weight_default * BED_CPU_FACTOR))" | $SUDO tee "$bed_cgroup/$bed_weight_file" > /dev/null; then
-    echo "The test bed's containers: CPU weight $((bed_weight_default * BED_CPU_FACTOR)) (was $bed_weight_old;" \
-      "$bed_cgroup/$bed_weight_file)"
-  else
-    bed_weight_old=
-    echo "$0: cannot set the CPU weight of the test bed's containers ($bed_cgroup/$bed_weight_file);" \
-      "they share the CPU with the controller's processes at the default weight" >&2
-  fi
-}
-# Usage: bed_cpu_restore - puts back the weight bed_cpu_raise found (once).
-bed_cpu_restore() {
-  if [ -n "$bed_weight_old" ]; then
-    echo "$bed_weight_old" | $SUDO tee "$bed_cgroup/$bed_weight_file" > /dev/null || true
-    bed_weight_old=
-  fi
-}
-# Usage: bed_cpu_used - the CPU seconds podman's containers have used since they first ran (cgroup v1's cpuacct;
-# nothing elsewhere).
+# Usage: bed_cpu_used - the CPU seconds podman's containers (all in cgroups under libpod_parent, cgroupfs) have used
+# since they first ran; nothing where cgroup v1's cpuacct is missing.
 bed_cpu_used() {
-  if [ -n "$bed_usage_file" ] && [ -r "$bed_usage_file" ]; then
-    echo $(($(cat "$bed_usage_file") / 1000000000))
+  local usage=/sys/fs/cgroup/cpuacct/libpod_parent/cpuacct.usage
+  if [ -r "$usage" ]; then
+    echo $(($(cat "$usage") / 1000000000))
   fi
+}
+# Usage: cpu_used - the CPU seconds this machine has used since it started (both cores; user, nice, system, irq).
+cpu_used() {
+  awk '/^cpu /{print int(($2 + $3 + $4 + $7 + $8) / 100)}' /proc/stat
 }
 
 # The lanes' beds share the test bed's SSH key: made once here, before any lane's create could race for it.
@@ -149,9 +117,8 @@ lane() {
 }
 step "molecule in three lanes: A (default), B (keepalived, trixie, check_mode), C (operations); logs: tests/output/molecule-{A,B,C}.log"
 molecule_start=$(date +%s)
-bed_cpu_raise
 bed_cpu_start=$(bed_cpu_used)
-total_cpu_start=$(awk '/^cpu /{print int(($2 + $3 + $4 + $7 + $8) / 100)}' /proc/stat)
+total_cpu_start=$(cpu_used)
 for lane_name in A B C; do
   : > "tests/output/molecule-$lane_name.log"
   : > "tests/output/molecule-$lane_name.timings"
@@ -162,8 +129,7 @@ lane B keepalived trixie check_mode &
 lane_b=$!
 lane C operations &
 lane_c=$!
-trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true
-  bed_cpu_restore' EXIT
+trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true' EXIT
 molecule_status=0
 wait "$lane_a" || molecule_status=$?
 step "Lane A ended: tests/output/molecule-A.log"
@@ -180,9 +146,8 @@ for lane_name in A B C; do
   done < "tests/output/molecule-$lane_name.timings"
 done
 timings+=("$(timing "molecule, all lanes$([ "$molecule_status" = 0 ] || echo " FAILED")" "$(($(date +%s) - molecule_start))")")
-bed_cpu_restore
 bed_cpu_end=$(bed_cpu_used)
-total_cpu_end=$(awk '/^cpu /{print int(($2 + $3 + $4 + $7 + $8) / 100)}' /proc/stat)
+total_cpu_end=$(cpu_used)
 timings+=("$(timing "CPU used while the lanes ran (CPU seconds, both cores)" "$((total_cpu_end - total_cpu_start))")")
 if [ -n "$bed_cpu_start" ] && [ -n "$bed_cpu_end" ]; then
   timings+=("$(timing "  of it, the test bed's containers (CPU seconds)" "$((bed_cpu_end - bed_cpu_start))")")
