@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: hapair.loadbalancer contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The test bed client's workers (testbed/faults.py): each in a session of its own, first in line for the CPU, and
+gone when the process that started it is."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+sys.path.insert(0, os.path.join(ROOT, 'testbed'))
+# pylint: disable=wrong-import-position
+import faults  # noqa: E402  # testbed/faults.py
+
+AUTOGROUP = os.path.exists('/proc/self/autogroup')
+
+
+def _gone(pid, within=10.0):
+    """Whether process `pid` ended (gone, or a zombie) within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open('/proc/%d/stat' % pid, encoding='ascii') as stat:
+                if stat.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_worker_leads_a_session_of_its_own():
+    proc = subprocess.Popen(['sleep', '30'], preexec_fn=faults._own_session)  # pylint: disable=subprocess-popen-preexec-fn
+    try:
+        assert os.getsid(proc.pid) == proc.pid
+        assert os.getsid(proc.pid) != os.getsid(0)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.skipif(not AUTOGROUP, reason='a kernel without autogroup: first_in_line has nothing to set')
+def test_first_in_line_gives_the_workers_group_its_nice():
+    proc = subprocess.Popen(['sleep', '30'], preexec_fn=faults._own_session)  # pylint: disable=subprocess-popen-preexec-fn
+    try:
+        if not faults.first_in_line(proc.pid):
+            pytest.skip('this user may not lower a nice value')
+        with open('/proc/%d/autogroup' % proc.pid, encoding='ascii') as group:
+            worker_group = group.read().split()
+        with open('/proc/self/autogroup', encoding='ascii') as group:
+            own_group = group.read().split()
+        assert worker_group[0] != own_group[0]
+        assert worker_group[-1] == str(faults.CLIENT_NICE)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_first_in_line_of_a_process_that_is_gone_says_so():
+    proc = subprocess.Popen(['true'])
+    proc.wait()
+    assert faults.first_in_line(proc.pid) is False
+
+
+def test_a_worker_ends_with_the_process_that_started_it():
+    # The harness (here a child Python) starts a worker and ends without stopping it: the worker must not stay.
+    code = ('import subprocess, sys\n'
+            'sys.path.insert(0, %r)\n'
+            'import faults\n'
+            'proc = subprocess.Popen(["sleep", "60"], preexec_fn=faults._own_session)\n'
+            'print(proc.pid, flush=True)\n') % os.path.join(ROOT, 'testbed')
+    harness = subprocess.run([sys.executable, '-c', code], check=True, stdout=subprocess.PIPE, text=True)
+    worker = int(harness.stdout.split()[0])
+    assert _gone(worker), 'the worker %d outlived its harness' % worker
