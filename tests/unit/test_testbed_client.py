@@ -70,12 +70,15 @@ def test_first_in_line_of_a_process_that_is_gone_says_so():
 
 
 def test_a_worker_ends_with_the_process_that_started_it():
-    # The harness (here a child Python) starts a worker and ends without stopping it: the worker must not stay.
+    # The harness (here a child Python) starts a worker and ends without stopping it: the worker must not stay. The
+    # child finds faults.py and the collection where this test did (ansible-test units finds the collection with a
+    # loader of its own, which a child does not inherit).
+    collections = faults.engines.__file__.rsplit(os.sep + 'ansible_collections' + os.sep, 1)[0]
     code = ('import subprocess, sys\n'
-            'sys.path.insert(0, %r)\n'
+            'sys.path[:0] = %r\n'
             'import faults\n'
             'proc = subprocess.Popen(["sleep", "60"], preexec_fn=faults._own_session)\n'
-            'print(proc.pid, flush=True)\n') % os.path.join(ROOT, 'testbed')
+            'print(proc.pid, flush=True)\n') % [os.path.join(ROOT, 'testbed'), collections]
     harness = subprocess.run([sys.executable, '-c', code], check=True, stdout=subprocess.PIPE, text=True)
     worker = int(harness.stdout.split()[0])
     assert _gone(worker), 'the worker %d outlived its harness' % worker
