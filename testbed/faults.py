@@ -465,7 +465,8 @@ CLIENT_NICE = -10
 def _own_session():
     """In a child before it runs its program: a session of its own (so a scheduling group of its own), and SIGTERM
     when the process that started it ends (a session of its own no longer gets the terminal's Ctrl-C, and a client
-    left behind would ask the site for up to an hour)."""
+    left behind would ask the site for up to an hour). The kernel sends it when the thread that started the child
+    ends: start clients from a thread that outlives them (every caller uses its main thread)."""
     os.setsid()
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
