@@ -82,3 +82,50 @@ def test_a_worker_ends_with_the_process_that_started_it():
     harness = subprocess.run([sys.executable, '-c', code], check=True, stdout=subprocess.PIPE, text=True)
     worker = int(harness.stdout.split()[0])
     assert _gone(worker), 'the worker %d outlived its harness' % worker
+
+
+class _Done:
+    def __init__(self, returncode, stdout='', stderr=''):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+class _Context:
+    class bed:  # pylint: disable=invalid-name
+        container = {'herring': 'hapair-herring'}
+    holder = 'herring'
+
+
+def _fake_podman(monkeypatch, pause_results, status):
+    calls = []
+
+    def podman(*args, **kwargs):
+        calls.append(args)
+        if args[0] == 'pause':
+            return pause_results.pop(0)
+        if args[0] == 'inspect':
+            return _Done(0, status + '\n')
+        return _Done(0)
+    monkeypatch.setattr(faults, 'podman', podman)
+    monkeypatch.setattr(faults.time, 'sleep', lambda seconds: None)
+    return calls
+
+
+def test_a_freeze_that_did_not_take_is_tried_again(monkeypatch):
+    calls = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze'), _Done(0)], 'running')
+    faults._freeze(_Context)
+    assert [call[0] for call in calls] == ['pause', 'inspect', 'pause']
+
+
+def test_a_freeze_that_never_takes_says_what_podman_said(monkeypatch):
+    _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze')] * faults.PAUSE_ATTEMPTS, 'running')
+    with pytest.raises(RuntimeError, match='podman pause hapair-herring failed 3 times .exit 125.: unable to freeze'):
+        faults._freeze(_Context)
+
+
+def test_a_thaw_unpauses_only_a_paused_node(monkeypatch):
+    calls = _fake_podman(monkeypatch, [], 'running')
+    faults._thaw(_Context)
+    assert [call[0] for call in calls] == ['inspect']
+    calls = _fake_podman(monkeypatch, [], 'paused')
+    faults._thaw(_Context)
+    assert [call[0] for call in calls] == ['inspect', 'unpause']
