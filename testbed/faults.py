@@ -834,23 +834,19 @@ PAUSE_ATTEMPTS = 3
 
 def _freeze(context):
     container = context.bed.container[context.holder]
-    for dummy in range(PAUSE_ATTEMPTS):
+    for attempt in range(1, PAUSE_ATTEMPTS + 1):
         result = podman('pause', container, check=False)
-        if result.returncode == 0 or _status(container) == 'paused':
+        if result.returncode == 0 or context.bed.state(context.holder) == 'paused':
             return
-        time.sleep(0.5)
+        if attempt < PAUSE_ATTEMPTS:
+            time.sleep(0.5)
     raise RuntimeError('podman pause %s failed %d times (exit %d): %s' % (
         container, PAUSE_ATTEMPTS, result.returncode, result.stderr.strip()))
 
 
 def _thaw(context):
-    container = context.bed.container[context.holder]
-    if _status(container) == 'paused':
-        podman('unpause', container)
-
-
-def _status(container):
-    return podman('inspect', '--format', '{{.State.Status}}', container, check=False).stdout.strip()
+    if context.bed.state(context.holder) == 'paused':
+        podman('unpause', context.bed.container[context.holder])
 
 
 def _on_holder(command):

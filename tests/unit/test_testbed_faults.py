@@ -2,8 +2,9 @@
 # Copyright: hapair.loadbalancer contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The test bed client's workers (testbed/faults.py): each in a session of its own, first in line for the CPU, and
-gone when the process that started it is."""
+"""The test bed's own processes and faults (testbed/faults.py): the client's workers, each in a session of its own,
+first in line for the CPU and gone when the process that started it is; the freeze, tried again when podman's pause
+did not take, and the thaw, which unpauses only a paused node."""
 
 from __future__ import annotations
 
@@ -89,43 +90,69 @@ class _Done:
         self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
 
 
+class _Bed:
+    """The parts of faults.Bed a freeze uses: the holder's container, and its state as podman reports it."""
+
+    container = {'herring': 'hapair-herring'}
+
+    def __init__(self, state):
+        self.state_now = state
+        self.asked = 0
+
+    def state(self, host):
+        assert host == 'herring'
+        self.asked += 1
+        return self.state_now
+
+
 class _Context:
-    class bed:  # pylint: disable=invalid-name
-        container = {'herring': 'hapair-herring'}
     holder = 'herring'
 
+    def __init__(self, state):
+        self.bed = _Bed(state)
 
-def _fake_podman(monkeypatch, pause_results, status):
-    calls = []
+
+def _fake_podman(monkeypatch, pause_results):
+    calls, sleeps = [], []
 
     def podman(*args, **kwargs):
         calls.append(args)
         if args[0] == 'pause':
             return pause_results.pop(0)
-        if args[0] == 'inspect':
-            return _Done(0, status + '\n')
         return _Done(0)
     monkeypatch.setattr(faults, 'podman', podman)
-    monkeypatch.setattr(faults.time, 'sleep', lambda seconds: None)
-    return calls
+    monkeypatch.setattr(faults.time, 'sleep', sleeps.append)
+    return calls, sleeps
 
 
 def test_a_freeze_that_did_not_take_is_tried_again(monkeypatch):
-    calls = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze'), _Done(0)], 'running')
-    faults._freeze(_Context)
-    assert [call[0] for call in calls] == ['pause', 'inspect', 'pause']
+    calls, sleeps = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze'), _Done(0)])
+    context = _Context('running')
+    faults._freeze(context)
+    assert calls == [('pause', 'hapair-herring'), ('pause', 'hapair-herring')]
+    assert context.bed.asked == 1
+    assert sleeps == [0.5]
+
+
+def test_a_refused_pause_of_a_paused_node_is_a_freeze(monkeypatch):
+    calls, dummy = _fake_podman(monkeypatch, [_Done(125, stderr='already paused')])
+    faults._freeze(_Context('paused'))
+    assert calls == [('pause', 'hapair-herring')]
 
 
 def test_a_freeze_that_never_takes_says_what_podman_said(monkeypatch):
-    _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze')] * faults.PAUSE_ATTEMPTS, 'running')
-    with pytest.raises(RuntimeError, match='podman pause hapair-herring failed 3 times .exit 125.: unable to freeze'):
-        faults._freeze(_Context)
+    calls, sleeps = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze')] * faults.PAUSE_ATTEMPTS)
+    with pytest.raises(RuntimeError) as error:
+        faults._freeze(_Context('running'))
+    assert str(error.value) == 'podman pause hapair-herring failed %d times (exit 125): unable to freeze' % (
+        faults.PAUSE_ATTEMPTS)
+    assert len(calls) == faults.PAUSE_ATTEMPTS
+    assert len(sleeps) == faults.PAUSE_ATTEMPTS - 1
 
 
 def test_a_thaw_unpauses_only_a_paused_node(monkeypatch):
-    calls = _fake_podman(monkeypatch, [], 'running')
-    faults._thaw(_Context)
-    assert [call[0] for call in calls] == ['inspect']
-    calls = _fake_podman(monkeypatch, [], 'paused')
-    faults._thaw(_Context)
-    assert [call[0] for call in calls] == ['inspect', 'unpause']
+    calls, dummy = _fake_podman(monkeypatch, [])
+    faults._thaw(_Context('running'))
+    assert not calls
+    faults._thaw(_Context('paused'))
+    assert calls == [('unpause', 'hapair-herring')]
