@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The test bed's own processes and faults (testbed/faults.py): the client's workers, each in a session of its own,
 first in line for the CPU and gone when the process that started it is; the freeze, tried again when podman's pause
-did not take, and the thaw, which unpauses only a paused node."""
+did not take, and the thaw, which unpauses only a paused node; the journals a run over its bound brings along."""
 
 from __future__ import annotations
 
@@ -156,3 +156,25 @@ def test_a_thaw_unpauses_only_a_paused_node(monkeypatch):
     assert not calls
     faults._thaw(_Context('paused'))
     assert calls == [('unpause', 'hapair-herring')]
+
+
+def test_the_journals_of_a_run_over_its_bound_come_from_the_nodes_that_run(monkeypatch):
+    bed = faults.Bed.__new__(faults.Bed)
+    bed.nodes = ['herring', 'haddock']
+    bed.container = {'herring': 'hapair-herring', 'haddock': 'hapair-haddock'}
+    bed.engine = faults.engines.get('heartbeat')
+    states = {'hapair-herring': 'running', 'hapair-haddock': 'paused'}
+    calls = []
+
+    def podman(*args, **kwargs):
+        calls.append(args)
+        if args[0] == 'inspect':
+            return _Done(0, stdout=''.join('%s %s\n' % (name, states[name]) for name in args[3:]))
+        return _Done(0, stdout='Dec 06 07:14:01.123456 loadb1 heartbeat[123]: info: ...\n')
+    monkeypatch.setattr(faults, 'podman', podman)
+    found = bed.journals(1796541241.7)
+    assert found == {'herring': 'Dec 06 07:14:01.123456 loadb1 heartbeat[123]: info: ...', 'haddock': '(paused)'}
+    execs = [call for call in calls if call[0] == 'exec']
+    assert execs == [('exec', 'hapair-herring', 'sh', '-c',
+                      'journalctl -u heartbeat -u hapair-monitor --since @1796541241 -o short-precise --no-pager '
+                      '| tail -n %d' % faults.JOURNAL_LINES)]

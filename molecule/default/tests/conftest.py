@@ -127,10 +127,13 @@ def run_fault(bed, name):
     (MEASURED_AGAIN), after a repair; it must hold then."""
     limits = bounds.bounds(name, bed.engine.name, bed.profile, bed.timers, bed.monitor)
     for attempt in range(MEASURED_AGAIN + 1):
+        started = time.time()
         result = faults.run_fault(bed, name, verbose=True, whole=True)
         record('fault %s %s %s' % (bed.engine.name, bed.profile, name),
                dict((key, value) for key, value in result.items() if key not in ('events', 'problems_end')))
         broken = bounds.broken_bounds(result, limits)
+        if broken:
+            show_why(bed, name, result, started)
         if not bounds.figures_over_only(broken) or attempt == MEASURED_AGAIN:
             break
         log('%s: over its bound (%s); measuring it once more' % (name, '; '.join(item.message for item in broken)))
@@ -138,6 +141,15 @@ def run_fault(bed, name):
     assert not broken, '%s on %s (%s timers) broke its bounds:\n  %s\ntimeline (s after the fault): %s' % (
         name, bed.engine.name, bed.profile, '\n  '.join(item.message for item in broken), result.get('events'))
     return result
+
+
+def show_why(bed, name, result, started):
+    """What a run over its bound came from: its timeline and the nodes' journals (engine and monitor) since it began,
+    printed so that the lane's log keeps them."""
+    log('%s: timeline (s after the fault): %s' % (name, result.get('events')))
+    for host, text in bed.journals(started).items():
+        log('%s: journal of %s (%s and hapair-monitor) since the fault began:\n%s' % (
+            name, host, bed.engine.service, text))
 
 
 def http_get(client_host, url):
