@@ -78,8 +78,11 @@ JOURNAL_LINES = 200
 # How the engines' own tools say that a node sees its peer and nothing moves (the test bed's knowledge of the
 # engines, not the product's code): a shell snippet with PEER for the peer's node name, exit 0 when whole.
 ENGINE_WHOLE = {
+    # heartbeat: and one heartbeat on the node (a stop that timed out has left heartbeat running outside systemd's view,
+    # and the unit's restart started a second one beside it: a node of two generations; roles/heartbeat's drop-in).
     'heartbeat': "[ \"$(cl_status nodestatus PEER 2>/dev/null)\" = active ] && "
-                 "[ \"$(cl_status rscstatus 2>/dev/null)\" != transition ]",
+                 "[ \"$(cl_status rscstatus 2>/dev/null)\" != transition ] && "
+                 "[ \"$(pgrep -c -f '^heartbeat: master control process')\" = 1 ]",
     # keepalived keeps no view of its peer: its own log's last word on the instance, MASTER or BACKUP.
     'keepalived': "journalctl -u keepalived -o cat -n 500 --no-pager | grep -oE 'Entering (MASTER|BACKUP|FAULT) STATE' "
                   "| tail -1 | grep -qE 'MASTER|BACKUP'",
@@ -230,7 +233,7 @@ class Bed:
             if 'route' not in lines:
                 found.append('%s has no default route' % host)
             if 'whole' not in lines:
-                found.append("%s: the engine does not see its peer, or something moves" % host)
+                found.append("%s: the engine does not see its peer, something moves, or it runs twice" % host)
         if holders != [self.preferred]:
             found.append('the VIP is on %s, not on %s alone' % (holders or 'no node', self.preferred))
         if self.answers() is None:
