@@ -60,6 +60,17 @@ step "Started in the background at the lowest priority: scripts/test-controller.
 # (cgroup v2 only, no cpu.idle, no root), the session's nice is all there is. The cgroup is in cpuacct too, so that
 # the stage table gives the controller tests' CPU.
 idle_cgroup=
+# Usage: drop_idle_cgroup - remove the controller tests' cgroups (what outlived them, such as an SSH master of the
+# validation suite, moves to the root cgroup first); also when the suite is interrupted.
+drop_idle_cgroup() {
+  local dir pid
+  for dir in $idle_cgroup; do
+    while IFS= read -r pid; do
+      echo "$pid" | $SUDO tee "$(dirname "$dir")/cgroup.procs" > /dev/null 2>&1 || true
+    done < "$dir/cgroup.procs"
+    $SUDO rmdir "$dir" 2> /dev/null || true
+  done
+}
 for hierarchy in cpu cpuacct; do
   dir=/sys/fs/cgroup/$hierarchy/hapair-controller-tests
   $SUDO mkdir -p "$dir" 2> /dev/null || continue
@@ -79,7 +90,7 @@ setsid bash -c 'for dir in $2; do echo $$ > "$dir/cgroup.procs" 2> /dev/null || 
   exec scripts/test-controller.sh "$1"' test-controller "$controller_timings" "$idle_cgroup" < /dev/null > "$controller_log" 2>&1 &
 controller_pid=$!
 # An interrupted run leaves nothing behind: the background tests end with it (molecule cleans up after itself).
-trap 'kill -- "-$controller_pid" 2> /dev/null || true' EXIT
+trap 'kill -- "-$controller_pid" 2> /dev/null || true; drop_idle_cgroup' EXIT
 
 # The node images, and the venvs of the ansible-core matrix with ansible-test's sanity venvs, at once and at the
 # normal priority, before the lanes start: on a fresh machine, making the sanity venvs at the lowest priority under
@@ -148,7 +159,8 @@ lane B keepalived trixie check_mode &
 lane_b=$!
 lane C operations &
 lane_c=$!
-trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true' EXIT
+trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true
+  drop_idle_cgroup' EXIT
 molecule_status=0
 wait "$lane_a" || molecule_status=$?
 step "Lane A ended: tests/output/molecule-A.log"
@@ -180,17 +192,13 @@ cat "$controller_log"
 while IFS= read -r row; do
   timings+=("$row")
 done < "$controller_timings"
-# The controller tests' CPU, then their cgroups go (what outlived them, such as an SSH master of the validation
-# suite, moves to the root cgroup first).
+# The controller tests' CPU, then their cgroups go.
 for dir in $idle_cgroup; do
   if [ -r "$dir/cpuacct.usage" ]; then
     timings+=("$(timing "  the controller tests (CPU seconds, their cgroup)" "$(($(cat "$dir/cpuacct.usage") / 1000000000))")")
   fi
-  while IFS= read -r pid; do
-    echo "$pid" | $SUDO tee "$(dirname "$dir")/cgroup.procs" > /dev/null 2>&1 || true
-  done < "$dir/cgroup.procs"
-  $SUDO rmdir "$dir" 2> /dev/null || true
 done
+drop_idle_cgroup
 
 # Needs podman's networks of the test bed: never at the same time as molecule.
 TESTBED_PYTEST=tests/integration/test_testbed_down.py

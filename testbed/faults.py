@@ -72,9 +72,12 @@ SERVICE_REPORT_STALE = 2.0
 # The nftables table that splits a bed's pair (family bridge, on this machine: the nodes' links are bridges); one per
 # test bed (its testbed_name), so that two beds can run at once.
 SPLIT_TABLE = 'hapair_split_%s'
-# How much of each node's journal a figure over its bound brings along (Bed.journals): a heal's restart of heartbeat
-# and the monitor's decisions around it take about 60-100 lines.
-JOURNAL_LINES = 200
+# How much of each node's journal a figure over its bound brings along (Bed.journals), and the lines it leaves out:
+# heartbeat logs about a dozen lines each time it restarts a link's processes, and a heal that went wrong restarted
+# them over and over (683 lines in 3.5 minutes, 2026-12-06). The first lines are kept: what went wrong comes first,
+# its consequences after.
+JOURNAL_LINES = 300
+JOURNAL_NOISE = ('glib: ucast:', 'Unable to set scheduler parameters')
 # How the engines' own tools say that a node sees its peer and nothing moves (the test bed's knowledge of the
 # engines, not the product's code): a shell snippet with PEER for the peer's node name, exit 0 when whole.
 ENGINE_WHOLE = {
@@ -262,16 +265,17 @@ class Bed:
         raise TimeoutError('pair %s not whole within %s s: %s' % (self.cluster, timeout, '; '.join(problems)))
 
     def journals(self, since, lines=JOURNAL_LINES):
-        """{host: the last `lines` lines of the engine's and the monitor's journal since `since` (seconds since the
-        epoch), each with its microseconds} for the nodes that run: what a figure over its bound came from (the
-        engines restart, decline or claim in there, and the harness's figures only show what it led to)."""
+        """{host: the first `lines` lines of the engine's and the monitor's journal since `since` (seconds since the
+        epoch), each with its microseconds, without JOURNAL_NOISE} for the nodes that run: what a figure over its
+        bound came from (the engines restart, decline or claim in there; the harness's figures only show the result)."""
         found = {}
         for host in self.nodes:
             if self.state(host) != 'running':
                 found[host] = '(%s)' % self.state(host)
                 continue
-            command = 'journalctl -u %s -u hapair-monitor --since @%d -o short-precise --no-pager | tail -n %d' % (
-                self.engine.service, int(since), lines)
+            command = 'journalctl -u %s -u hapair-monitor --since @%d -o short-precise --no-pager | grep -v%s ' \
+                      '| head -n %d' % (self.engine.service, int(since),
+                                        ''.join(" -e '%s'" % noise for noise in JOURNAL_NOISE), lines)
             found[host] = self.sh(host, command).stdout.rstrip()
         return found
 
