@@ -62,13 +62,17 @@ step "Started in the background at the lowest priority: scripts/test-controller.
 idle_cgroup=
 # Usage: drop_idle_cgroup - remove the controller tests' cgroups (what outlived them, such as an SSH master of the
 # validation suite, moves to the root cgroup first); also when the suite is interrupted.
+# A process may fork while the others move, so each cgroup is tried a few times.
 drop_idle_cgroup() {
-  local dir pid
+  local dir pid try
   for dir in $idle_cgroup; do
-    while IFS= read -r pid; do
-      echo "$pid" | $SUDO tee "$(dirname "$dir")/cgroup.procs" > /dev/null 2>&1 || true
-    done < "$dir/cgroup.procs"
-    $SUDO rmdir "$dir" 2> /dev/null || true
+    for try in 1 2 3 4 5; do
+      [ -d "$dir" ] || break
+      while IFS= read -r pid; do
+        echo "$pid" | $SUDO tee "$(dirname "$dir")/cgroup.procs" > /dev/null 2>&1 || true
+      done < "$dir/cgroup.procs"
+      $SUDO rmdir "$dir" 2> /dev/null || sleep "0.$try"
+    done
   done
 }
 for hierarchy in cpu cpuacct; do
