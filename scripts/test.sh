@@ -93,7 +93,8 @@ setsid bash -c 'for dir in $2; do echo $$ > "$dir/cgroup.procs" 2> /dev/null || 
   ionice -c 3 -p $$ 2> /dev/null || true
   exec scripts/test-controller.sh "$1"' test-controller "$controller_timings" "$idle_cgroup" < /dev/null > "$controller_log" 2>&1 &
 controller_pid=$!
-# An interrupted run leaves nothing behind: the background tests end with it (molecule cleans up after itself).
+# An interrupted run stops the background tests with it and removes their cgroups. (SIGTERM leaves the lanes' beds:
+# molecule does not get to destroy them; testbed/down.yml or `podman rm -f` does.)
 trap 'kill -- "-$controller_pid" 2> /dev/null || true; drop_idle_cgroup' EXIT
 
 # The node images, and the venvs of the ansible-core matrix with ansible-test's sanity venvs, at once and at the

@@ -269,9 +269,9 @@ class Bed:
         epoch), each with its microseconds, without JOURNAL_NOISE} for the nodes that run: what a figure over its
         bound came from (the engines restart, decline or claim in there; the harness's figures only show the result)."""
         found = {}
-        for host in self.nodes:
-            if self.state(host) != 'running':
-                found[host] = '(%s)' % self.state(host)
+        for host, state in self.states(self.nodes).items():
+            if state != 'running':
+                found[host] = '(%s)' % state
                 continue
             command = 'journalctl -u %s -u hapair-monitor --since @%d -o short-precise --no-pager | grep -v%s ' \
                       '| head -n %d' % (self.engine.service, int(since),

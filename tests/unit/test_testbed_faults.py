@@ -174,6 +174,8 @@ def test_the_journals_of_a_run_over_its_bound_come_from_the_nodes_that_run(monke
     monkeypatch.setattr(faults, 'podman', podman)
     found = bed.journals(1796541241.7)
     assert found == {'herring': 'Dec 06 07:14:01.123456 loadb1 heartbeat[123]: info: ...', 'haddock': '(paused)'}
+    # Both nodes' states in one podman call.
+    assert [call[3:] for call in calls if call[0] == 'inspect'] == [('hapair-herring', 'hapair-haddock')]
     execs = [call for call in calls if call[0] == 'exec']
     assert execs == [('exec', 'hapair-herring', 'sh', '-c',
                       "journalctl -u heartbeat -u hapair-monitor --since @1796541241 -o short-precise --no-pager "
