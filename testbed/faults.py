@@ -264,6 +264,18 @@ class Bed:
             time.sleep(1.0)
         raise TimeoutError('pair %s not whole within %s s: %s' % (self.cluster, timeout, '; '.join(problems)))
 
+    def engine_processes(self):
+        """{host: (the engine unit's main PID, how often systemd restarted it)} of the running nodes, one exec each:
+        what a fault that must not restart the engine compares before and after (engine_restarted)."""
+        found = {}
+        for host, state in self.states(self.nodes).items():
+            if state != 'running':
+                continue
+            out = self.sh(host, 'systemctl show -p MainPID -p NRestarts %s' % self.engine.service).stdout
+            values = dict(line.split('=', 1) for line in out.split() if '=' in line)
+            found[host] = (values.get('MainPID'), values.get('NRestarts'))
+        return found
+
     def journals(self, since, lines=JOURNAL_LINES):
         """{host: the first `lines` lines of the engine's and the monitor's journal since `since` (seconds since the
         epoch), each with its microseconds, without JOURNAL_NOISE} for the nodes that run: what a figure over its
@@ -609,6 +621,7 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
     client.start()
     try:
         fault.prepare(context)
+        engine_before = bed.engine_processes()
         time.sleep(1)  # the client and the watchers see the pair whole first
         bed.log('%s: injecting on %s' % (name, holder))
         t_inject = time.time()
@@ -631,12 +644,28 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
             bed.wait_whole(timeout=settle_timeout, quiet=1.0)
         except TimeoutError as exc:
             problems = [str(exc)]
+        context.state.setdefault('figures', {})['engine_restarted'] = engine_restarted(
+            bed, engine_before, bed.engine_processes())
     finally:
         client.stop()
         t_end = time.time()
         for instrument in list(watchers.values()) + list(services.values()):
             instrument.stop()
     return figures(bed, name, context, client, t_inject, t_undo, t_end, problems, load_before, verbose)
+
+
+# The faults that leave the engine alone (they neither stop nor kill it nor restart its node): systemd must not start
+# it anew during them - also not when heartbeat restarts itself by exec after a heal (its drop-in's supervisor, issue
+# 20). The figure engine_restarted says which node's engine it started anew; molecule's run_fault asserts None.
+ENGINE_UNTOUCHED = ('freeze', 'split', 'apache_stop', 'apache_hang', 'apache_kill', 'apache_stop_both', 'public_link',
+                    'private_link', 'backend_down', 'backend_stop')
+
+
+def engine_restarted(bed, before, after):
+    """The node names whose engine systemd started anew during the fault (another main process, or its restart
+    count grown), or None: none did. A node missing from either reading counts as restarted."""
+    restarted = sorted(bed.names[host] for host in bed.nodes if before.get(host) is None or before.get(host) != after.get(host))
+    return restarted or None
 
 
 def _pair_ok(context, t_inject, t_undo):

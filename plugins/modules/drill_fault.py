@@ -27,7 +27,8 @@ options:
   action:
     description:
       - V(stop_engine) and V(start_engine) (C(systemctl) on O(unit)); V(kill_engine) sends SIGKILL to O(unit)'s main
-        process, as a crash of the daemon would (the node's own supervision must bring it back); V(stop_apache) and
+        process (the engine's own process where the main process is hapair-monitor's supervisor), as a crash of the
+        daemon would (the node's own supervision must bring it back); V(stop_apache) and
         V(start_apache); V(reboot); V(arm) and V(disarm) (the dead-man timer); V(now).
       - V(stop_heartbeat), V(start_heartbeat) and V(kill_heartbeat) are the engine actions with O(unit=heartbeat), kept
         for playbooks written for version 1.1.
@@ -98,6 +99,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.hapair.loadbalancer.plugins.module_utils.node_supervise import supervised_pid
+
 OLD_ACTIONS = {'stop_heartbeat': 'stop_engine', 'start_heartbeat': 'start_engine', 'kill_heartbeat': 'kill_engine'}
 APACHE = 'apache2'
 
@@ -166,6 +169,8 @@ def main():
         pid = int(out.strip() or 0) if rc == 0 else 0
         if pid <= 0:
             module.fail_json(msg='%s is not running, there is nothing to kill (%s)' % (target, err.strip()))
+        # Under hapair-monitor's supervisor (heartbeat's drop-in), the engine is the supervisor's child.
+        pid = supervised_pid(pid)
         at = time.time()
         os.kill(pid, signal.SIGKILL)
     else:

@@ -140,6 +140,9 @@ def run_fault(bed, name):
         bed.repair()
     assert not broken, '%s on %s (%s timers) broke its bounds:\n  %s\ntimeline (s after the fault): %s' % (
         name, bed.engine.name, bed.profile, '\n  '.join(item.message for item in broken), result.get('events'))
+    if name in faults.ENGINE_UNTOUCHED:
+        assert result['engine_restarted'] is None, '%s on %s: systemd started the engine anew on %s' % (
+            name, bed.engine.name, result['engine_restarted'])
     return result
 
 

@@ -6,7 +6,8 @@
 Installed by the monitor role of hapair.loadbalancer as /usr/local/sbin/hapair-monitor, with its library in
 /usr/local/lib/hapair (the collection's own vip_check_kernel.py, vip_check_arp.py and node_engine.py: the same code
 as the vip_check module, one source), run by hapair-monitor.service; `hapair-monitor release` is the engines'
-ExecStopPost (see release()).
+ExecStopPost (see release()), and `hapair-monitor supervise` heartbeat's ExecStart, which keeps heartbeat's restarts by exec
+under systemd's eye (see node_supervise.py).
 
 Runs on both nodes of a pair (a systemd service), stdlib only, Python 3.8 or later. Every `interval`
 seconds it
@@ -71,6 +72,7 @@ if os.path.isdir(LIBRARY) and LIBRARY not in sys.path:
 
 import node_engine  # noqa: E402  # pylint: disable=wrong-import-position,import-error
 import node_maintenance  # noqa: E402  # pylint: disable=wrong-import-position,import-error
+import node_supervise  # noqa: E402  # pylint: disable=wrong-import-position,import-error
 import node_telemetry  # noqa: E402  # pylint: disable=wrong-import-position,import-error
 import vip_check_arp  # noqa: E402  # pylint: disable=wrong-import-position,import-error
 import vip_check_kernel  # noqa: E402  # pylint: disable=wrong-import-position,import-error
@@ -1241,6 +1243,20 @@ def engine_gate(config):
         return 0
 
 
+def supervise(argv):
+    """The engine's ExecStart: `supervise --pid-file FILE -- COMMAND...` runs COMMAND and stays the unit's main
+    process across the engine's restarts by exec (node_supervise), then ends as the engine ended."""
+    parser = argparse.ArgumentParser(prog='hapair-monitor supervise', description=supervise.__doc__.split('\n', 1)[0])
+    parser.add_argument('--pid-file', required=True, help="the engine's PID file, which names the process to follow")
+    parser.add_argument('command', nargs=argparse.REMAINDER, help='the engine and its arguments, after --')
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ['--'] else args.command
+    if not command:
+        parser.error('the command to supervise is missing')
+    status = node_supervise.Supervisor(command, args.pid_file, log).run()
+    return node_supervise.exit_like(status)
+
+
 def engine_config_test(engine, path):
     """The engine's own check of a configuration file (the roles' template validation): 0 when it is good."""
     adapter = node_engine.adapter({'engine': engine})
@@ -1271,6 +1287,8 @@ def load(path):
 
 def main():
     global VERBOSE  # pylint: disable=global-statement
+    if sys.argv[1:2] == ['supervise']:
+        return supervise(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
     parser.add_argument('--config', default='/etc/hapair/monitor.json')
     parser.add_argument('--verbose', action='store_true')
@@ -1280,7 +1298,9 @@ def main():
                         default='run',
                         help="run: the monitor (default); release: ExecStopPost of the engine's service; engine-gate: "
                              "ExecCondition of the engine's service (exit 1: in maintenance, the engine does not start); "
-                             "engine-config-test FILE: the engine's own check of a configuration file it would read")
+                             "engine-config-test FILE: the engine's own check of a configuration file it would read; "
+                             "supervise --pid-file FILE -- COMMAND...: ExecStart of an engine that restarts itself by exec "
+                             "(see supervise --help)")
     parser.add_argument('file', nargs='?', help='for engine-config-test: the file')
     args = parser.parse_args()
     VERBOSE = args.verbose
