@@ -590,7 +590,14 @@ class Monitor:
                 if self.announce_left == 0 and (peer_recent and peer.get('holds_vip') or why == 'heal'):
                     self.announce(3, 'the peer may still hold it after the partition')
             elif peer_recent and peer.get('holds_vip') is False and (peer.get('healing') or peer.get('engine') != 'running'):
-                self.claim(why)
+                # Not when systemd stops the engine here (an operator's stop, a package upgrade): its hand-over to the
+                # peer must go through. The engine's own restart after the partition keeps its unit active (heartbeat
+                # under hapair-monitor supervise).
+                if self.engine.status() == 'stopped':
+                    if why not in ('check', 'probe'):
+                        log('info', 'healed partition: the engine is being stopped here; not taking the VIP')
+                else:
+                    self.claim(why)
             elif why not in ('check', 'probe'):
                 self.idle('healed partition: the VIP is not here, but the peer %s' % (
                     'holds it' if peer_recent and peer.get('holds_vip') else 'cannot be read' if not peer_recent

@@ -401,6 +401,21 @@ def test_when_the_engine_drops_the_vip_in_the_heal_window_the_preferred_node_cla
     assert n.actions == ['announce', 'add VIP', 'announce'] and n.holds is True
 
 
+def test_in_the_heal_window_a_node_whose_engine_systemd_stops_claims_nothing(node):
+    """An operator stops heartbeat on the preferred node within the heal window of a partition that healed before: its
+    hand-over goes through (the CI run of 2026-12-06 where the monitor took the VIP back 20 ms after heartbeat's stop
+    released it)."""
+    n = node()
+    n.ticks(1)
+    n.monitor.on_heal()
+    n.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='running')
+    n.hb['running'] = False
+    n.holds = False
+    n.monitor.on_address('del', {'address': '198.51.100.10'})
+    n.ticks(3)
+    assert 'add VIP' not in n.actions and n.holds is False
+
+
 @pytest.mark.parametrize('peer', [
     dict(HEALTHY_PEER, holds_vip=True, healing=True),                        # the peer has it
     dict(HEALTHY_PEER, holds_vip=False, healing=False, engine='running'),   # its engine runs and may take it over
