@@ -28,7 +28,8 @@ from conftest import HOSTVARS, NODES, ROOT, ansible_playbook, container, faults
 with open(os.path.join(ROOT, 'tests', 'tutorial.yml'), encoding='utf-8') as _handle:
     TUTORIAL = yaml.safe_load(_handle)
 # heartbeat -r, the daemon as its unit runs it (the heartbeat role's reload).
-RELOAD = '"$(systemctl show --property=ExecStart --value heartbeat | sed -n \'s/.*path=\\([^ ;]*\\).*/\\1/p\')" -r'
+# heartbeat -r, with the daemon the unit runs with -f (under hapair-monitor's supervisor: not the unit's path=).
+RELOAD = '"$(systemctl show --property=ExecStart --value heartbeat | grep -oE \'/[^ ;]+/heartbeat -f\' | cut -d \' \' -f 1)" -r'
 # What the monitor follows (node_engine.HeartbeatNode.log_command), without --follow.
 MONITOR_QUERY = 'journalctl --identifier=heartbeat --output=json --since=@%d'
 
