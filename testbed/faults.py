@@ -153,6 +153,8 @@ class Bed:
         self.url = 'http://%s/' % self.vip
         self.split_table = SPLIT_TABLE % re.sub(r'\W', '_', first.get('testbed_name', 'hapair'))
         self.log = log or (lambda message: None)
+        # {host: (the engine unit's MainPID, NRestarts)} as problems() last read them.
+        self.engine_seen = {}
         self.engine = engines.get(first.get('hapair_engine', engines.DEFAULT))
         self.profile = profile or first.get('hapair_timers', 'standard')
         values = dict(self.engine.profile(self.profile))
@@ -212,7 +214,9 @@ class Bed:
     def problems(self):
         """What keeps the pair from being whole: [] when the preferred node alone holds the VIP, both nodes run the
         engine, Apache and the monitor, the engine sees its peer and nothing moves, both have their default route,
-        the site answers through the VIP and every backend answers. One podman exec per node."""
+        the site answers through the VIP and every backend answers. One podman exec per node, which also reads the
+        engine unit's main PID and restart count into engine_seen ({host: (MainPID, NRestarts)}: what a fault that
+        must not restart the engine compares before and after, engine_restarted)."""
         found = []
         states = self.states(self.nodes)
         for host, state in states.items():
@@ -224,9 +228,13 @@ class Bed:
         for host in self.nodes:
             peer = self.names[self.peer_of(host)]
             script = ('ip -4 -o addr show to %s/32 | grep -q . && echo holds; echo "services $(systemctl is-active %s '
-                      '| tr "\\n" " ")"; ip -4 route show default | grep -q . && echo route; %s && echo whole; true') % (
-                          self.vip, ' '.join(self.services), ENGINE_WHOLE[self.engine.name].replace('PEER', peer))
+                      '| tr "\\n" " ")"; ip -4 route show default | grep -q . && echo route; %s && echo whole; '
+                      'echo "engine $(systemctl show -p MainPID -p NRestarts --value %s | tr "\\n" " ")"; true') % (
+                          self.vip, ' '.join(self.services), ENGINE_WHOLE[self.engine.name].replace('PEER', peer),
+                          self.engine.service)
             lines = self.sh(host, script).stdout.split('\n')
+            engine = next((line.split()[1:] for line in lines if line.startswith('engine ')), [])
+            self.engine_seen[host] = tuple(engine) if len(engine) == 2 else None
             if 'holds' in lines:
                 holders.append(host)
             status = next((line for line in lines if line.startswith('services ')), 'services')
@@ -263,18 +271,6 @@ class Bed:
             # A poll costs about a CPU-second (podman's inspect and an exec per node): once a second is enough.
             time.sleep(1.0)
         raise TimeoutError('pair %s not whole within %s s: %s' % (self.cluster, timeout, '; '.join(problems)))
-
-    def engine_processes(self):
-        """{host: (the engine unit's main PID, how often systemd restarted it)} of the running nodes, one exec each:
-        what a fault that must not restart the engine compares before and after (engine_restarted)."""
-        found = {}
-        for host, state in self.states(self.nodes).items():
-            if state != 'running':
-                continue
-            out = self.sh(host, 'systemctl show -p MainPID -p NRestarts %s' % self.engine.service).stdout
-            values = dict(line.split('=', 1) for line in out.split() if '=' in line)
-            found[host] = (values.get('MainPID'), values.get('NRestarts'))
-        return found
 
     def journals(self, since, lines=JOURNAL_LINES):
         """{host: the first `lines` lines of the engine's and the monitor's journal since `since` (seconds since the
@@ -318,25 +314,33 @@ class Bed:
                 podman('start', self.container[host])
                 done.append('started %s' % host)
                 self.sh(host, 'systemctl is-system-running --wait', timeout=120)
+        # Both backends in one podman call: their states and their networks.
+        seen = json.loads(podman('inspect', *self.backends, check=False).stdout or '[]')
+        seen = dict((item['Name'].lstrip('/'), item) for item in seen)
         for container, address in self.backends.items():
-            if podman('inspect', '--format', '{{.State.Status}}', container, check=False).stdout.strip() != 'running':
+            if seen.get(container, {}).get('State', {}).get('Status') != 'running':
                 podman('start', container)
                 done.append('started %s' % container)
-            networks = json.loads(podman('inspect', container).stdout)[0]['NetworkSettings']['Networks']
+                seen[container] = json.loads(podman('inspect', container).stdout)[0]
+            networks = seen[container]['NetworkSettings']['Networks']
             if not any(n.get('IPAddress') == address for n in networks.values()):
                 podman('network', 'connect', '--ip', address, self.network_of(address)['name'], container)
                 done.append('reconnected %s' % container)
         for host in self.nodes:
-            for link in self.links[host]:
-                if 'state DOWN' in self.sh(host, 'ip -o link show %s' % link['interface']).stdout:
-                    self.sh(host, 'ip link set %s up' % link['interface'])
-                    done.append('%s: %s up' % (host, link['interface']))
-            if not self.default_routes(host):
+            # One exec puts the links up, thaws Apache and says what else is missing (a podman call per check cost
+            # about 20 of them per repair, before every test).
+            script = ''.join("ip -o link show %(i)s | grep -q 'state DOWN' && ip link set %(i)s up && echo 'up %(i)s'; "
+                             % {'i': link['interface']} for link in self.links[host])
+            script += ('ip -4 route show default | grep -q . || echo noroute; pkill -CONT -x apache2; '
+                       'for u in %s; do systemctl is-active -q "$u" || echo "inactive $u"; done; true'
+                       % ' '.join(self.services))
+            found = self.sh(host, script).stdout.split('\n')
+            done += ['%s: %s up' % (host, line.split()[1]) for line in found if line.startswith('up ')]
+            if 'noroute' in found:
                 self.sh(host, 'ip route replace default via %s dev %s' % (self.gateway(host), self.links[host][0]['interface']))
                 done.append('%s: default route' % host)
-            self.sh(host, 'pkill -CONT -x apache2')
             for unit in self.services:
-                if not self.active(host, unit):
+                if 'inactive %s' % unit in found:
                     # A start that hangs (heartbeat has wedged in its start after a healed partition: "Message hist
                     # queue is filling up", its API never answering) is killed and started once more.
                     restart = ('systemctl reset-failed %(u)s; timeout 60 systemctl start %(u)s || { systemctl kill '
@@ -621,7 +625,8 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
     client.start()
     try:
         fault.prepare(context)
-        engine_before = bed.engine_processes()
+        # As the pair was last seen whole (by the caller's repair, or the wait above).
+        engine_before = dict(bed.engine_seen)
         time.sleep(1)  # the client and the watchers see the pair whole first
         bed.log('%s: injecting on %s' % (name, holder))
         t_inject = time.time()
@@ -645,7 +650,7 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
         except TimeoutError as exc:
             problems = [str(exc)]
         context.state.setdefault('figures', {})['engine_restarted'] = engine_restarted(
-            bed, engine_before, bed.engine_processes())
+            bed, engine_before, {} if problems else bed.engine_seen)
     finally:
         client.stop()
         t_end = time.time()

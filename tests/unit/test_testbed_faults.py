@@ -183,46 +183,40 @@ def test_the_journals_of_a_run_over_its_bound_come_from_the_nodes_that_run(monke
                       % faults.JOURNAL_LINES)]
 
 
-def _two_node_bed(monkeypatch, states, shows):
-    """A Bed of herring and haddock whose podman answers `states` ({container: state}) and, to systemctl show, the
-    next text of `shows` ({container: [text, ...]})."""
+def test_the_engine_restarted_names_the_nodes_whose_engine_systemd_started_anew(monkeypatch):
     bed = faults.Bed.__new__(faults.Bed)
     bed.nodes = ['herring', 'haddock']
     bed.names = {'herring': 'loadb1', 'haddock': 'loadb2'}
     bed.container = {'herring': 'hapair-herring', 'haddock': 'hapair-haddock'}
+    bed.peer_of = {'herring': 'haddock', 'haddock': 'herring'}.get
     bed.engine = faults.engines.get('heartbeat')
+    bed.services = ['heartbeat', 'apache2', 'hapair-monitor']
+    bed.vip, bed.preferred, bed.backends, bed.engine_seen = '198.51.100.10', 'herring', {}, {}
+    bed.answers = lambda url=None, timeout=1.0: 'ok'
+    shows = {'hapair-herring': ['holds', 'services active active active', 'route', 'whole', 'engine 100 0 '],
+             'hapair-haddock': ['services active active active', 'route', 'whole', 'engine 200 3 ']}
     calls = []
 
     def podman(*args, **kwargs):
         calls.append(args)
         if args[0] == 'inspect':
-            return _Done(0, stdout=''.join('%s %s\n' % (name, states[name]) for name in args[3:]))
-        return _Done(0, stdout=shows[args[1]].pop(0))
+            return _Done(0, stdout=''.join('%s running\n' % name for name in args[3:]))
+        return _Done(0, stdout='\n'.join(shows[args[1]]) + '\n')
     monkeypatch.setattr(faults, 'podman', podman)
-    return bed, calls
-
-
-def test_the_engine_restarted_names_the_nodes_whose_engine_systemd_started_anew(monkeypatch):
-    running = {'hapair-herring': 'running', 'hapair-haddock': 'running'}
-    bed, calls = _two_node_bed(monkeypatch, running, {
-        'hapair-herring': ['MainPID=100\nNRestarts=0\n', 'MainPID=100\nNRestarts=0\n'],
-        'hapair-haddock': ['MainPID=200\nNRestarts=2\n', 'MainPID=200\nNRestarts=3\n']})
-    before = bed.engine_processes()
-    assert before == {'herring': ('100', '0'), 'haddock': ('200', '2')}
-    assert ('exec', 'hapair-herring', 'sh', '-c', 'systemctl show -p MainPID -p NRestarts heartbeat') in calls
+    # The one exec per node of problems() reads the engine unit's main PID and restart count too.
+    assert bed.problems() == []
+    assert bed.engine_seen == {'herring': ('100', '0'), 'haddock': ('200', '3')}
+    script = [call for call in calls if call[:2] == ('exec', 'hapair-herring')][0][4]
+    assert 'systemctl show -p MainPID -p NRestarts --value heartbeat' in script
+    before = dict(bed.engine_seen)
     # haddock's restart count grew (systemd restarted heartbeat, whose main process it then followed): named.
-    assert faults.engine_restarted(bed, before, bed.engine_processes()) == ['loadb2']
-    # Another main process, or a node that was not running at one of the readings, counts too; nothing: None.
-    assert faults.engine_restarted(bed, before, {'herring': ('101', '0'), 'haddock': ('200', '2')}) == ['loadb1']
-    assert faults.engine_restarted(bed, before, {'herring': ('100', '0')}) == ['loadb2']
+    assert faults.engine_restarted(bed, before, {'herring': ('100', '0'), 'haddock': ('200', '4')}) == ['loadb2']
+    # Another main process, or a node missing from a reading (not read, or its line unreadable), counts too.
+    assert faults.engine_restarted(bed, before, {'herring': ('101', '0'), 'haddock': ('200', '3')}) == ['loadb1']
+    assert faults.engine_restarted(bed, before, {'herring': ('100', '0'), 'haddock': None}) == ['loadb2']
+    assert faults.engine_restarted(bed, before, {}) == ['loadb1', 'loadb2']
+    # Nothing started anew: None.
     assert faults.engine_restarted(bed, before, dict(before)) is None
-
-
-def test_the_engine_processes_of_a_paused_node_are_not_read(monkeypatch):
-    bed, calls = _two_node_bed(monkeypatch, {'hapair-herring': 'running', 'hapair-haddock': 'paused'}, {
-        'hapair-herring': ['MainPID=100\nNRestarts=0\n']})
-    assert bed.engine_processes() == {'herring': ('100', '0')}
-    assert [call[1] for call in calls if call[0] == 'exec'] == ['hapair-herring']
 
 
 def test_the_faults_that_leave_the_engine_alone_are_faults_of_the_matrix():
