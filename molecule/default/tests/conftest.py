@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -100,6 +101,81 @@ def whole(bed):
     """The pair whole before the test (Bed.repair puts right whatever an earlier test left, and says what)."""
     bed.repair()
     return bed
+
+
+# --- The CPU each test costs, for balancing the lanes and finding what to cut (scripts/test.sh) ------------------
+
+# The CPU of a test: this pytest and the processes it waited for (ansible-playbook, podman, the client), and the test
+# bed's containers (their cgroups' cpuacct, cgroup v1; a container started anew in the test counts from its start).
+# The tests of CPU_SHOWN CPU-seconds or more are listed at the end of the scenario's log.
+CPU_SHOWN = 5.0
+CPU_USED = []
+CPUACCT = '/sys/fs/cgroup/cpuacct'
+
+
+def _controller_cpu():
+    return sum(usage.ru_utime + usage.ru_stime for usage in (resource.getrusage(resource.RUSAGE_SELF),
+                                                             resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+_CGROUPS = {}  # {container: its cgroup's path}, and '' once asked
+
+
+def _containers_cpu():
+    """{container: CPU-seconds since it started} of the test bed's containers whose cgroup can be read. Their cgroups
+    are asked of podman once: a container started anew keeps its id, and so its cgroup's path."""
+    if '' not in _CGROUPS:
+        _CGROUPS[''] = ''
+        names = [HOSTVARS[host]['testbed_container'] for host in NODES + BACKENDS + [CLIENT]]
+        out = subprocess.run(['podman', 'inspect', '--format', '{{.Name}} {{.State.CgroupPath}}'] + names,
+                             capture_output=True, text=True, check=False).stdout
+        _CGROUPS.update(line.split(' ', 1) for line in out.splitlines() if ' /' in line)
+    found = {}
+    for name, path in _CGROUPS.items():
+        if not name:
+            continue
+        try:
+            with open(CPUACCT + path.strip() + '/cpuacct.usage', encoding='ascii') as usage:
+                found[name] = int(usage.read()) / 1e9
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _containers_since(before):
+    """The containers' CPU-seconds since `before` (a _containers_cpu()); one started anew since (a crash, a reboot)
+    counts from that start."""
+    total = 0.0
+    for name, value in _containers_cpu().items():
+        then = before.get(name)
+        total += value - then if then is not None and then <= value else value
+    return total
+
+
+@pytest.fixture(autouse=True)
+def cpu_used(request):
+    controller, containers = _controller_cpu(), _containers_cpu()
+    yield
+    CPU_USED.append((request.node.nodeid.split('/tests/')[-1], _controller_cpu() - controller,
+                     _containers_since(containers)))
+
+
+def pytest_sessionstart(session):
+    session.config.hapair_cpu_start = (_controller_cpu(), _containers_cpu())
+
+
+def pytest_terminal_summary(terminalreporter):
+    shown = sorted((item for item in CPU_USED if item[1] + item[2] >= CPU_SHOWN), key=lambda item: -(item[1] + item[2]))
+    if not CPU_USED:
+        return
+    terminalreporter.section('CPU-seconds per test (controller: pytest and its children; nodes: the bed\'s containers)')
+    controller, containers = terminalreporter.config.hapair_cpu_start
+    terminalreporter.write_line('the whole session: controller %.0f, nodes %.0f (with the fixtures of a module, which no '
+                                'test counts)' % (_controller_cpu() - controller, _containers_since(containers)))
+    terminalreporter.write_line('the %d tests: controller %.0f, nodes %.0f' % (
+        len(CPU_USED), sum(item[1] for item in CPU_USED), sum(item[2] for item in CPU_USED)))
+    for nodeid, controller, nodes in shown:
+        terminalreporter.write_line('%7.1f %7.1f  %s' % (controller, nodes, nodeid))
 
 
 def record(title, figures):
