@@ -142,26 +142,31 @@ def _containers_cpu():
     return found
 
 
-def _containers_since(before):
-    """The containers' CPU-seconds since `before` (a _containers_cpu()); one started anew since (a crash, a reboot)
-    counts from that start."""
-    total = 0.0
-    for name, value in _containers_cpu().items():
-        then = before.get(name)
-        total += value - then if then is not None and then <= value else value
-    return total
+_NODES_SEEN = {'last': None, 'total': 0.0}
+
+
+def _nodes_cpu():
+    """The test bed's containers' CPU-seconds since the session began, summed reading by reading: a container started
+    anew between two readings (a crash, a reboot) counts from that start."""
+    reading = _containers_cpu()
+    last = _NODES_SEEN['last']
+    if last is not None:
+        for name, value in reading.items():
+            then = last.get(name)
+            _NODES_SEEN['total'] += value - then if then is not None and then <= value else value
+    _NODES_SEEN['last'] = reading
+    return _NODES_SEEN['total']
 
 
 @pytest.fixture(autouse=True)
 def cpu_used(request):
-    controller, containers = _controller_cpu(), _containers_cpu()
+    controller, nodes = _controller_cpu(), _nodes_cpu()
     yield
-    CPU_USED.append((request.node.nodeid.split('/tests/')[-1], _controller_cpu() - controller,
-                     _containers_since(containers)))
+    CPU_USED.append((request.node.nodeid.split('/tests/')[-1], _controller_cpu() - controller, _nodes_cpu() - nodes))
 
 
 def pytest_sessionstart(session):
-    session.config.hapair_cpu_start = (_controller_cpu(), _containers_cpu())
+    session.config.hapair_cpu_start = (_controller_cpu(), _nodes_cpu())
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -169,9 +174,9 @@ def pytest_terminal_summary(terminalreporter):
     if not CPU_USED:
         return
     terminalreporter.section('CPU-seconds per test (controller: pytest and its children; nodes: the bed\'s containers)')
-    controller, containers = terminalreporter.config.hapair_cpu_start
+    controller, nodes = terminalreporter.config.hapair_cpu_start
     terminalreporter.write_line('the whole session: controller %.0f, nodes %.0f (with the fixtures of a module, which no '
-                                'test counts)' % (_controller_cpu() - controller, _containers_since(containers)))
+                                'test counts)' % (_controller_cpu() - controller, _nodes_cpu() - nodes))
     terminalreporter.write_line('the %d tests: controller %.0f, nodes %.0f' % (
         len(CPU_USED), sum(item[1] for item in CPU_USED), sum(item[2] for item in CPU_USED)))
     for nodeid, controller, nodes in shown:
