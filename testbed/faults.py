@@ -46,6 +46,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -374,6 +375,15 @@ def _node_time(text):
 _PODMAN_TIME = re.compile(r'^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(?P<fraction>\d+))? (?P<offset>[+-]\d{4})')
 
 
+def node_clock(text):
+    """The first line of a command's output as `date +%s.%N` printed it, in seconds since the epoch; None if it is not."""
+    first = (text or '').split('\n', 1)[0].strip()
+    try:
+        return float(first) if re.match(r'^\d+\.\d+$', first) else None
+    except ValueError:
+        return None
+
+
 def podman_time(text):
     """A time of `podman inspect` (`2026-12-05 12:46:09.799501096 +0000 UTC`) in seconds since the epoch; None for
     anything else (podman's zero time for a container that never ended included)."""
@@ -590,6 +600,22 @@ class Context:
         self.watchers, self.services = watchers, services
         self.samples = []          # (time, [holders], engine active on both)
         self.state = {}
+        self.phase = None          # 'inject' or 'undo' while run_fault calls them
+        self.took_effect = {}      # {phase: when it took effect, where it happened}
+        self.instruments = []      # what a fault's prepare started, stopped with the watchers
+
+    def mark(self, at, phase=None):
+        """The moment the inject or undo (phase; the one under way by default) took effect, read where it happened
+        (the node's clock, or this machine's right after its own kernel did it). The first mark of a phase counts."""
+        if at is not None:
+            self.took_effect.setdefault(phase or self.phase, at)
+
+    def sh_timed(self, host, command):
+        """command in the node, its moment marked by the node's clock as the command starts there: podman exec's own
+        start (0.05 s idle, up to 0.5 s on the suite's loaded machine) is not part of the fault."""
+        result = self.bed.sh(host, 'date +%%s.%%N; %s' % command)
+        self.mark(node_clock(result.stdout))
+        return result
 
     def sample(self):
         holders = [h for h in self.bed.nodes if self.watchers[h].holds()]
@@ -631,12 +657,18 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
         bed.log('%s: injecting on %s' % (name, holder))
         t_inject = time.time()
         try:
+            context.phase = 'inject'
             fault.inject(context)
+            t_inject = context.took_effect.get('inject', t_inject)
             fault.hold(context, t_inject)
         finally:
             bed.log('%s: undoing' % name)
             t_undo = time.time()
+            context.phase = 'undo'
             fault.undo(context)
+            # Where the fault itself marked when it took effect, the figures count from then (Context.mark).
+            t_inject = context.took_effect.get('inject', t_inject)
+            t_undo = context.took_effect.get('undo', t_undo)
         settle_timeout = settle_timeout or bed.timers.startup + bed.timers.detect + 60
         deadline = time.monotonic() + settle_timeout
         while time.monotonic() < deadline:
@@ -654,7 +686,7 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
     finally:
         client.stop()
         t_end = time.time()
-        for instrument in list(watchers.values()) + list(services.values()):
+        for instrument in list(watchers.values()) + list(services.values()) + context.instruments:
             instrument.stop()
     return figures(bed, name, context, client, t_inject, t_undo, t_end, problems, load_before, verbose)
 
@@ -805,10 +837,10 @@ def _link(index):
         context.state['routes'] = context.bed.default_routes(context.holder)
 
     def inject(context):
-        context.bed.sh(context.holder, 'ip link set %s down' % context.state['interface'])
+        context.sh_timed(context.holder, 'ip link set %s down' % context.state['interface'])
 
     def undo(context):
-        context.bed.sh(context.holder, 'ip link set %s up' % context.state['interface'])
+        context.sh_timed(context.holder, 'ip link set %s up' % context.state['interface'])
         time.sleep(0.2)
         have = context.bed.default_routes(context.holder)
         for route in context.state['routes']:
@@ -830,8 +862,57 @@ def host_ports(bed, host):
     return names
 
 
+class Nft:
+    """nft in interactive mode, started before the fault: each command line is one transaction, committed as soon as
+    nft reads it, so the moment the line is written is the moment the split or its heal takes effect (an `nft`
+    process per change took 0.01 s idle to start and read its rules, more on a loaded machine, and the pair's own
+    answer to a heal, keepalived's advert, comes within milliseconds)."""
+
+    def __init__(self):
+        self.errors = tempfile.TemporaryFile('w+')
+        self.proc = subprocess.Popen(['nft', '-i'], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=self.errors, text=True)
+
+    def said(self):
+        """What nft has written to its standard error so far."""
+        self.errors.seek(0)
+        return self.errors.read().strip()
+
+    def run(self, command):
+        """The moment command was handed to nft (it is committed right after)."""
+        at = time.time()
+        self.proc.stdin.write(command + '\n')
+        self.proc.stdin.flush()
+        return at
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.errors.close()
+
+
+def table_present(family, name):
+    return subprocess.run(['nft', 'list', 'table', family, name], capture_output=True, check=False).returncode == 0
+
+
+def _until(check, timeout=5.0):
+    """Whether check() became true within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _split_prepare(context):
     context.state['ports'] = [', '.join(host_ports(context.bed, h)) for h in context.bed.nodes]
+    context.state['nft'] = Nft()
+    context.instruments.append(context.state['nft'])
 
 
 def _split_inject(context):
@@ -839,14 +920,25 @@ def _split_inject(context):
     port: IP and ARP, on every link), as when the switch between them fails: both still reach the clients (this
     machine), the backends and the router, not each other."""
     one, other = context.state['ports']
-    rules = ('table bridge %s {\n chain forward {\n  type filter hook forward priority 0; policy accept;\n'
-             '  iifname { %s } oifname { %s } drop\n  iifname { %s } oifname { %s } drop\n }\n}\n') % (
-                 context.bed.split_table, one, other, other, one)
-    subprocess.run(['nft', '-f', '-'], input=rules, text=True, check=True)
+    table = context.bed.split_table
+    rules = ('table bridge %s { chain forward { type filter hook forward priority 0; policy accept; '
+             'iifname { %s } oifname { %s } drop; iifname { %s } oifname { %s } drop; }; }') % (
+                 table, one, other, other, one)
+    context.mark(context.state['nft'].run(rules))
+    if not _until(lambda: table_present('bridge', table)):
+        raise RuntimeError('the split (nft table bridge %s) did not take: %s' % (table, context.state['nft'].said()))
 
 
 def _split_undo(context):
-    subprocess.run(['nft', 'delete', 'table', 'bridge', context.bed.split_table], check=False)
+    table = context.bed.split_table
+    nft = context.state.get('nft')
+    if nft and nft.proc.poll() is None:
+        context.mark(nft.run('delete table bridge %s' % table))
+        if _until(lambda: not table_present('bridge', table)):
+            return
+    # No nft of its own left, or the heal did not take: delete the table anyway (the figures then count from the
+    # call before it).
+    subprocess.run(['nft', 'delete', 'table', 'bridge', table], check=False)
 
 
 def _announce(bed, backend):
@@ -884,6 +976,74 @@ def _backend_stop_undo(context):
     _announce(context.bed, context.state['backend'])
 
 
+def freezer_state_file(cgroup_path, root='/sys/fs/cgroup'):
+    """The file that says whether a container's processes are frozen, from its cgroup (podman's State.CgroupPath):
+    cgroup v1's freezer.state (THAWED, FREEZING, FROZEN), else v2's cgroup.freeze (0 or 1)."""
+    if os.path.isdir(os.path.join(root, 'freezer')):
+        return os.path.join(root, 'freezer', cgroup_path.lstrip('/'), 'freezer.state')
+    return os.path.join(root, cgroup_path.lstrip('/'), 'cgroup.freeze')
+
+
+def read_state(path):
+    """A kernel state file's value, or None when it cannot be read."""
+    try:
+        with open(path, encoding='ascii') as state:
+            return state.read().strip()
+    except OSError:
+        return None
+
+
+class StateChange:
+    """The moment a kernel file (a node's freezer state) leaves a value while a call runs: it is read every POLL
+    seconds from a thread, and the moment is that of the last reading that still had the old value, so a figure
+    counted from it is never less than the truth (by at most one poll and this thread's scheduling delay). podman's
+    pause and unpause took up to 0.4 s on the suite's loaded machine from the call to runc's write to the freezer:
+    counted from the call, keepalived's fast thaw (bound 0.21 s) had counted that wait as its own (0.23 and 0.34 s to
+    one holder, CI 2026-12-06); counted from a ticker in the node, the first tick came after keepalived had already
+    answered (one holder before the thaw)."""
+
+    POLL = 0.001
+
+    def __init__(self, path, old):
+        self.path, self.old = path, old
+        self.at = self.last_old = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        while not self.stop.is_set():
+            before = time.time()
+            value = read_state(self.path)
+            if value == self.old:
+                self.last_old = before
+            elif value is not None and self.last_old is not None:
+                self.at = self.last_old
+                return
+            self.stop.wait(self.POLL)
+
+    def during(self, call):
+        """call() with the file watched; returns (call's result, the moment or None: no change seen)."""
+        started = time.time()
+        if read_state(self.path) == self.old:
+            self.last_old = started
+        self.thread.start()
+        try:
+            result = call()
+        finally:
+            self.stop.set()
+            self.thread.join(1.0)
+        # The change came as the call ended, after the thread's last reading: the call's writes are done by now.
+        if self.at is None and self.last_old is not None and read_state(self.path) not in (None, self.old):
+            self.at = self.last_old
+        return result, self.at
+
+
+def _freeze_prepare(context):
+    cgroup = podman('inspect', '--format', '{{.State.CgroupPath}}', context.bed.container[context.holder]).stdout
+    context.state['freezer'] = freezer_state_file(cgroup.strip())
+    context.state['thawed'] = read_state(context.state['freezer'])
+
+
 # `podman pause` (runc, cgroup v1's freezer) failed at once with exit 125 on a loaded machine (load 13, 2026-12-06:
 # the suite's lane A failed on the harness, not on the pair): a pause that did not take is tried again, and if it never
 # takes, the error says what podman said.
@@ -893,7 +1053,9 @@ PAUSE_ATTEMPTS = 3
 def _freeze(context):
     container = context.bed.container[context.holder]
     for attempt in range(1, PAUSE_ATTEMPTS + 1):
-        result = podman('pause', container, check=False)
+        result, at = StateChange(context.state['freezer'], context.state['thawed']).during(
+            lambda: podman('pause', container, check=False))
+        context.mark(at)
         if result.returncode == 0 or context.bed.state(context.holder) == 'paused':
             return
         if attempt < PAUSE_ATTEMPTS:
@@ -904,16 +1066,19 @@ def _freeze(context):
 
 def _thaw(context):
     if context.bed.state(context.holder) == 'paused':
-        podman('unpause', context.bed.container[context.holder])
+        freezer = context.state['freezer']
+        dummy, at = StateChange(freezer, read_state(freezer)).during(
+            lambda: podman('unpause', context.bed.container[context.holder]))
+        context.mark(at)
 
 
 def _on_holder(command):
-    return lambda context: context.bed.sh(context.holder, command.replace('ENGINE', context.bed.engine.service)
-                                          .replace('PROCESS', context.bed.engine.process))
+    return lambda context: context.sh_timed(context.holder, command.replace('ENGINE', context.bed.engine.service)
+                                            .replace('PROCESS', context.bed.engine.process))
 
 
 def _on_both(command):
-    return lambda context: [context.bed.sh(h, command) for h in (context.holder, context.peer)]
+    return lambda context: [context.sh_timed(h, command) for h in (context.holder, context.peer)]
 
 
 _public = _link(0)
@@ -929,7 +1094,7 @@ FAULTS = dict((fault.name, fault) for fault in (
           _reboot_inject, _reboot_hold, lambda c: None),
     Fault('freeze', 'Node frozen past the detection time (`podman pause`), then thawed',
           'podman pause of the holder for the detection time + 3 s, then unpause (a stalled VM).',
-          _freeze, for_seconds(lambda b: b.timers.detect + 3), _thaw),
+          _freeze, for_seconds(lambda b: b.timers.detect + 3), _thaw, _freeze_prepare),
     Fault('split', 'Network split between the nodes, then healed',
           'every packet between the nodes dropped (nftables on the bridges) for the detection time + 3 s, '
           'both still reaching the clients; then healed.',

@@ -106,42 +106,61 @@ class _Bed:
 
 
 class _Context:
+    """A fault's context: the holder's freezer is a file here, which the fake podman writes as runc would."""
     holder = 'herring'
+    freezer = None
 
     def __init__(self, state):
         self.bed = _Bed(state)
+        _Context.freezer.write_text('FROZEN\n' if state == 'paused' else 'THAWED\n')
+        self.state = {'freezer': str(_Context.freezer), 'thawed': 'THAWED'}
+        self.marks = []
+
+    def mark(self, at, phase=None):
+        self.marks.append((phase, at))
 
 
-def _fake_podman(monkeypatch, pause_results):
+def _fake_podman(monkeypatch, pause_results, tmp_path):
     calls, sleeps = [], []
+    _Context.freezer = tmp_path / 'freezer.state'
 
     def podman(*args, **kwargs):
         calls.append(args)
         if args[0] == 'pause':
-            return pause_results.pop(0)
+            result = pause_results.pop(0)
+            if result.returncode == 0:
+                _Context.freezer.write_text('FROZEN\n')
+            return result
+        if args[0] == 'unpause':
+            _Context.freezer.write_text('THAWED\n')
         return _Done(0)
     monkeypatch.setattr(faults, 'podman', podman)
     monkeypatch.setattr(faults.time, 'sleep', sleeps.append)
     return calls, sleeps
 
 
-def test_a_freeze_that_did_not_take_is_tried_again(monkeypatch):
-    calls, sleeps = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze'), _Done(0)])
+def test_a_freeze_that_did_not_take_is_tried_again(monkeypatch, tmp_path):
+    calls, sleeps = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze'), _Done(0)], tmp_path)
     context = _Context('running')
+    before = time.time()
     faults._freeze(context)
     assert calls == [('pause', 'hapair-herring'), ('pause', 'hapair-herring')]
     assert context.bed.asked == 1
     assert sleeps == [0.5]
+    # The moment is the second attempt's, the one whose write reached the freezer.
+    assert [phase for phase, dummy in context.marks] == [None, None]
+    assert context.marks[0][1] is None and before <= context.marks[1][1] <= time.time()
 
 
-def test_a_refused_pause_of_a_paused_node_is_a_freeze(monkeypatch):
-    calls, dummy = _fake_podman(monkeypatch, [_Done(125, stderr='already paused')])
+def test_a_refused_pause_of_a_paused_node_is_a_freeze(monkeypatch, tmp_path):
+    calls, dummy = _fake_podman(monkeypatch, [_Done(125, stderr='already paused')], tmp_path)
     faults._freeze(_Context('paused'))
     assert calls == [('pause', 'hapair-herring')]
 
 
-def test_a_freeze_that_never_takes_says_what_podman_said(monkeypatch):
-    calls, sleeps = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze')] * faults.PAUSE_ATTEMPTS)
+def test_a_freeze_that_never_takes_says_what_podman_said(monkeypatch, tmp_path):
+    calls, sleeps = _fake_podman(monkeypatch, [_Done(125, stderr='unable to freeze')] * faults.PAUSE_ATTEMPTS,
+                                 tmp_path)
     with pytest.raises(RuntimeError) as error:
         faults._freeze(_Context('running'))
     assert str(error.value) == 'podman pause hapair-herring failed %d times (exit 125): unable to freeze' % (
@@ -150,12 +169,16 @@ def test_a_freeze_that_never_takes_says_what_podman_said(monkeypatch):
     assert len(sleeps) == faults.PAUSE_ATTEMPTS - 1
 
 
-def test_a_thaw_unpauses_only_a_paused_node(monkeypatch):
-    calls, dummy = _fake_podman(monkeypatch, [])
-    faults._thaw(_Context('running'))
-    assert not calls
-    faults._thaw(_Context('paused'))
+def test_a_thaw_unpauses_only_a_paused_node_and_marks_the_moment(monkeypatch, tmp_path):
+    calls, dummy = _fake_podman(monkeypatch, [], tmp_path)
+    context = _Context('running')
+    faults._thaw(context)
+    assert not calls and not context.marks
+    context = _Context('paused')
+    before = time.time()
+    faults._thaw(context)
     assert calls == [('unpause', 'hapair-herring')]
+    assert len(context.marks) == 1 and before <= context.marks[0][1] <= time.time()
 
 
 def test_the_journals_of_a_run_over_its_bound_come_from_the_nodes_that_run(monkeypatch):
@@ -222,3 +245,87 @@ def test_the_engine_restarted_names_the_nodes_whose_engine_systemd_started_anew(
 def test_the_faults_that_leave_the_engine_alone_are_faults_of_the_matrix():
     assert set(faults.ENGINE_UNTOUCHED) < set(faults.FAULTS)
     assert not set(faults.ENGINE_UNTOUCHED) & {'crash', 'reboot', 'engine_stop', 'engine_kill'}
+
+
+def test_a_state_change_is_the_last_moment_the_old_value_was_read(tmp_path):
+    state = tmp_path / 'freezer.state'
+    state.write_text('THAWED\n')
+    written = []
+
+    def pause():
+        time.sleep(0.2)
+        written.append(time.time())
+        state.write_text('FROZEN\n')
+        time.sleep(0.1)
+        return 'paused'
+    result, at = faults.StateChange(str(state), 'THAWED').during(pause)
+    assert result == 'paused'
+    assert written[0] - 0.1 <= at <= written[0]
+
+
+def test_a_change_as_the_call_ends_is_seen_too(tmp_path):
+    state = tmp_path / 'freezer.state'
+    state.write_text('FROZEN\n')
+
+    def unpause():
+        time.sleep(0.1)
+        state.write_text('THAWED\n')
+    ended = time.time() + 0.1
+    dummy, at = faults.StateChange(str(state), 'FROZEN').during(unpause)
+    assert at is not None and at <= ended + 0.05
+
+
+def test_no_change_no_moment(tmp_path):
+    state = tmp_path / 'freezer.state'
+    state.write_text('THAWED\n')
+    assert faults.StateChange(str(state), 'THAWED').during(lambda: time.sleep(0.05)) == (None, None)
+    assert faults.StateChange(str(tmp_path / 'gone'), 'THAWED').during(lambda: None) == (None, None)
+
+
+@pytest.mark.parametrize('v1, path', [
+    (True, '/sys/fs/cgroup/freezer/libpod_parent/libpod-ab12/freezer.state'),
+    (False, '/sys/fs/cgroup/libpod_parent/libpod-ab12/cgroup.freeze'),
+])
+def test_the_freezer_file_of_a_container(monkeypatch, v1, path):
+    monkeypatch.setattr(faults.os.path, 'isdir', lambda name: v1 and name == '/sys/fs/cgroup/freezer')
+    assert faults.freezer_state_file('/libpod_parent/libpod-ab12') == path
+
+
+@pytest.mark.parametrize('out, at', [
+    ('1765000000.123456789\n', 1765000000.123456789),
+    ('1765000000.5\nsome output\n', 1765000000.5),
+    ('OCI runtime exec failed\n', None),
+    ('', None),
+    (None, None),
+])
+def test_the_node_clock_is_the_first_line_of_date(out, at):
+    assert faults.node_clock(out) == at
+
+
+class _Result:
+    def __init__(self, stdout):
+        self.stdout = stdout
+
+
+class _ShellBed:
+    def __init__(self, outputs):
+        self.outputs, self.commands = outputs, []
+
+    def peer_of(self, host):
+        return 'haddock'
+
+    def sh(self, host, command):
+        self.commands.append((host, command))
+        return _Result(self.outputs.pop(0))
+
+
+def test_a_command_in_a_node_counts_from_when_it_started_there():
+    bed = _ShellBed(['1765000000.5\n', '1765000001.75\n', '1765000009.0\n'])
+    context = faults.Context(bed, 'herring', {}, {})
+    context.phase = 'inject'
+    context.sh_timed('herring', 'systemctl stop apache2')
+    context.sh_timed('haddock', 'systemctl stop apache2')   # a second part of the same inject: the first counts
+    context.phase = 'undo'
+    context.sh_timed('herring', 'systemctl start apache2')
+    assert bed.commands[0] == ('herring', 'date +%s.%N; systemctl stop apache2')
+    assert context.took_effect == {'inject': 1765000000.5, 'undo': 1765000009.0}
