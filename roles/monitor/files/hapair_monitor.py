@@ -594,6 +594,8 @@ class Monitor:
                 # peer must go through. The engine's own restart after the partition keeps its unit active (heartbeat
                 # under hapair-monitor supervise).
                 if self.engine.status() == 'stopped':
+                    # The page says so at once: the peer's lease for its VIP agent ends with it (defer_takeover).
+                    self.engine_status = 'stopped'
                     if why not in ('check', 'probe'):
                         log('info', 'healed partition: the engine is being stopped here; not taking the VIP')
                 else:
@@ -715,6 +717,9 @@ class Monitor:
         VIP agent (hapair-vip) decline that takeover. No new lease otherwise: the last one ends within a second."""
         if not self.declining():
             return
+        if self.peer_stopped(peer):
+            self.end_lease()
+            return
         if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']):
             return
         try:
@@ -726,6 +731,26 @@ class Monitor:
             self.deferring = True
             log('info', "the preferred node holds the VIP and serves: this node's engine declines a takeover while "
                         "that lasts (a lease for its VIP agent)", lease_seconds=self.cfg['defer_lease'])
+
+    @staticmethod
+    def peer_stopped(peer):
+        """Whether the peer's page (just read) says systemd stops or stopped its engine and it holds no VIP: an
+        operator's stop, a package upgrade. Its engine hands the VIP over to this node's, which must take it at once
+        (an engine restarting after a partition keeps its unit active: that page says 'restarting')."""
+        return bool(peer['reachable'] and peer['recent'] and peer.get('holds_vip') is False
+                    and peer.get('engine') == 'stopped')
+
+    def end_lease(self):
+        """The lease for the engine's VIP agent ends now (not at its time): the next takeover is the engine's."""
+        try:
+            os.remove(self.cfg['defer_file'])
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log('error', 'cannot end the lease for the engine\'s VIP agent', error=str(exc))
+            return
+        log('info', "the preferred node's engine is stopped and it holds no VIP: this node's engine takes over again "
+                    "(the lease for its VIP agent ended)")
 
     def declined(self):
         """Whether the engine's VIP agent declined a takeover that the engine has not given up since (its record)."""
@@ -745,10 +770,12 @@ class Monitor:
             return
         if self.peer_serving_since is None:
             self.peer_serving_since = now
-        if now - self.peer_serving_since < self.cfg['declined_grace']:
+        stopped = self.peer_stopped(peer)
+        if not stopped and now - self.peer_serving_since < self.cfg['declined_grace']:
             return
         log('notice', 'decision: take the VIP: the engine declined a takeover because the preferred node held the VIP, '
-            'and for %s s that node has not held it or served' % self.cfg['declined_grace'], action='claim',
+            'and %s' % ("that node's engine is stopped and it holds no VIP" if stopped else
+                        'for %s s that node has not held it or served' % self.cfg['declined_grace']), action='claim',
             peer='reachable' if peer['reachable'] else 'unreachable', peer_holds_vip=peer.get('holds_vip'),
             peer_apache_ok=peer['apache_ok'])
         self.decided('claim', 'declined_takeover', 'the preferred node no longer holds the VIP or serves')

@@ -412,6 +412,9 @@ def test_in_the_heal_window_a_node_whose_engine_systemd_stops_claims_nothing(nod
     n.hb['running'] = False
     n.holds = False
     n.monitor.on_address('del', {'address': '198.51.100.10'})
+    # Its page says so as the VIP leaves, not at the next check: the peer's lease for its VIP agent ends with it.
+    page = json.loads(open(n.monitor.cfg['status_file'], encoding='utf-8').read())
+    assert page['engine'] == 'stopped' and page['holds_vip'] is False
     n.ticks(3)
     assert 'add VIP' not in n.actions and n.holds is False
 
@@ -523,6 +526,43 @@ def test_in_the_heal_window_the_other_node_probes_and_keeps_a_one_second_lease_w
     other.monitor.healing_until = other.now - 1
     other.ticks(1)
     assert lease_ms(other) is None and not other.monitor.probing()
+
+
+def test_the_lease_ends_at_the_first_probe_that_reads_the_preferred_node_s_engine_stopped(node):
+    """An operator stops heartbeat on the preferred node within the heal window: its engine hands the VIP over, and this
+    node's engine must take it then, not be declined by a lease written while the preferred node held it (CI run of
+    2026-12-06: declined, then taken by the monitor 2.0 s later, 2.8 s without an answer)."""
+    other = other_after_release(node)
+    other.monitor.probe(other.now)
+    assert lease_ms(other) is not None
+    # Its engine restarting after the partition (unit active): the lease stays, it is what the lease is for.
+    other.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='restarting')
+    other.now += 0.25
+    other.monitor.probe(other.now)
+    assert lease_ms(other) is not None
+    # A page too old to trust, or one that still shows the VIP there: nothing ends early either.
+    for peer in (dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='stopped', recent=False),
+                 dict(HEALTHY_PEER, holds_vip=True, healing=True, engine='stopped', apache_ok=False)):
+        other.peer = peer
+        other.now += 0.25
+        other.monitor.probe(other.now)
+        assert lease_ms(other) is not None, peer
+    other.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='stopped')
+    other.now += 0.25
+    other.monitor.probe(other.now)
+    assert lease_ms(other) is None
+    assert 'add VIP' not in other.actions   # taking it is the engine's business now
+
+
+def test_after_a_declined_takeover_the_other_node_takes_the_vip_at_once_when_the_preferred_node_s_engine_stopped(node):
+    other = other_after_release(node)
+    declined(other)
+    other.monitor.probe(other.now)
+    other.peer = dict(HEALTHY_PEER, holds_vip=False, healing=True, engine='stopped')
+    other.now += 0.25
+    other.monitor.probe(other.now)
+    assert other.actions[-2:] == ['add VIP', 'announce'] and other.holds is True
+    assert not os.path.exists(other.monitor.cfg['declined_file'])
 
 
 def test_no_lease_on_the_preferred_node_or_on_an_engine_without_a_restart_after_a_partition(node, monkeypatch):
