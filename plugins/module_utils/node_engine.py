@@ -111,6 +111,12 @@ class HeartbeatNode:
         dummy, peer_status = self._cl('nodestatus', peer) if peer else (None, None)
         return EngineState(running=True, peer=peer_status, transition=resources == 'transition', resources=resources)
 
+    def peer_declared_dead(self, peer):
+        """Whether heartbeat declared the peer dead: nodestatus alone (the holder asks at every check; the whole
+        state() is three cl_status processes where this is one)."""
+        rc, status = self._cl('nodestatus', peer) if peer else (None, None)
+        return rc == 0 and status == 'dead'
+
     def holds_resources(self, state):
         """Whether the engine thinks this node holds the VIP (None: cannot tell)."""
         if not state.get('running'):
@@ -244,6 +250,10 @@ class KeepalivedNode:
         vrrp = self.vrrp_state()
         return EngineState(running=True, peer='active' if vrrp in ('MASTER', 'BACKUP') else (vrrp or 'unknown').lower(),
                            transition=vrrp is None, resources=vrrp)
+
+    def peer_declared_dead(self, peer):  # pylint: disable=unused-argument
+        """VRRP declares no peer dead: a BACKUP that hears no advert becomes MASTER, and no restart follows."""
+        return False
 
     def holds_resources(self, state):
         if not state.get('running'):

@@ -515,7 +515,7 @@ class Monitor:
         holds = self.holds = self.read_holds()
         self.engine_status = self.engine.status()
         self.peer_dead = bool(holds and self.engine.restarts_after_partition
-                              and self.engine.state(self.cfg.get('peer')).get('peer') == 'dead')
+                              and self.engine.peer_declared_dead(self.cfg.get('peer')))
         self.observe()
         self.publish()
 

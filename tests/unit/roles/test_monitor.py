@@ -80,6 +80,8 @@ class Node:
         monkeypatch.setattr(self.monitor, 'peer', self.read_peer)
         self.peer_reads = []
         monkeypatch.setattr(self.monitor.engine, 'state', self.engine_state)
+        monkeypatch.setattr(self.monitor.engine, 'peer_declared_dead',
+                            lambda peer: self.engine_state(peer).get('running') and self.hb['peer'] == 'dead')
         monkeypatch.setattr(self.monitor.engine, 'status', lambda: 'running' if self.hb['running'] else 'stopped')
         monkeypatch.setattr(monitor_module.node_engine, 'add_vip', lambda *a, **k: self.vip('add'))
         monkeypatch.setattr(monitor_module.node_engine, 'delete_vip', lambda *a, **k: self.vip('delete'))

@@ -50,6 +50,18 @@ def test_heartbeat_state_from_cl_status(monkeypatch, answers, expected, whole):
     assert dict(state) == expected and state.whole is whole
 
 
+@pytest.mark.parametrize('answer, dead', [
+    ((0, 'dead'), True),
+    ((0, 'active'), False),
+    ((1, 'Heartbeat is stopped'), False),   # its API does not answer: nothing declared
+    ((None, 'timed out after 5.0 s'), False),
+])
+def test_heartbeat_s_word_on_a_dead_peer_is_one_cl_status(monkeypatch, answer, dead):
+    ran = fake(monkeypatch, {('nodestatus', 'loadb2'): answer})
+    assert node_engine.adapter(SETTINGS).peer_declared_dead('loadb2') is dead
+    assert ran == [['/usr/bin/cl_status', 'nodestatus', 'loadb2']]
+
+
 def test_heartbeat_hands_over_and_takes_back_with_its_own_commands(monkeypatch):
     ran = fake(monkeypatch, {})
     adapter = node_engine.adapter(SETTINGS)
