@@ -18,8 +18,8 @@ hand-over budget (Timers.handover), O the overlap of its hand-overs
 (Timers.overlap: none for heartbeat, at most one advert for VRRP's preemption); the monitor's I interval, T timeout,
 F fails; W the monitor's window (module_utils/bounds.py: (F + 1) max(I, T) + T + H), Wb its failback; q the client's
 interval (0.1 s: ten hey workers in turn, testbed/faults.py); E the heal: each holder reads the other's page every
-probe_interval (within probe_timeout per link, two links), the preferred node announces the VIP at once, the other
-lets it go a release_drain later (hapair-monitor's DEFAULTS), plus one check (I) for the engines' own moves;
+probe_interval (within probe_timeout: its links are read at once), the preferred node announces the VIP at once, the
+other lets it go a release_drain later (hapair-monitor's DEFAULTS), plus one check (I) for the engines' own moves;
 R, for an engine that restarts itself after a partition (heartbeat: node_engine's restarts_after_partition), the
 window the monitor keeps one holder through that restart (hapair-monitor's heal_window: the pair's settle time,
 S + D + 10 s); B a container's boot until its services run (10 s, measured 3 to 5).
@@ -105,7 +105,7 @@ def symbols(timers, monitor):
     failback = (rises + 1) * interval + max(failback_delay, holddown) + timeout + handover + 2.0
     return dict(A=timers.advert, D=timers.detect, S=timers.startup, H=handover, O=timers.overlap, I=interval,
                 T=timeout, F=fails, W=window, Wb=failback,
-                E=PROGRAM['probe_interval'] + 2 * PROGRAM['probe_timeout'] + PROGRAM['release_drain'] + interval)
+                E=PROGRAM['probe_interval'] + PROGRAM['probe_timeout'] + PROGRAM['release_drain'] + interval)
 
 
 def _requests(seconds):

@@ -310,6 +310,50 @@ def test_http_get_refused():
         monitor_module.http_get('127.0.0.1', port, '/', 0.5)
 
 
+def test_the_peer_s_links_are_read_at_once_and_the_first_answer_counts():
+    """A split or a link down: the link that does not answer costs one timeout, and no more, while the other answers."""
+    def read(address):
+        if address == 'a':
+            time.sleep(1.0)                    # the first link hangs until its timeout
+            raise OSError('a: timed out')
+        return {'via': address}
+    started = time.monotonic()
+    assert monitor_module.first_answer(['a', 'b'], read) == ('b', {'via': 'b'}, [])
+    assert time.monotonic() - started < 0.5
+
+
+def test_when_no_link_answers_every_error_is_told_in_the_links_order():
+    def read(address):
+        if address == 'a':
+            time.sleep(0.2)
+            raise OSError('a: timed out')
+        if address == 'b':
+            raise OSError('b: [Errno 111] Connection refused')
+        raise ValueError('what a bug')
+    started = time.monotonic()
+    assert monitor_module.first_answer(['a', 'b', 'c'], read) == (
+        None, None, ['a: timed out', 'b: [Errno 111] Connection refused', 'c: ValueError: what a bug'])
+    assert time.monotonic() - started < 1.0    # one timeout, not one per link
+
+
+def test_one_link_is_read_without_a_thread(monkeypatch):
+    monkeypatch.setattr(monitor_module.threading, 'Thread', None)
+    assert monitor_module.first_answer(['a'], lambda address: 42) == ('a', 42, [])
+    assert monitor_module.first_answer(['a'], lambda address: (_ for _ in ()).throw(OSError('a: refused'))) == (
+        None, None, ['a: refused'])
+
+
+def test_the_peer_s_page_over_a_link_that_answers(server, tmp_path):
+    cfg = dict(monitor_module.DEFAULTS, node='loadb1', peer='loadb2', preferred='loadb1', vip='198.51.100.10',
+               vip_interface='eth0', peer_addresses=['127.0.0.1'], port=server, status_file=str(tmp_path / 'h.json'))
+    monitor = monitor_module.Monitor(cfg)
+    page = monitor.peer(timeout=1.0)
+    assert page['reachable'] and page['via'] == '127.0.0.1' and 2 <= page['age'] <= 4
+    monitor.cfg['health_path'] = '/slow'
+    page = monitor.peer(timeout=0.3)
+    assert not page['reachable'] and page['errors'][0].startswith('127.0.0.1: ')
+
+
 def test_the_configuration_is_checked_and_underscore_keys_are_notes(tmp_path):
     path = tmp_path / 'monitor.json'
     path.write_text(json.dumps({'_managed': 'Ansible managed', 'node': 'loadb1', 'peer': 'loadb2', 'preferred': 'loadb1',
