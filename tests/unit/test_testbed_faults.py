@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -247,38 +248,52 @@ def test_the_faults_that_leave_the_engine_alone_are_faults_of_the_matrix():
     assert not set(faults.ENGINE_UNTOUCHED) & {'crash', 'reboot', 'engine_stop', 'engine_kill'}
 
 
-def test_a_state_change_is_the_last_moment_the_old_value_was_read(tmp_path):
+def test_a_state_change_is_the_last_moment_the_old_value_was_read(tmp_path, monkeypatch):
+    """The moment is a reading of the old value, so it is never after the change (a lower bound: no figure counted
+    from it is less than the truth) and never before the call began."""
     state = tmp_path / 'freezer.state'
     state.write_text('THAWED\n')
     written = []
+    seen_old = threading.Event()
 
     def pause():
-        time.sleep(0.2)
+        watcher_read = seen_old.wait(10)   # the watcher has been reading meanwhile (no sleep-based timing here)
         written.append(time.time())
         state.write_text('FROZEN\n')
-        time.sleep(0.1)
-        return 'paused'
+        return watcher_read
+    original = faults.read_state
+
+    def read_and_tell(path):
+        value = original(path)
+        if value == 'THAWED':
+            seen_old.set()
+        return value
+    monkeypatch.setattr(faults, 'read_state', read_and_tell)
+    began = time.time()
     result, at = faults.StateChange(str(state), 'THAWED').during(pause)
-    assert result == 'paused'
-    assert written[0] - 0.1 <= at <= written[0]
+    assert result is True
+    assert began <= at <= written[0]
 
 
 def test_a_change_as_the_call_ends_is_seen_too(tmp_path):
+    """The write comes last in the call: the change is found after it returned, and the moment is still a reading of
+    the old value from before the write."""
     state = tmp_path / 'freezer.state'
     state.write_text('FROZEN\n')
+    written = []
 
     def unpause():
-        time.sleep(0.1)
+        written.append(time.time())
         state.write_text('THAWED\n')
-    ended = time.time() + 0.1
+    began = time.time()
     dummy, at = faults.StateChange(str(state), 'FROZEN').during(unpause)
-    assert at is not None and at <= ended + 0.05
+    assert at is not None and began <= at <= written[0]
 
 
 def test_no_change_no_moment(tmp_path):
     state = tmp_path / 'freezer.state'
     state.write_text('THAWED\n')
-    assert faults.StateChange(str(state), 'THAWED').during(lambda: time.sleep(0.05)) == (None, None)
+    assert faults.StateChange(str(state), 'THAWED').during(lambda: None) == (None, None)
     assert faults.StateChange(str(tmp_path / 'gone'), 'THAWED').during(lambda: None) == (None, None)
 
 
