@@ -378,10 +378,7 @@ _PODMAN_TIME = re.compile(r'^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.(?P<fr
 def node_clock(text):
     """The first line of a command's output as `date +%s.%N` printed it, in seconds since the epoch; None if it is not."""
     first = (text or '').split('\n', 1)[0].strip()
-    try:
-        return float(first) if re.match(r'^\d+\.\d+$', first) else None
-    except ValueError:
-        return None
+    return float(first) if re.match(r'^\d+\.\d+$', first) else None
 
 
 def podman_time(text):
@@ -604,11 +601,11 @@ class Context:
         self.took_effect = {}      # {phase: when it took effect, where it happened}
         self.instruments = []      # what a fault's prepare started, stopped with the watchers
 
-    def mark(self, at, phase=None):
-        """The moment the inject or undo (phase; the one under way by default) took effect, read where it happened
-        (the node's clock, or this machine's right after its own kernel did it). The first mark of a phase counts."""
+    def mark(self, at):
+        """The moment the inject or undo under way took effect, read where it happened (the node's clock, the node's
+        freezer, nft's transaction). The first mark of a phase counts."""
         if at is not None:
-            self.took_effect.setdefault(phase or self.phase, at)
+            self.took_effect.setdefault(self.phase, at)
 
     def sh_timed(self, host, command):
         """command in the node, its moment marked by the node's clock as the command starts there: podman exec's own
@@ -666,8 +663,7 @@ def run_fault(bed, name, verbose=False, settle_timeout=None, whole=False):
             t_undo = time.time()
             context.phase = 'undo'
             fault.undo(context)
-            # Where the fault itself marked when it took effect, the figures count from then (Context.mark).
-            t_inject = context.took_effect.get('inject', t_inject)
+            # Where the undo marked when it took effect, the figures count from then (Context.mark).
             t_undo = context.took_effect.get('undo', t_undo)
         settle_timeout = settle_timeout or bed.timers.startup + bed.timers.detect + 60
         deadline = time.monotonic() + settle_timeout
@@ -1050,12 +1046,19 @@ def _freeze_prepare(context):
 PAUSE_ATTEMPTS = 3
 
 
+def _podman_on_freezer(context, action, old):
+    """podman pause or unpause (action) of the holder, its moment marked where it takes effect: the holder's freezer
+    leaving the value old (StateChange). podman's result."""
+    result, at = StateChange(context.state['freezer'], old).during(
+        lambda: podman(action, context.bed.container[context.holder], check=False))
+    context.mark(at)
+    return result
+
+
 def _freeze(context):
     container = context.bed.container[context.holder]
     for attempt in range(1, PAUSE_ATTEMPTS + 1):
-        result, at = StateChange(context.state['freezer'], context.state['thawed']).during(
-            lambda: podman('pause', container, check=False))
-        context.mark(at)
+        result = _podman_on_freezer(context, 'pause', context.state['thawed'])
         if result.returncode == 0 or context.bed.state(context.holder) == 'paused':
             return
         if attempt < PAUSE_ATTEMPTS:
@@ -1066,10 +1069,10 @@ def _freeze(context):
 
 def _thaw(context):
     if context.bed.state(context.holder) == 'paused':
-        freezer = context.state['freezer']
-        dummy, at = StateChange(freezer, read_state(freezer)).during(
-            lambda: podman('unpause', context.bed.container[context.holder]))
-        context.mark(at)
+        result = _podman_on_freezer(context, 'unpause', read_state(context.state['freezer']))
+        if result.returncode != 0:
+            raise RuntimeError('podman unpause %s failed (exit %d): %s' % (
+                context.bed.container[context.holder], result.returncode, result.stderr.strip()))
 
 
 def _on_holder(command):

@@ -117,8 +117,8 @@ class _Context:
         self.state = {'freezer': str(_Context.freezer), 'thawed': 'THAWED'}
         self.marks = []
 
-    def mark(self, at, phase=None):
-        self.marks.append((phase, at))
+    def mark(self, at):
+        self.marks.append(at)
 
 
 def _fake_podman(monkeypatch, pause_results, tmp_path):
@@ -149,8 +149,8 @@ def test_a_freeze_that_did_not_take_is_tried_again(monkeypatch, tmp_path):
     assert context.bed.asked == 1
     assert sleeps == [0.5]
     # The moment is the second attempt's, the one whose write reached the freezer.
-    assert [phase for phase, dummy in context.marks] == [None, None]
-    assert context.marks[0][1] is None and before <= context.marks[1][1] <= time.time()
+    assert len(context.marks) == 2
+    assert context.marks[0] is None and before <= context.marks[1] <= time.time()
 
 
 def test_a_refused_pause_of_a_paused_node_is_a_freeze(monkeypatch, tmp_path):
@@ -179,7 +179,17 @@ def test_a_thaw_unpauses_only_a_paused_node_and_marks_the_moment(monkeypatch, tm
     before = time.time()
     faults._thaw(context)
     assert calls == [('unpause', 'hapair-herring')]
-    assert len(context.marks) == 1 and before <= context.marks[0][1] <= time.time()
+    assert len(context.marks) == 1 and before <= context.marks[0] <= time.time()
+
+
+def test_a_thaw_that_fails_says_what_podman_said(monkeypatch, tmp_path):
+    calls, dummy = _fake_podman(monkeypatch, [], tmp_path)
+    context = _Context('paused')
+    monkeypatch.setattr(faults, 'podman', lambda *args, **kwargs: calls.append(args) or _Done(125, stderr='no such'))
+    with pytest.raises(RuntimeError) as error:
+        faults._thaw(context)
+    assert str(error.value) == 'podman unpause hapair-herring failed (exit 125): no such'
+    assert calls == [('unpause', 'hapair-herring')]
 
 
 def test_the_journals_of_a_run_over_its_bound_come_from_the_nodes_that_run(monkeypatch):
