@@ -351,6 +351,9 @@ def broken_bounds(result, bound_list):
             broken.append(Broken(bound.figure, 'over', '%s %s > %s (%s; design %s, benchmark max %s)' % (
                 bound.figure, value, bound.value, bound.reason,
                 None if bound.design is None else round(bound.design, 2), bound.measured_max)))
+    if result.get('engine_came_back') is False:
+        broken.append(Broken('engine_came_back', 'missing', 'the killed engine did not come back by itself within '
+                                                            'the fault (systemd, the drop-in\'s Restart=always)'))
     if not result.get('whole_end'):
         broken.append(Broken(None, 'not_whole', 'the pair was not whole at the end: %s' % '; '.join(
             result.get('problems_end') or [])))

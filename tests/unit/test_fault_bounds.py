@@ -129,6 +129,16 @@ def test_only_figures_over_their_bounds_may_be_measured_again():
     assert not bounds.figures_over_only(happened)
 
 
+def test_a_killed_engine_that_did_not_come_back_by_itself_fails_at_once():
+    found = _bounds('keepalived', 'fast', 'engine_kill', {'faults': {}})
+    result = {'site_back_s': 0.3, 'longest_gap_s': 0.3, 'failed_fault': 2, 'two_holders_max_s': 0.0,
+              'longest_gap_undo_s': 0.0, 'failed_undo': 0, 'whole_end': True, 'engine_came_back': True}
+    assert bounds.broken_bounds(result, found) == []
+    broken = bounds.broken_bounds(dict(result, engine_came_back=False), found)
+    assert [(item.figure, item.kind) for item in broken] == [('engine_came_back', 'missing')]
+    assert not bounds.figures_over_only(broken)
+
+
 # Moves on purpose (entering and leaving maintenance): measured by the suite's lane C, heartbeat with the standard
 # timers (the operations scenario's pair); every engine and profile has a design.
 MOVES_MEASURED = [('heartbeat', 'standard', move) for move in bounds.MOVES]

@@ -354,3 +354,52 @@ def test_a_command_in_a_node_counts_from_when_it_started_there():
     context.sh_timed('herring', 'systemctl start apache2')
     assert bed.commands[0] == ('herring', 'date +%s.%N; systemctl stop apache2')
     assert context.took_effect == {'inject': 1765000000.5, 'undo': 1765000009.0}
+
+
+@pytest.mark.parametrize('out, at', [
+    ('Sun 2026-12-06 18:13:41.462842 UTC\n', 1796580821.462842),
+    ('Sun 2026-12-06 18:13:41 UTC\n', None),      # without --timestamp=us+utc: not precise enough to count
+    ('\n', None),                                 # never started
+    ('Failed to connect to bus\n', None),
+    (None, None),
+])
+def test_a_systemd_time_in_microseconds(out, at):
+    found = faults.systemd_time(out)
+    assert (found is None and at is None) or found == pytest.approx(at, abs=1e-6)
+
+
+class _EngineBed:
+    class engine:   # pylint: disable=invalid-name,too-few-public-methods  # the Engine record's one field used here
+        service = 'heartbeat'
+
+    def __init__(self, active, started):
+        self.is_active, self.started, self.commands = active, started, []
+
+    def peer_of(self, host):
+        return 'haddock'
+
+    def active(self, host, unit):
+        return self.is_active
+
+    def unit_started(self, host, unit):
+        return self.started
+
+    def sh(self, host, command):
+        self.commands.append((host, command))
+
+
+@pytest.mark.parametrize('active, started, undo, commands', [
+    (True, 1765000002.1, 1765000002.1, []),            # systemd started it again: that ends the fault
+    (True, 1764999990.0, None, []),                    # a start from before the kill is not its return
+    (True, None, None, []),
+    (False, None, None, [('herring', 'systemctl reset-failed heartbeat; systemctl start heartbeat')]),
+])
+def test_a_killed_engine_s_fault_ends_when_systemd_starts_it_again(active, started, undo, commands):
+    bed = _EngineBed(active, started)
+    context = faults.Context(bed, 'herring', {}, {})
+    context.took_effect['inject'] = 1765000000.0
+    context.phase = 'undo'
+    faults.FAULTS['engine_kill'].undo(context)
+    assert context.took_effect.get('undo') == undo
+    assert context.state['figures'] == {'engine_came_back': active}
+    assert bed.commands == commands
