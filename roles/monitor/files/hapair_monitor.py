@@ -116,6 +116,11 @@ DEFAULTS = {
     'defer_lease': 1.0,
     'declined_file': '/run/hapair/declined',
     'declined_grace': 2.0,
+    # The preferred node's lease for the same agent in that window: while it holds the VIP and is healthy, the agent
+    # declines the stop of the engine's own restart after the partition (keep_through_restart), and how long each
+    # lasts (past the next check: a check every interval, up to timeout + ping_timeout long on a loaded node).
+    'keep_file': '/run/hapair/keep-vip',
+    'keep_lease': 3.0,
     # How long no node may hold the VIP, this node preferred and healthy, before it takes the VIP itself (an engine
     # that restarts after a partition, whose restart can hang: heartbeat); 0: heal_window, which the monitor role sets
     # to the pair's settle time: the engine acts first wherever it can (detection plus hand-over is too short: with the
@@ -423,6 +428,7 @@ class Monitor:
         self.next_probe = 0.0
         self.peer_lost = False       # the preferred holder could not read the peer's page at its last check
         self.deferring = False       # a lease for the engine's VIP agent was written in this healed partition's window
+        self.keeping_vip = False     # the preferred node's lease for that agent (keep_through_restart) is written
         self.peer_serving_since = None  # a takeover declined: when the preferred node was last seen holding and serving
         self.no_holder_since = None  # since when no node has held the VIP (this node preferred and healthy)
         self.telemetry = node_telemetry.Telemetry(cfg, log)
@@ -574,6 +580,7 @@ class Monitor:
             log('info', 'the healed partition has settled')
             self.healing_until = None
             self.deferring = False
+        self.keep_through_restart(now)
         if self.arp is not None:
             self.watch_claims(holds, now)
         peer_page = self.watch_peer_return(holds)
@@ -613,6 +620,49 @@ class Monitor:
             window_seconds=window, preferred=self.preferred)
         self.healing_until = time.monotonic() + window
         self.reconcile_heal('heal')
+        self.keep_through_restart(time.monotonic())
+
+    def keeping(self, now=None):
+        """Whether the preferred node keeps the VIP through the engine's restart after a partition (see
+        keep_through_restart): it is the preferred node and not in maintenance (read now: a maintenance that began
+        since the last check hands the VIP over), in a healed partition's window, on an engine that restarts after
+        a partition (heartbeat), holding the VIP, healthy at its last check, its engine not being stopped."""
+        return bool(self.preferred and self.engine.restarts_after_partition and self.healing(now) and self.holds
+                    and self.healthy() and self.engine_status != 'stopped'
+                    and node_maintenance.read_state(self.cfg['maintenance_file']) is None)
+
+    def keep_through_restart(self, now):
+        """In a healed partition's window heartbeat restarts on both nodes, and the preferred node's restart first
+        gives the VIP up: no node held it for 20-30 ms, until reconcile_heal claimed it back (measured in every heal,
+        issue 20). While keeping(), the lease written here (its end, in milliseconds since the epoch, keep_lease
+        seconds on) lets the engine's VIP agent (hapair-vip) decline that stop, as long as the engine's unit is active
+        (a stop through systemd, or the release after an unclean stop, is not: the unit is deactivating). Otherwise
+        the lease ends at once, so a hand-over that this monitor, maintenance or an operator asks for goes through."""
+        if self.keeping(now):
+            try:
+                write_file(self.cfg['keep_file'], '%d\n' % int((time.time() + self.cfg['keep_lease']) * 1000))
+            except OSError as exc:
+                log('error', "cannot write the lease for the engine's VIP agent", error=str(exc))
+                return
+            if not self.keeping_vip:
+                self.keeping_vip = True
+                log('info', "the preferred node holds the VIP and serves: the engine's restart after the partition "
+                            "leaves it here (a lease for its VIP agent)", lease_seconds=self.cfg['keep_lease'])
+            return
+        self.end_keep()
+
+    def end_keep(self):
+        """The preferred node's lease for the engine's VIP agent ends now: the engine's next stop releases the VIP."""
+        try:
+            os.remove(self.cfg['keep_file'])
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log('error', "cannot end the lease for the engine's VIP agent", error=str(exc))
+            return
+        if self.keeping_vip:
+            self.keeping_vip = False
+            log('info', "the engine's next stop releases the VIP here (the lease for its VIP agent ended)")
 
     def reconcile_heal(self, why, peer=None):
         """One holder through a healed partition's engine restart (see on_heal). peer: the peer's page, if just read."""
@@ -1006,6 +1056,7 @@ class Monitor:
         log('warning', 'decision: give up the VIP: %s; %s' % (why, reason), action='give_up',
             peer_ping_ok=peer['ping_ok'], ping_ok=pings)
         self.decided('give_up', 'apache_failed' if not apache_ok else 'ping_nodes_lost', '%s; %s' % (why, reason))
+        self.end_keep()
         rc, out = self.engine.give_up()
         log('notice' if rc == 0 else 'error', 'give_up finished', rc=rc, output=out)
         self.last_action = now
@@ -1210,6 +1261,7 @@ class Monitor:
                 except Exception as exc:  # pylint: disable=broad-exception-caught  # keep watching
                     log('error', 'event failed', error='%s: %s' % (type(exc).__name__, exc))
         finally:
+            self.end_keep()   # a monitor that no longer checks keeps nothing
             sources.close()
             self.telemetry.notifier.stop()
         log('info', 'hapair-monitor stopped')
@@ -1281,6 +1333,10 @@ def release(result, cfg):
     (node_engine), so that the peer alone holds it after its detection time. A clean stop released it already."""
     if result in ('', 'success'):
         return 0
+    try:
+        os.remove(cfg['keep_file'])   # nothing is kept through an unclean stop (keep_through_restart)
+    except OSError:
+        pass
     log('warning', 'the engine stopped uncleanly: releasing the VIP on this node', result=result,
         exit_code=os.environ.get('EXIT_CODE', ''), exit_status=os.environ.get('EXIT_STATUS', ''))
     node_engine.adapter(cfg['engine'], cfg['action_timeout']).release(

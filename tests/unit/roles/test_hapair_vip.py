@@ -38,6 +38,12 @@ def agent(tmp_path):
         fake = bin_dir / name
         fake.write_text('#!/bin/sh\necho "$@" > "%s"\nexit 0\n' % (tmp_path / (name + '.args')))
         fake.chmod(0o755)
+    # systemctl is-active heartbeat: the unit's state as the test set it (systemd's answer; `inactive` by default).
+    unit_state = tmp_path / 'unit.state'
+    unit_state.write_text('inactive\n')
+    fake = bin_dir / 'systemctl'
+    fake.write_text('#!/bin/sh\n[ "$*" = "is-active heartbeat" ] || exit 9\ncat "%s"\n' % unit_state)
+    fake.chmod(0o755)
     script = tmp_path / 'hapair-vip'
     script.write_text(text.replace(IPADDR, 'ipaddr=%s\n' % (bin_dir / 'IPaddr')).replace(RUN, 'run=%s\n' % run))
 
@@ -54,6 +60,8 @@ def agent(tmp_path):
                 read(tmp_path / 'logger.args'))
 
     call.lease = (run / 'defer-takeover').write_text
+    call.keep = (run / 'keep-vip').write_text
+    call.unit = unit_state.write_text
     call.declined = run / 'declined'
     return call
 
@@ -90,3 +98,40 @@ def test_a_start_that_takes_the_vip_ends_the_record_of_an_earlier_decline(agent)
     held the VIP)."""
     agent.declined.write_text('1\n')
     assert agent(ARGS, 'start') == (0, ARGS + ' start', None, None)
+
+
+# --- the preferred node's lease (keep-vip): heartbeat's own restart after a partition leaves the VIP on ----------
+
+def test_a_stop_during_heartbeat_s_restart_under_the_preferred_node_s_lease_keeps_the_vip(agent):
+    agent.keep('%d\n' % (now_ms() + 3000))
+    agent.unit('active\n')
+    rc, ipaddr, declined, logged = agent(ARGS, 'stop')
+    assert (rc, ipaddr, declined) == (0, None, None)
+    assert logged.startswith("-t hapair-vip -p daemon.notice kept %s through heartbeat's restart after a partition" % ARGS)
+    # Only a stop: a start and a status are IPaddr's, with or without that lease.
+    assert agent(ARGS, 'start') == (0, ARGS + ' start', None, None)
+    assert agent(ARGS, 'status') == (0, ARGS + ' status', None, None)
+
+
+@pytest.mark.parametrize('unit', [
+    'deactivating\n',   # systemctl stop heartbeat (an operator, an upgrade), or the release after an unclean stop
+    'inactive\n', 'failed\n', 'activating\n', '',
+])
+def test_a_stop_through_systemd_releases_the_vip_whatever_the_lease(agent, unit):
+    agent.keep('%d\n' % (now_ms() + 3000))
+    agent.unit(unit)
+    assert agent(ARGS, 'stop') == (0, ARGS + ' stop', None, None)
+
+
+@pytest.mark.parametrize('keep', ['ended', '', 'soon\n', '12 34\n'])
+def test_without_a_running_lease_of_the_preferred_node_a_stop_is_ipaddr_s(agent, keep):
+    agent.keep('%d\n' % (now_ms() - 1) if keep == 'ended' else keep)
+    agent.unit('active\n')
+    assert agent(ARGS, 'stop') == (0, ARGS + ' stop', None, None)
+
+
+def test_the_other_node_s_lease_keeps_nothing_on_a_stop(agent):
+    """The lease for declining a takeover (defer-takeover) is the other node's: its stops are IPaddr's."""
+    agent.lease('%d\n' % (now_ms() + 5000))
+    agent.unit('active\n')
+    assert agent(ARGS, 'stop') == (0, ARGS + ' stop', None, None)
