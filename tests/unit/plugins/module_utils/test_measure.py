@@ -106,6 +106,17 @@ def test_client_figures_split_the_fault_and_the_undo():
     assert seen.failed_fault == 23 and seen.failed_undo == 5 and seen.failed == 28
 
 
+def test_an_outage_that_began_just_before_the_undo_is_the_undo_s():
+    """A request in flight as the undo took effect failed because of it (a thawed node preempting the VIP back)."""
+    at_thaw = [OUTAGES[0], {'from': 29.75, 'first_failure': 29.85, 'to': 30.1, 'answer_seconds': 0.01}]
+    seen = measure.client_figures(at_thaw, fault_at=10.0, restored_at=30.0, started=0.0, stopped=40.0, interval=0.1)
+    assert (seen.site_back, seen.outages_fault, seen.outages_undo) == (2.3, 1, 1)
+    # Earlier than that it is the fault's.
+    earlier = [OUTAGES[0], {'from': 29.6, 'first_failure': 29.7, 'to': 30.1, 'answer_seconds': 0.01}]
+    seen = measure.client_figures(earlier, fault_at=10.0, restored_at=30.0, started=0.0, stopped=40.0, interval=0.1)
+    assert (seen.site_back, seen.outages_fault, seen.outages_undo) == (20.1, 2, 0)
+
+
 def test_client_figures_keep_the_client_s_own_counts():
     seen = measure.client_figures(OUTAGES, fault_at=10.0, restored_at=30.0, requests=400, failed=9)
     assert (seen.requests, seen.failed, seen.failed_fault) == (400, 9, None)
