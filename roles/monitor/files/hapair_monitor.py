@@ -184,6 +184,30 @@ def write_file(path, text):
     os.replace(tmp, path)
 
 
+def write_lease(path, seconds):
+    """A lease for the engine's VIP agent (hapair-vip): its end, in milliseconds since the epoch, `seconds` on. Whether
+    it was written (an error is logged)."""
+    try:
+        write_file(path, '%d\n' % int((time.time() + seconds) * 1000))
+        return True
+    except OSError as exc:
+        log('error', "cannot write the lease for the engine's VIP agent", lease=path, error=str(exc))
+        return False
+
+
+def end_lease_file(path):
+    """End a lease for the engine's VIP agent now: whether there was one to end (an error is logged, and counts as
+    none ended)."""
+    try:
+        os.remove(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        log('error', "cannot end the lease for the engine's VIP agent", lease=path, error=str(exc))
+        return False
+
+
 def interface_mac(name):
     """The MAC address of an interface, as text."""
     for interface in vip_check_kernel.read_interfaces():
@@ -639,10 +663,7 @@ class Monitor:
         (a stop through systemd, or the release after an unclean stop, is not: the unit is deactivating). Otherwise
         the lease ends at once, so a hand-over that this monitor, maintenance or an operator asks for goes through."""
         if self.keeping(now):
-            try:
-                write_file(self.cfg['keep_file'], '%d\n' % int((time.time() + self.cfg['keep_lease']) * 1000))
-            except OSError as exc:
-                log('error', "cannot write the lease for the engine's VIP agent", error=str(exc))
+            if not write_lease(self.cfg['keep_file'], self.cfg['keep_lease']):
                 return
             if not self.keeping_vip:
                 self.keeping_vip = True
@@ -653,13 +674,7 @@ class Monitor:
 
     def end_keep(self):
         """The preferred node's lease for the engine's VIP agent ends now: the engine's next stop releases the VIP."""
-        try:
-            os.remove(self.cfg['keep_file'])
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            log('error', "cannot end the lease for the engine's VIP agent", error=str(exc))
-            return
+        end_lease_file(self.cfg['keep_file'])
         if self.keeping_vip:
             self.keeping_vip = False
             log('info', "the engine's next stop releases the VIP here (the lease for its VIP agent ended)")
@@ -806,10 +821,7 @@ class Monitor:
             return
         if not (peer['reachable'] and peer['recent'] and peer.get('holds_vip') and peer['apache_ok']):
             return
-        try:
-            write_file(self.cfg['defer_file'], '%d\n' % int((time.time() + self.cfg['defer_lease']) * 1000))
-        except OSError as exc:
-            log('error', 'cannot write the lease for the engine\'s VIP agent', error=str(exc))
+        if not write_lease(self.cfg['defer_file'], self.cfg['defer_lease']):
             return
         if not self.deferring:
             self.deferring = True
@@ -826,12 +838,7 @@ class Monitor:
 
     def end_lease(self):
         """The lease for the engine's VIP agent ends now (not at its time): the next takeover is the engine's."""
-        try:
-            os.remove(self.cfg['defer_file'])
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            log('error', 'cannot end the lease for the engine\'s VIP agent', error=str(exc))
+        if not end_lease_file(self.cfg['defer_file']):
             return
         log('info', "the preferred node's engine is stopped and it holds no VIP: this node's engine takes over again "
                     "(the lease for its VIP agent ended)")
@@ -1333,10 +1340,7 @@ def release(result, cfg):
     (node_engine), so that the peer alone holds it after its detection time. A clean stop released it already."""
     if result in ('', 'success'):
         return 0
-    try:
-        os.remove(cfg['keep_file'])   # nothing is kept through an unclean stop (keep_through_restart)
-    except OSError:
-        pass
+    end_lease_file(cfg['keep_file'])   # nothing is kept through an unclean stop (keep_through_restart)
     log('warning', 'the engine stopped uncleanly: releasing the VIP on this node', result=result,
         exit_code=os.environ.get('EXIT_CODE', ''), exit_status=os.environ.get('EXIT_STATUS', ''))
     node_engine.adapter(cfg['engine'], cfg['action_timeout']).release(

@@ -545,12 +545,18 @@ def test_no_heal_probing_on_the_other_node_of_an_engine_without_a_restart_or_aft
 
 # --- a takeover declined (issue 20): heartbeat's VIP agent, hapair-vip, and the monitor's lease -------------------
 
-def lease_ms(n):
-    """The end of the other node's lease (milliseconds since the epoch), None without one."""
+def lease_end(n, key='defer_file'):
+    """The end of a lease the monitor writes for heartbeat's VIP agent (milliseconds since the epoch), None without
+    one: the other node's (defer_file) or the preferred node's (keep_file)."""
     try:
-        return int(open(n.monitor.cfg['defer_file'], encoding='utf-8').read())
+        return int(open(n.monitor.cfg[key], encoding='utf-8').read())
     except FileNotFoundError:
         return None
+
+
+def lease_ms(n):
+    """The end of the other node's lease (defer_takeover)."""
+    return lease_end(n)
 
 
 def other_after_release(node):
@@ -592,11 +598,8 @@ def test_in_the_heal_window_the_other_node_probes_and_keeps_a_one_second_lease_w
 
 
 def keep_ms(n):
-    """The end of the preferred node's lease (keep_through_restart, milliseconds since the epoch), None without one."""
-    try:
-        return int(open(n.monitor.cfg['keep_file'], encoding='utf-8').read())
-    except FileNotFoundError:
-        return None
+    """The end of the preferred node's lease (keep_through_restart)."""
+    return lease_end(n, 'keep_file')
 
 
 def test_in_the_heal_window_the_preferred_holder_keeps_a_lease_through_the_engine_s_restart(node):
