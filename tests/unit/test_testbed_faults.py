@@ -24,6 +24,12 @@ import faults  # noqa: E402  # testbed/faults.py
 AUTOGROUP = os.path.exists('/proc/self/autogroup')
 
 
+@pytest.fixture(autouse=True)
+def _podman_exec_only(monkeypatch):
+    """The tests here fake podman: commands in a node go through (the fake) podman exec, never nsenter."""
+    monkeypatch.setattr(faults, 'ENTRIES', faults.nodeexec.Entries(lambda container: None))
+
+
 def _gone(pid, within=10.0):
     """Whether process `pid` ended (gone, or a zombie) within `within` seconds."""
     deadline = time.monotonic() + within

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -55,8 +54,7 @@ def site(engine, *args, **kwargs):
 
 
 def node_sh(host, script):
-    return subprocess.run(['podman', 'exec', HOSTVARS[host]['testbed_container'], 'sh', '-c', script],
-                          capture_output=True, text=True, check=False).stdout
+    return faults.node_exec(HOSTVARS[host]['testbed_container'], ['sh', '-c', script]).stdout
 
 
 def units(host):
