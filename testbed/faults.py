@@ -201,12 +201,18 @@ class Bed:
         return self.states([host])[host]
 
     def states(self, hosts):
-        """{host: the state of its container} in one podman call (each call costs a podman process, about 0.2
-        CPU-seconds: the test bed's polls are most of what it takes from the machine the nodes share)."""
-        out = podman('inspect', '--format', '{{.Name}} {{.State.Status}}', *[self.container[h] for h in hosts],
-                     check=False)
-        found = dict(line.split(' ', 1) for line in out.stdout.splitlines() if ' ' in line)
-        return dict((h, found.get(self.container[h], 'missing').strip()) for h in hosts)
+        """{host: the state of its container}: `running` for a container whose first process ENTRIES knows to run
+        thawed (read in /proc and its freezer, no podman call), the others' in one podman call (each costs a podman
+        process, about 0.06 CPU-seconds: the test bed's polls are much of what it takes from the machine the nodes
+        share)."""
+        result = dict((h, 'running') for h in hosts if ENTRIES.entry(self.container[h]) is not None)
+        asked = [h for h in hosts if h not in result]
+        if asked:
+            out = podman('inspect', '--format', '{{.Name}} {{.State.Status}}', *[self.container[h] for h in asked],
+                         check=False)
+            found = dict(line.split(' ', 1) for line in out.stdout.splitlines() if ' ' in line)
+            result.update((h, found.get(self.container[h], 'missing').strip()) for h in asked)
+        return dict((h, result[h]) for h in hosts)
 
     def holds(self, host):
         if self.state(host) != 'running':

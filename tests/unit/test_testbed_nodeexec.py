@@ -150,3 +150,24 @@ def test_node_exec_runs_nsenter_where_it_can_and_podman_exec_otherwise(monkeypat
     assert faults.node_exec('hapair-herring', ['sh', '-c', 'true']) == 'ran'
     assert runs == [(['nsenter', '--target', '1', '--', 'sh', '-c', 'true'], {'PATH': '/bin'})]
     assert len(podmans) == 1
+
+
+def test_the_states_of_containers_entries_knows_to_run_need_no_podman_call(monkeypatch):
+    bed = faults.Bed.__new__(faults.Bed)
+    bed.container = {'herring': 'hapair-herring', 'haddock': 'hapair-haddock'}
+    calls = []
+
+    def podman(*args, **kwargs):
+        calls.append(args)
+        return type('Done', (), {'returncode': 0, 'stdout': 'hapair-haddock paused\n'})()
+
+    class Known:
+        @staticmethod
+        def entry(container):
+            return object() if container == 'hapair-herring' else None
+    monkeypatch.setattr(faults, 'podman', podman)
+    monkeypatch.setattr(faults, 'ENTRIES', Known)
+    assert bed.states(['herring', 'haddock']) == {'herring': 'running', 'haddock': 'paused'}
+    assert calls == [('inspect', '--format', '{{.Name}} {{.State.Status}}', 'hapair-haddock')]
+    calls.clear()
+    assert bed.states(['herring']) == {'herring': 'running'} and calls == []
