@@ -16,13 +16,29 @@ cd "$HAPAIR_ROOT"
 
 timings_file=${1:-/dev/null}
 failed=0
-# Usage: controller_stage NAME COMMAND... - runs one stage, records its time and whether it failed.
+# Usage: cgroup_cpu - the CPU seconds used so far in this process's cpuacct cgroup (scripts/test.sh's idle cgroup, of
+# the controller tests alone), or nothing: the root cgroup (every process of the machine) or no cgroup v1 cpuacct.
+cgroup_cpu() {
+  local path usage
+  path=$(awk -F: '$2 ~ /(^|,)cpuacct(,|$)/ {print $3}' /proc/self/cgroup)
+  usage=/sys/fs/cgroup/cpuacct$path/cpuacct.usage
+  if [ -n "$path" ] && [ "$path" != / ] && [ -r "$usage" ]; then
+    echo $(($(cat "$usage") / 1000000000))
+  fi
+}
+# Usage: controller_stage NAME COMMAND... - runs one stage, records its time (and its CPU seconds, where its cgroup
+# tells them) and whether it failed.
 controller_stage() {
-  local name=$1 start rc=0
+  local name=$1 start rc=0 cpu_start cpu_end
   shift
   step "$name"
   start=$(date +%s)
+  cpu_start=$(cgroup_cpu)
   "$@" || rc=$?
+  cpu_end=$(cgroup_cpu)
+  if [ -n "$cpu_start" ] && [ -n "$cpu_end" ]; then
+    name="$name ($((cpu_end - cpu_start)) CPU-s)"
+  fi
   if [ "$rc" != 0 ]; then
     failed=1
     name="$name FAILED (exit $rc)"
