@@ -125,7 +125,7 @@ def write_atomically(path, text):
         raise
 
 
-def explain(gained, decisions, now, peer=None, engine_up=True):
+def explain(gained, decisions, now, peer=None, engine_up=True, after=None):
     """Why the VIP came to (gained) or left this node, as a reason label:
 
     - this node's last decision within EXPLAIN_WINDOW seconds that moves the VIP that way (its reason:
@@ -136,10 +136,13 @@ def explain(gained, decisions, now, peer=None, engine_up=True):
       while this node's engine does not run), engine.
 
     decisions: [{'decision', 'reason', 'at' (monotonic)}], newest last; peer: the monitor's view of the peer's page
-    (its last_move: the last decision that moved the VIP), or None when it was not read."""
+    (its last_move: the last decision that moved the VIP), or None when it was not read. after: when this node last
+    counted a transition the same way (monotonic), or None: a decision from before it, of this node or of the peer,
+    explained that transition and explains no other (an engine stop 20 s after Apache's failover was counted as
+    apache_failed, CI 2026-12-06)."""
     way = 'gain' if gained else 'lose'
     for decision in reversed(decisions):
-        if now - decision['at'] > EXPLAIN_WINDOW:
+        if now - decision['at'] > EXPLAIN_WINDOW or (after is not None and decision['at'] <= after):
             break
         if MOVES.get(decision['decision']) == way:
             return decision['reason']
@@ -148,6 +151,7 @@ def explain(gained, decisions, now, peer=None, engine_up=True):
         age = last.get('age')
         page_age = peer.get('age') or 0.0
         if isinstance(age, (int, float)) and age + page_age <= EXPLAIN_WINDOW \
+                and (after is None or now - (age + page_age) > after) \
                 and MOVES.get(last.get('decision')) == ('lose' if gained else 'gain') and last.get('reason'):
             reason = str(last['reason'])
             return reason if reason.startswith('peer_') else 'peer_' + reason
@@ -260,6 +264,7 @@ class Telemetry:
         self.transition_counts = {}    # {(direction, reason): n}
         self.last_transition = None    # {'direction', 'reason', 'at', 'time'}
         self.pending = []              # [(gained, at, time)] transitions whose reason is not known yet
+        self.explained = {}            # {gained: when the last transition that way was counted (monotonic)}
         self.known_holds = None        # what the last transition (or the first check) said
         self.written = None            # (text without the check time, monotonic time written)
         self.write_error = None
@@ -288,8 +293,8 @@ class Telemetry:
     def needs_peer(self):
         """Whether a pending transition needs the peer's page for its reason (no decision of this node explains it)."""
         now = self.clock()
-        return any(explain(gained, self.decisions, now, None, True) in ('engine', 'engine_stopped')
-                   for gained, dummy_at, dummy_wall in self.pending)
+        return any(explain(gained, self.decisions, now, None, True, self.explained.get(gained))
+                   in ('engine', 'engine_stopped') for gained, dummy_at, dummy_wall in self.pending)
 
     def resolve(self, peer=None):
         """Count and notify the pending transitions, in order, with their reasons (explain()); a VIP gained while the
@@ -298,10 +303,11 @@ class Telemetry:
         now = self.clock()
         while self.pending:
             gained, at, wall = self.pending[0]
-            reason = explain(gained, self.decisions, now, peer, self.state['engine_up'])
+            reason = explain(gained, self.decisions, now, peer, self.state['engine_up'], self.explained.get(gained))
             if reason == 'peer_unreachable' and now - at < PEER_PATIENCE:
                 return
             del self.pending[0]
+            self.explained[gained] = now
             direction = 'gained' if gained else 'lost'
             key = (direction, reason)
             self.transition_counts[key] = self.transition_counts.get(key, 0) + 1

@@ -337,3 +337,42 @@ def test_without_a_command_nothing_runs():
     notifier = nt.Notifier('', 1.0, lambda *a, **k: None)
     notifier.send({'HAPAIR_EVENT': 'vip_gained'})
     assert notifier.thread is None and notifier.counts() == (0, {})
+
+
+def test_a_decision_explains_one_transition_and_no_later_one():
+    """CI 2026-12-06: an engine stop 20 s after Apache's failover and failback was counted as apache_failed on the
+    holder, and the peer's gain as peer_apache_failed: both decisions were within EXPLAIN_WINDOW."""
+    recorder = Recorder()
+    t, clock, dummy = telemetry(notifier=recorder)
+    t.observe(holds=True, engine_up=True)
+    t.decision('give_up', 'apache_failed')
+    t.vip_changed(False)
+    t.resolve()
+    clock.advance(8.0)
+    t.decision('take_back', 'failback')
+    t.vip_changed(True)
+    t.resolve()
+    clock.advance(10.0)
+    # The engine stopped: no new decision; the old ones are used up.
+    t.observe(engine_up=False)
+    t.vip_changed(False)
+    assert t.needs_peer()
+    t.resolve({'reachable': True})
+    clock.advance(5.0)
+    t.observe(engine_up=True)
+    t.vip_changed(True)
+    t.resolve({'reachable': True, 'age': 0.5,
+               'last_move': {'decision': 'give_up', 'reason': 'apache_failed', 'age': 23.0}})
+    assert [(e['HAPAIR_EVENT'], e['HAPAIR_REASON']) for e in recorder.sent if e['HAPAIR_KIND'] == 'transition'] == [
+        ('vip_lost', 'apache_failed'), ('vip_gained', 'failback'), ('vip_lost', 'engine_stopped'),
+        ('vip_gained', 'engine')]
+
+
+def test_the_peers_decision_from_before_the_last_transition_that_way_explains_no_later_one():
+    now = 1000.0
+    peer = {'reachable': True, 'age': 0.5, 'last_move': {'decision': 'give_up', 'reason': 'apache_failed', 'age': 20.0}}
+    # The peer's give_up, 20.5 s ago, explained a gain here 19 s ago; a gain now is the engine's.
+    assert nt.explain(True, [], now, peer, True, after=now - 19.0) == 'engine'
+    # Without a counted gain since, it explains this one.
+    assert nt.explain(True, [], now, peer, True, after=now - 25.0) == 'peer_apache_failed'
+    assert nt.explain(True, [], now, peer, True) == 'peer_apache_failed'
