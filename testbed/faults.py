@@ -60,7 +60,7 @@ if COLLECTIONS not in sys.path:
 
 # pylint: disable=wrong-import-position
 import nodeexec  # noqa: E402  # testbed/nodeexec.py
-from nodeexec import freezer_state_file, read_state  # noqa: E402,F401  (freezer_state_file: part of this API)
+from nodeexec import freezer_state_file, read_state  # noqa: E402
 
 from ansible_collections.hapair.loadbalancer.plugins.module_utils import engines, measure  # noqa: E402
 

@@ -7,7 +7,7 @@ testinfra's ansible backend costs about 5 s a check; podman exec about 0.5 s (0.
 container (testbed/nodeexec.py, faults.node_exec) 0.0065 CPU-seconds, which the hosts here use.
 
 Also: ansible_playbook() runs a playbook of the collection against the test bed, and snapshot() records, with
-one podman exec per node, everything of a node the site playbook could change, so that tests can show that a
+one command per node, everything of a node the site playbook could change, so that tests can show that a
 run changed nothing. The `whole` fixture gives a test the pair as it should be (testbed/faults.py's Bed, repaired
 first: no test depends on what another left), and record() keeps a test's figures for the run's summary.
 """
@@ -67,9 +67,7 @@ class NodeBackend(PodmanBackend):
             return super().run(command, *args, **kwargs)
         cmd = self.get_command(command, *args)
         out = faults.node_exec(self.name, ['/bin/sh', '-c', cmd])
-        result = self.result(out.returncode, self.encode(cmd), out.stdout, out.stderr)
-        result.command = self.encode(cmd)
-        return result
+        return self.result(out.returncode, self.encode(cmd), out.stdout, out.stderr)
 
 
 _HOSTS = {}
