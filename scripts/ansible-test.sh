@@ -98,10 +98,11 @@ python_version=${HAPAIR_TEST_PYTHON:-3.11}
 # when there is one. The stand-in below does the same job with the standard library's pip wheel and PyPI. It is
 # (re)written when the cache has no such file or an older stand-in. Each ansible-test release pins its own pip
 # version (23.1.2 for 2.16 and 2.17, 24.2 for 2.18 and 2.19, 25.2 for 2.20 and 2.21), hence one file per version.
-# The pip of the Python's own ensurepip wheel installs the pinned pip (and setuptools and wheel, when asked) at once,
-# without compiling them: ensurepip's install and then the pinned pip's over it, both compiled, took 7.8 CPU-seconds
-# a venv against 3.1 (Python 3.11, 2026-12-06), and priming makes about 8 venvs per release of the matrix, before
-# the molecule lanes start.
+# uv (pinned in requirements-dev.txt, on PATH from .venv) installs the pinned pip (and setuptools and wheel, when
+# asked) from PyPI into the venv: 0.1 CPU-seconds a venv. Without uv, or when it fails, the pip of the Python's own
+# ensurepip wheel does it at once, without compiling: 2.6 CPU-seconds (ensurepip's install and then the pinned pip's
+# over it, both compiled, took 7.8; Python 3.11, 2026-12-06/07). Priming makes about 9 venvs per release of the
+# matrix, before the molecule lanes start.
 # Usage: ensure_pip_bootstrap PYTHON_WITH_ANSIBLE_TEST PYTHON_VERSION
 ensure_pip_bootstrap() {
   local version cache tmp_cache
@@ -120,18 +121,29 @@ PY
   mkdir -p "$(dirname "$cache")"
   tmp_cache=$(mktemp "$cache.XXXXXX")
   cat > "$tmp_cache" <<'PY'
-# Stand-in for get-pip.py (hapair stand-in 2), written by hapair.loadbalancer's scripts/ansible-test.sh because the
+# Stand-in for get-pip.py (hapair stand-in 3), written by hapair.loadbalancer's scripts/ansible-test.sh because the
 # real one cannot be downloaded here. Same interface: pip install arguments plus --no-setuptools and --no-wheel.
-# Runs the pip wheel of the Python's ensurepip (pip runs from its wheel) to install the arguments (from PyPI),
-# uncompiled; where that wheel is missing (a distribution's Python), installs pip with ensurepip first.
+# uv on PATH installs the packages named (from PyPI, trusting the system's certificate store: ansible-test passes
+# no SSL_CERT_FILE); without uv, or when it fails, the pip wheel of the Python's ensurepip (pip runs from its wheel)
+# installs the arguments, uncompiled; where that wheel is missing (a distribution's Python), pip is installed with
+# ensurepip first.
 import glob
 import os
+import shutil
 import subprocess
 import sys
 
 SKIP = {'--no-setuptools': 'setuptools', '--no-wheel': 'wheel'}
 args = [arg for arg in sys.argv[1:] if arg not in SKIP]
 unwanted = [SKIP[arg] for arg in sys.argv[1:] if arg in SKIP]
+uv = shutil.which('uv')
+if uv:
+    packages = [arg for arg in args if not arg.startswith('-')]
+    try:
+        subprocess.check_call([uv, 'pip', 'install', '--quiet', '--system-certs', '--python', sys.executable] + packages)
+        sys.exit(0)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print('uv could not install %s (%s): with pip instead' % (' '.join(packages), exc), file=sys.stderr)
 try:
     import ensurepip
     wheels = sorted(glob.glob(os.path.join(os.path.dirname(ensurepip.__file__), '_bundled', 'pip-*.whl')))
@@ -261,10 +273,17 @@ ensure_venv() {
   if [ "$(cat "$venv/.hapair-matrix" 2> /dev/null)" != "$want" ]; then
     step "Making $venv: ansible-core $core, ${test_pins[*]}, Python $pyver ($python)" >&2
     rm -rf "$venv"
-    "$python" -m venv "$venv" >&2
-    # --no-compile as in scripts/setup.sh: only the modules imported get compiled, when first imported.
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile "ansible-core==$core" "${test_pins[@]}" \
-      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) >&2
+    # As scripts/setup.sh makes .venv: with uv where .venv has it (2 CPU-seconds against pip's 10), else pip; neither
+    # compiles (only the modules imported get compiled, when first imported).
+    if command -v uv > /dev/null && "$python" -m venv --without-pip "$venv" >&2 &&
+      uv pip install -q --system-certs --python "$venv/bin/python" "ansible-core==$core" "${test_pins[@]}" >&2; then
+      :
+    else
+      rm -rf "$venv"
+      "$python" -m venv "$venv" >&2
+      "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-compile "ansible-core==$core" "${test_pins[@]}" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) >&2
+    fi
     echo "$want" > "$venv/.hapair-matrix"
   fi
   echo "$venv"
