@@ -213,6 +213,11 @@ def designs(fault, s):
             Design('failed_fault', _requests(s['K'] + s['D'] + s['H'] + q), 'the requests of that outage'),
             Design('failed_undo', _requests(s['H'] + q), 'at most one graceful hand-over back'),
             Design('longest_gap_undo_s', s['H'] + q, 'at most one graceful hand-over back')],
+        'engine_kill_down': _moves(s, 'the killed engine\'s node released the VIP at once (the drop-in\'s ExecStopPost '
+                                      'release, every process of the engine being gone)',
+                                   s['D'] + s['H'], s['D'] + s['H'] + q,
+                                   'the peer hears nothing for D, then takes over (H)', engine_back,
+                                   'the engine starts (S) and takes it back (H)'),
         'apache_stop': _moves(s, 'the monitor hands over before anything releases', s['W'], s['W'] + q,
                               'F failed checks, one more, a look at the peer, the hand-over (W)', monitor_back,
                               'R good checks, the failback delay or hold-down, the hand-over (Wb)'),

@@ -883,6 +883,31 @@ def _kill_undo(context):
         context.bed.sh(context.holder, 'systemctl reset-failed %s; systemctl start %s' % (unit, unit))
 
 
+# Where the kept-down fault delays systemd's restart of the killed engine: a runtime drop-in, read after the
+# engine's own (hapair.conf: its RestartSec and its ExecStopPost release, which stay as they are).
+KEPT_DOWN_DROPIN = '/run/systemd/system/%s.service.d/zz-hapair-testbed-kept-down.conf'
+KEPT_DOWN_RESTART_SEC = 600
+
+
+def _kept_down_inject(context):
+    """The engine killed where it cannot come back (a start that fails, its start limit reached, a broken package):
+    systemd's restart delayed past the fault, the engine's own drop-in left as it is. What keeps the pair whole is that
+    drop-in's ExecStopPost release: the node lets the VIP go at once, and the peer takes it over once it hears
+    nothing for its detection time."""
+    unit = context.bed.engine.service
+    dropin = KEPT_DOWN_DROPIN % unit
+    context.bed.sh(context.holder, 'mkdir -p %s && printf "[Service]\\nRestartSec=%d\\n" > %s && systemctl daemon-reload'
+                   % (os.path.dirname(dropin), KEPT_DOWN_RESTART_SEC, dropin), check=True)
+    context.sh_timed(context.holder, 'pkill -KILL -x %s' % context.bed.engine.process)
+
+
+def _kept_down_undo(context):
+    """The delay goes and the engine is started: it takes the VIP back as after a stop."""
+    unit = context.bed.engine.service
+    context.sh_timed(context.holder, 'rm -f %s; systemctl daemon-reload; systemctl reset-failed %s; systemctl start %s'
+                     % (KEPT_DOWN_DROPIN % unit, unit, unit))
+
+
 def _link(index):
     def prepare(context):
         context.state['interface'] = context.bed.links[context.holder][index]['interface']
@@ -1148,6 +1173,10 @@ FAULTS = dict((fault.name, fault) for fault in (
           'pkill -KILL of the engine on the holder; it must come back by itself (systemd), which ends the fault.',
           _on_holder('pkill -KILL -x PROCESS'), for_seconds(lambda b: b.timers.detect + 5), _kill_undo,
           _kill_prepare),
+    Fault('engine_kill_down', 'Engine killed (SIGKILL) and kept down, then started',
+          'pkill -KILL of the engine on the holder, with its restart delayed (a runtime drop-in: RestartSec=%d) until '
+          'the peer took over; then started.' % KEPT_DOWN_RESTART_SEC,
+          _kept_down_inject, until_moved(limit=30), _kept_down_undo, _kill_prepare),
     Fault('apache_stop', 'Apache stopped, then started',
           'systemctl stop apache2 on the holder; started again once the peer serves.',
           _on_holder('systemctl stop apache2'), until_moved(limit=20), _on_holder('systemctl start apache2')),
@@ -1179,7 +1208,7 @@ FAULTS = dict((fault.name, fault) for fault in (
 # either profile, and the standard profile's stand for both.
 PROFILE_FAULTS = {
     'standard': tuple(FAULTS),
-    'fast': ('crash', 'engine_kill', 'apache_stop', 'public_link', 'freeze', 'split'),
+    'fast': ('crash', 'engine_kill', 'engine_kill_down', 'apache_stop', 'public_link', 'freeze', 'split'),
 }
 
 COLUMNS = ('fault', 'site_back_s', 'failed_fault', 'failed_undo', 'longest_gap_s', 'longest_gap_undo_s',

@@ -409,3 +409,36 @@ def test_a_killed_engine_s_fault_ends_when_systemd_starts_it_again(active, start
     assert context.took_effect.get('undo') == undo
     assert context.state['figures'] == {'engine_came_back': active}
     assert bed.commands == commands
+
+
+class _KeptDownBed(_ShellBed):
+    class engine:   # pylint: disable=invalid-name,too-few-public-methods  # the Engine record's fields used here
+        service = 'keepalived'
+        process = 'keepalived'
+
+    def sh(self, host, command, check=False):  # pylint: disable=arguments-differ  # Bed.sh's check
+        self.commands.append((host, command))
+        return _Result(self.outputs.pop(0))
+
+
+def test_a_kept_down_engine_is_killed_with_its_restart_delayed_and_started_again_by_the_undo():
+    bed = _KeptDownBed(['', '1765000000.5\n', '1765000020.25\n'])
+    context = faults.Context(bed, 'herring', {}, {})
+    fault = faults.FAULTS['engine_kill_down']
+    context.phase = 'inject'
+    fault.inject(context)
+    context.phase = 'undo'
+    fault.undo(context)
+    dropin = '/run/systemd/system/keepalived.service.d/zz-hapair-testbed-kept-down.conf'
+    assert bed.commands == [
+        # The delay first, the engine's own drop-in (its ExecStopPost release) left as it is; then the kill, timed.
+        ('herring', 'mkdir -p /run/systemd/system/keepalived.service.d && printf "[Service]\\nRestartSec=600\\n" > %s'
+                    ' && systemctl daemon-reload' % dropin),
+        ('herring', 'date +%s.%N; pkill -KILL -x keepalived'),
+        ('herring', 'date +%%s.%%N; rm -f %s; systemctl daemon-reload; systemctl reset-failed keepalived; '
+                    'systemctl start keepalived' % dropin),
+    ]
+    # The fault counts from the kill, its undo from the start, both by the node's clock.
+    assert context.took_effect == {'inject': 1765000000.5, 'undo': 1765000020.25}
+    # The matrix's other kill comes back by itself; this one must not: not one of ENGINE_UNTOUCHED either.
+    assert 'engine_kill_down' not in faults.ENGINE_UNTOUCHED
