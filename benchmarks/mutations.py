@@ -52,7 +52,9 @@ class Mutation(NamedTuple):
 MUTATIONS = dict((m.name, m) for m in (
     Mutation('monitor_fails_doubled', 'hapair-monitor acts after twice its failures (hapair_monitor_fails 6, not 3)',
              'apache_stop', ('heartbeat', 'keepalived'), site_extra=('-e', 'hapair_monitor_fails=6')),
-    Mutation('no_release_on_kill', "the engine's drop-in without its ExecStopPost release", 'engine_kill',
+    # On the kill that keeps the engine down: heartbeat restarted by systemd 2 s after engine_kill's kill finds its VIP
+    # configured and keeps it, so that fault never needs the release (2026-12-06's run).
+    Mutation('no_release_on_kill', "the engine's drop-in without its ExecStopPost release", 'engine_kill_down',
              ('heartbeat', 'keepalived'),
              node_command=('sh', '-c', "sed -i '/^ExecStopPost=/d' /etc/systemd/system/{service}.service.d/hapair.conf"
                                        " && systemctl daemon-reload")),

@@ -2,10 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The fast timer profile under the faults that depend on the timers: the pair converged with
-`-e hapair_timers=fast` (a site run), then the crash, the engine killed, Apache stopped, the public link lost, and
-two freezes and two splits, each with its fast-profile bounds (testbed/bounds.py); then converged back to its
-inventory's timers, whatever happened. With test_60's freeze and split (the standard timers), every run of the suite
-thaws and heals each engine's pair three times (issue 20); the benchmark does each ten times per profile.
+`-e hapair_timers=fast` (a site run), then the crash, the engine killed (coming back by itself, and kept down),
+Apache stopped, the public link lost, and two freezes and two splits, each with its fast-profile bounds
+(testbed/bounds.py); then converged back to its inventory's timers, whatever happened. With test_60's freeze and split
+(the standard timers), every run of the suite thaws and heals each engine's pair three times (issue 20); the benchmark
+does each ten times per profile.
 """
 
 from __future__ import annotations
