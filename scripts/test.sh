@@ -93,8 +93,8 @@ setsid bash -c 'for dir in $2; do echo $$ > "$dir/cgroup.procs" 2> /dev/null || 
   ionice -c 3 -p $$ 2> /dev/null || true
   exec scripts/test-controller.sh "$1"' test-controller "$controller_timings" "$idle_cgroup" < /dev/null > "$controller_log" 2>&1 &
 controller_pid=$!
-# An interrupted run stops the background tests with it and removes their cgroups. (SIGTERM leaves the lanes' beds:
-# molecule does not get to destroy them; testbed/down.yml or `podman rm -f` does.)
+# An interrupted run stops the background tests with it and removes their cgroups (and, once the lanes run, their beds:
+# stop_lanes below).
 trap 'kill -- "-$controller_pid" 2> /dev/null || true; drop_idle_cgroup' EXIT
 
 # The node images, and the venvs of the ansible-core matrix with ansible-test's sanity venvs, at once and at the
@@ -158,14 +158,35 @@ for lane_name in A B C; do
   : > "tests/output/molecule-$lane_name.log"
   : > "tests/output/molecule-$lane_name.timings"
 done
-lane A default &
+# Each lane in a session of its own (setsid: this script is not a process group leader, so setsid does not fork and
+# $! is the session's leader), so that an interrupted run stops each lane whole: its molecule, ansible-playbook and
+# pytest, not only its shell.
+lane_beds=(one-pair second-bed third-bed)
+setsid bash -c "$(declare -f lane timing); lane A default" &
 lane_a=$!
-lane B keepalived trixie check_mode &
+setsid bash -c "$(declare -f lane timing); lane B keepalived trixie check_mode" &
 lane_b=$!
-lane C operations &
+setsid bash -c "$(declare -f lane timing); lane C operations" &
 lane_c=$!
-trap 'kill -- "-$controller_pid" 2> /dev/null || true; kill "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true
-  drop_idle_cgroup' EXIT
+# Usage: stop_lanes - an interrupted run (Ctrl-C, SIGTERM, an error of this script): stops the lanes and the
+# controller tests, then removes the lanes' beds (testbed/down.yml, each bed's containers and networks; molecule,
+# stopped, would not), so that nothing is left behind.
+stop_lanes() {
+  local bed pids=()
+  trap - EXIT INT TERM
+  kill -- "-$controller_pid" "-$lane_a" "-$lane_b" "-$lane_c" 2> /dev/null || true
+  wait "$lane_a" "$lane_b" "$lane_c" 2> /dev/null || true
+  drop_idle_cgroup
+  step "Interrupted: removing the lanes' test beds (${lane_beds[*]})"
+  for bed in "${lane_beds[@]}"; do
+    ansible-playbook -i "testbed/inventory/$bed.yml" testbed/down.yml > "tests/output/down-$bed.log" 2>&1 &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || echo "$0: could not remove every bed: see tests/output/down-*.log" >&2
+}
+trap 'stop_lanes' EXIT
+trap 'stop_lanes; exit 130' INT
+trap 'stop_lanes; exit 143' TERM
 molecule_status=0
 wait "$lane_a" || molecule_status=$?
 step "Lane A ended: tests/output/molecule-A.log"
@@ -174,6 +195,9 @@ wait "$lane_b" || molecule_status=$?
 step "Lane B ended: tests/output/molecule-B.log"
 cat tests/output/molecule-B.log
 wait "$lane_c" || molecule_status=$?
+# The lanes are over (molecule destroyed their beds): from here on, an interrupted run stops the controller tests only.
+trap 'kill -- "-$controller_pid" 2> /dev/null || true; drop_idle_cgroup' EXIT
+trap - INT TERM
 step "Lane C ended: tests/output/molecule-C.log"
 cat tests/output/molecule-C.log
 for lane_name in A B C; do
