@@ -365,11 +365,15 @@ class Bed:
             # about 20 of them per repair, before every test).
             script = ''.join("ip -o link show %(i)s | grep -q 'state DOWN' && ip link set %(i)s up && echo 'up %(i)s'; "
                              % {'i': link['interface']} for link in self.links[host])
+            # A kept-down kill's delay of the engine's restart (engine_kill_down) whose undo did not run to its end.
+            script += ('for f in %s; do [ -e "$f" ] && rm -f "$f" && systemctl daemon-reload && echo "dropin $f"; done; '
+                       % (KEPT_DOWN_DROPIN % '*'))
             script += ('ip -4 route show default | grep -q . || echo noroute; pkill -CONT -x apache2; '
                        'for u in %s; do systemctl is-active -q "$u" || echo "inactive $u"; done; true'
                        % ' '.join(self.services))
             found = self.sh(host, script).stdout.split('\n')
             done += ['%s: %s up' % (host, line.split()[1]) for line in found if line.startswith('up ')]
+            done += ['%s: removed %s' % (host, line.split()[1]) for line in found if line.startswith('dropin ')]
             if 'noroute' in found:
                 self.sh(host, 'ip route replace default via %s dev %s' % (self.gateway(host), self.links[host][0]['interface']))
                 done.append('%s: default route' % host)
