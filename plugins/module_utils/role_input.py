@@ -503,6 +503,8 @@ def _no_ping_nodes_reason(host_input):
 def rules_verify(host_input):
     if host_input.ok('hapair_verify_probe_timeout') and not 0 < host_input.values['hapair_verify_probe_timeout'] <= 60:
         host_input.check('hapair_verify_probe_timeout', 'expected more than 0 and at most 60 seconds', rule='range')
+    if host_input.values.get('hapair_verify_wait') is not None:
+        host_input.in_range('hapair_verify_wait', 0, 3600, ' seconds')
 
 
 def rules_drill(host_input):
