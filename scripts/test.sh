@@ -5,14 +5,14 @@
 #   - molecule, in three lanes, each on a test bed of its own (real pairs in containers, timing-sensitive, mostly
 #     waiting for the engines' timers and the faults' durations):
 #       lane A, bed testbed/inventory/one-pair.yml: the default scenario (heartbeat, Debian 12, .venv's ansible-core:
-#       the pair, a rerun, check mode, bad input, the secret, the four drills, the faults of the matrix that move the
-#       VIP with the standard timers, and the fast timers' faults);
+#       the pair, a rerun, check mode, bad input, the secret, the four drills, the faults of the matrix with the
+#       standard timers but two, and the fast timers' faults);
 #       lane B, bed testbed/inventory/second-bed.yml: keepalived (a Debian 12 and 13 pair, ansible-core 2.21: the pair,
 #       a rerun, the four drills, the fault matrix with both timer profiles), then trixie (heartbeat on Debian 13,
 #       ansible-core 2.16: the pair, a rerun, a drill), then check_mode (fresh nodes, --check --diff);
 #       lane C, bed testbed/inventory/third-bed.yml: operations (heartbeat: the tutorial's logging, two runs at once,
 #       an interrupted drill, the live engine switch both ways, maintenance and a rolling upgrade, metrics and
-#       notifications, and the faults of the matrix where nothing may move);
+#       notifications, and two faults of the matrix where nothing may move: Apache killed, the private link);
 #     the lanes are cut so that each takes about as long (each scenario's log gives the time of every test of 5 s or more);
 #     each lane writes its log to tests/output/molecule-<lane>.log, printed when the lane ends;
 #   - scripts/test-controller.sh, everything that needs no test bed: ruff, yamllint, ansible-lint, antsibull-docs,
