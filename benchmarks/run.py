@@ -290,8 +290,17 @@ def reference(paths):
                     runs_of[run_key] = ('%s + %s' % (source, os.path.basename(path)), rows + runs['runs'])
                 else:
                     runs_of[run_key] = (os.path.basename(path), runs['runs'])
+    faults_out = {}
+    for key, (source, rows) in sorted(found['faults'].items()):
+        faults_out[key] = dict(summary(rows), source=source)
+        engine_profile, dummy_sep, name = key.rpartition('/')
+        same = found['faults'].get('%s/%s' % (engine_profile, bounds.SAME_UNDO.get(name)))
+        if same:
+            # The undo's figures from both faults' runs (bounds.SAME_UNDO).
+            faults_out[key].update(summary(rows + same[1], bounds.UNDO_FIGURES), runs=len(rows),
+                                   undo_runs=len(rows) + len(same[1]))
     out = {'sources': sources, 'machine': machine_of,
-           'faults': dict((key, dict(summary(rows), source=source)) for key, (source, rows) in sorted(found['faults'].items())),
+           'faults': faults_out,
            'moves': dict((key, dict(summary(rows, MOVE_FIGURES), source=source))
                          for key, (source, rows) in sorted(found['moves'].items()))}
     with open(REFERENCE, 'w', encoding='utf-8') as handle:

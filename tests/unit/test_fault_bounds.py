@@ -217,3 +217,43 @@ def test_podman_times_are_read_to_the_nanosecond_podman_gives():
     assert faults.podman_time('2026-12-05 12:46:09 +0000 UTC') == 1796474769.0
     assert faults.podman_time('0001-01-01 00:00:00 +0000 UTC') is None
     assert faults.podman_time('') is None and faults.podman_time('Error: no such container') is None
+
+
+def test_the_reference_bounds_an_undo_by_every_run_of_the_same_event(tmp_path, monkeypatch):
+    """benchmarks/run.py --reference: a fault whose undo is another fault's (bounds.SAME_UNDO) gets the undo's figures
+    from both faults' runs, and every other figure from its own."""
+    sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
+    import run  # pylint: disable=import-outside-toplevel  # benchmarks/run.py
+
+    def one(**figures):
+        return dict({'moved_s': 10.0, 'site_back_s': 10.1, 'failed_undo': 0, 'longest_gap_undo_s': 0.0, 'back_s': 2.0,
+                     'one_holder_s': 2.0, 'whole_end': True}, **figures)
+    results = {'machine': {'host': 'x'}, 'faults_heartbeat/standard': {
+        'engine_stop': {'runs': [one(moved_s=1.0, longest_gap_undo_s=1.4, failed_undo=9, back_s=3.1),
+                                 one(moved_s=1.0), one(moved_s=1.0)]},
+        'engine_kill_down': {'runs': [one(longest_gap_undo_s=0.3, failed_undo=1), one(moved_s=11.0)]},
+        'crash': {'runs': [one(), one()]}}}
+    source = tmp_path / 'results.json'
+    source.write_text(json.dumps(results))
+    monkeypatch.setattr(run, 'REFERENCE', str(tmp_path / 'reference.json'))
+    run.reference([str(source)])
+    found = json.loads((tmp_path / 'reference.json').read_text())['faults']
+    killed, stopped = found['heartbeat/standard/engine_kill_down'], found['heartbeat/standard/engine_stop']
+    assert bounds.SAME_UNDO['engine_kill_down'] == 'engine_stop'
+    assert (killed['runs'], killed['undo_runs'], stopped['runs']) == (2, 5, 3) and 'undo_runs' not in stopped
+    assert killed['longest_gap_undo_s'] == {'max': 1.4, 'median': 0.0, 'none': 0}
+    assert killed['failed_undo']['max'] == 9 and killed['back_s']['max'] == 3.1
+    # Its own figures, not the stop's.
+    assert killed['moved_s'] == {'max': 11.0, 'median': 10.5, 'none': 0}
+    assert killed['whole_end'] == 2 and found['heartbeat/standard/crash']['runs'] == 2
+
+
+@pytest.mark.parametrize('fault, same', sorted(bounds.SAME_UNDO.items()))
+def test_the_checked_in_reference_pools_the_undo_of_the_same_event(fault, same):
+    for key, measured in REFERENCE['faults'].items():
+        engine_profile, dummy_sep, name = key.rpartition('/')
+        other = REFERENCE['faults'].get('%s/%s' % (engine_profile, same))
+        if name == fault and other:  # the fast profile has no engine_stop: its kept-down kill stands alone
+            assert measured['undo_runs'] == measured['runs'] + other['runs'], key
+            for figure in bounds.UNDO_FIGURES:
+                assert (measured[figure]['max'] or 0) >= (other[figure]['max'] or 0), (key, figure)
