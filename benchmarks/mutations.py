@@ -34,10 +34,11 @@ import faults  # noqa: E402  # testbed/faults.py
 
 SITE = os.path.join(ROOT, 'playbooks', 'site.yml')
 MONITOR = '/usr/local/sbin/hapair-monitor'
-# A 20 s pause where the other node lets the VIP go after a heal: the heal's one holder comes 20 s late.
+# A 20 s pause where a node's monitor decides to let the VIP go that both nodes hold after a thaw or a heal (once per
+# decision, not in every loop): the one holder after it comes 20 s late.
 SLOW_HEAL = ("import sys; p = sys.argv[1]; t = open(p).read(); "
-             "old = '    def release_due(self, now):\\n'; assert old in t; "
-             "open(p, 'w').write(t.replace(old, old + '        time.sleep(20)\\n', 1))")
+             "old = '        self.release_requested = now\\n'; assert t.count(old) == 1; "
+             "open(p, 'w').write(t.replace(old, '        time.sleep(20)\\n' + old, 1))")
 
 
 class Mutation(NamedTuple):
@@ -60,7 +61,7 @@ MUTATIONS = dict((m.name, m) for m in (
                                        " && systemctl daemon-reload")),
     Mutation('ping_nodes_ignored', 'hapair-monitor without ping nodes (hapair_ping_nodes [])', 'public_link',
              ('heartbeat', 'keepalived'), site_extra=('-e', '{"hapair_ping_nodes": []}')),
-    Mutation('slow_heal', 'a 20 s sleep in hapair-monitor where the other node lets the VIP go after a heal', 'split',
+    Mutation('slow_heal', 'a 20 s sleep in hapair-monitor where a node decides to let the VIP go after a thaw or a heal', 'freeze',
              ('heartbeat',),
              node_command=('sh', '-c', "python3 -c \"%s\" %s && systemctl restart hapair-monitor" % (SLOW_HEAL, MONITOR))),
 ))
