@@ -21,7 +21,8 @@ case "$release" in
 esac
 image=localhost/hapair-node:$release
 mirror=${HAPAIR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-inputs=$( (cat "$0" "$CONTAINERS_CONF" && echo "$release") | sha256sum | cut -c1-16)
+zipimport_cache=$(dirname "$0")/node/hapair_testbed_zipimport_cache.py
+inputs=$( (cat "$0" "$CONTAINERS_CONF" "$zipimport_cache" && echo "$release") | sha256sum | cut -c1-16)
 
 have=$($SUDO podman image inspect --format '{{ index .Labels "hapair.inputs" }}' "$image" 2>/dev/null || true)
 if [ "$have" = "$inputs" ]; then
@@ -64,6 +65,13 @@ PasswordAuthentication no
 AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/testbed_authorized_keys
 UseDNS no
 SSHD
+# A bytecode cache for what Python imports from a zip, such as every Ansible module run's payload (test bed only: the
+# module's docstring says why; 0.24 CPU-seconds a stat module run without it, 0.15 with it, 2026-12-07). A .pth file in
+# the system's site directory imports it at every start of Python (also with -I, which leaves out the user's only).
+$SUDO install -m 0644 "$zipimport_cache" "$work/rootfs/usr/lib/python3/dist-packages/hapair_testbed_zipimport_cache.py"
+echo 'import hapair_testbed_zipimport_cache' \
+  | $SUDO tee "$work/rootfs/usr/lib/python3/dist-packages/hapair-testbed-zipimport-cache.pth" > /dev/null
+$SUDO install -d -m 0755 "$work/rootfs/var/cache/hapair-testbed-zipimport"
 $SUDO chroot "$work/rootfs" apt-get clean
 # The package lists stay, as on an installed server, so apt knows every package from the start.
 $SUDO rm -f "$work/rootfs/etc/machine-id"
