@@ -31,20 +31,30 @@ from conftest import ENGINE, MEASURED_AGAIN, ansible_playbook, log, record
 # maintenance with its reboot (the same two moves of the VIP).
 MAX_FAILED = 1
 # The packages a rolling upgrade reinstalls: the engine's (its postinst restarts it, which maintenance must hold) and
-# Apache's. From apt's cache of the site run where it has them (--no-download: nothing leaves the test bed's network),
-# else from the test bed's Debian mirror.
+# Apache's, each at the version installed (a newer one in the node's package lists, such as a Debian update published
+# since the site run, would be an upgrade that needs other packages too: CI try s15b failed so on 2026-12-07). From
+# apt's cache of the site run where it has that version (--no-download: nothing leaves the test bed's network), else
+# from the test bed's Debian mirror.
 PACKAGES = {'heartbeat': ['heartbeat', 'apache2'], 'keepalived': ['keepalived', 'apache2']}[ENGINE]
 
 
 def reinstall(bed, host):
-    """apt-get install --reinstall of PACKAGES on a node: (how, output)."""
-    cached = [p for p in PACKAGES
-              if bed.sh(host, 'ls /var/cache/apt/archives/%s_*.deb' % p).returncode == 0]
+    """apt-get install --reinstall of PACKAGES at their installed versions on a node: how (from the cache or
+    downloaded)."""
+    versions = {}
+    for package in PACKAGES:
+        out = bed.sh(host, "dpkg-query -W -f '${Version}' %s" % package)
+        assert out.returncode == 0 and out.stdout.strip(), (package, out.stdout, out.stderr)
+        versions[package] = out.stdout.strip()
+    # A .deb's file name holds the version with its epoch's colon written %3a.
+    cached = [p for p, v in versions.items()
+              if bed.sh(host, 'ls /var/cache/apt/archives/%s_%s_*.deb' % (p, v.replace(':', '%3a'))).returncode == 0]
     options = '-y -q -o Dpkg::Options::=--force-confold'
+    wanted = ' '.join('%s=%s' % item for item in versions.items())
     if cached == PACKAGES:
-        how, command = 'from the cache', 'apt-get install --reinstall --no-download %s %s' % (options, ' '.join(PACKAGES))
+        how, command = 'from the cache', 'apt-get install --reinstall --no-download %s %s' % (options, wanted)
     else:
-        how, command = 'downloaded', 'apt-get install --reinstall %s %s' % (options, ' '.join(PACKAGES))
+        how, command = 'downloaded', 'apt-get install --reinstall %s %s' % (options, wanted)
     out = bed.sh(host, 'DEBIAN_FRONTEND=noninteractive ' + command, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return how
