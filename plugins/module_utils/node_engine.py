@@ -113,9 +113,11 @@ class HeartbeatNode:
 
     def peer_declared_dead(self, peer):
         """Whether heartbeat declared the peer dead: nodestatus alone (the holder asks at every check; the whole
-        state() is three cl_status processes where this is one)."""
+        state() is three cl_status processes where this is one). cl_status prints the status and exits 0 for
+        'active', 'up' or 'ping' and 1 (NORMAL_FAIL) for any other, 'dead' among them (tools/cl_status.c, nodestatus);
+        1 with nothing printed is a heartbeat that does not answer (its sign-on failed), which declared nothing."""
         rc, status = self._cl('nodestatus', peer) if peer else (None, None)
-        return rc == 0 and status == 'dead'
+        return rc == 1 and status == 'dead'
 
     def holds_resources(self, state):
         """Whether the engine thinks this node holds the VIP (None: cannot tell)."""

@@ -39,7 +39,7 @@ def fake(monkeypatch, answers):
      {'running': True, 'peer': 'active', 'transition': False, 'resources': 'all'}, True),
     ({('hbstatus',): (0, ''), ('rscstatus',): (0, 'transition'), ('nodestatus', 'loadb2'): (0, 'active')},
      {'running': True, 'peer': 'active', 'transition': True, 'resources': 'transition'}, False),
-    ({('hbstatus',): (0, ''), ('rscstatus',): (0, 'none'), ('nodestatus', 'loadb2'): (0, 'dead')},
+    ({('hbstatus',): (0, ''), ('rscstatus',): (0, 'none'), ('nodestatus', 'loadb2'): (1, 'dead')},
      {'running': True, 'peer': 'dead', 'transition': False, 'resources': 'none'}, False),
     ({('hbstatus',): (1, 'Heartbeat is stopped')}, {'running': False, 'peer': None, 'transition': False, 'resources': None},
      False),
@@ -50,10 +50,17 @@ def test_heartbeat_state_from_cl_status(monkeypatch, answers, expected, whole):
     assert dict(state) == expected and state.whole is whole
 
 
+# What cl_status 3.0.6 answers (tools/cl_status.c, nodestatus): the status on stdout, exit 0 for active, up and ping,
+# 1 (NORMAL_FAIL) for any other status, dead among them; 1 with only an error on stderr when heartbeat does not answer.
+# The monitor once took (0, 'dead') for heartbeat's word on a dead peer, which cl_status never gives: no holder ever
+# saw its peer declared dead, and a healed split waited for heartbeat's restart to lose its second holder (issue 20).
 @pytest.mark.parametrize('answer, dead', [
-    ((0, 'dead'), True),
+    ((1, 'dead'), True),
     ((0, 'active'), False),
-    ((1, 'Heartbeat is stopped'), False),   # its API does not answer: nothing declared
+    ((0, 'up'), False),
+    ((0, 'ping'), False),
+    ((1, 'Cannot signon with heartbeat'), False),   # its API does not answer: nothing declared
+    ((13, 'dead'), False),                          # an error of cl_status itself
     ((None, 'timed out after 5.0 s'), False),
 ])
 def test_heartbeat_s_word_on_a_dead_peer_is_one_cl_status(monkeypatch, answer, dead):
