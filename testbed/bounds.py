@@ -42,9 +42,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REFERENCE = os.path.join(HERE, '..', 'benchmarks', 'reference.json')
 MONITOR = os.path.join(HERE, '..', 'roles', 'monitor', 'files', 'hapair_monitor.py')
 
-# heartbeat restarts 2 s after it logged that a partition ended ("returning after partition", then "Heartbeat shutdown
-# in progress": 2.0 s in every heal whose log was read, both profiles, so not one of its timers).
-HEARTBEAT_RESTART = 2.0
 # The client's interval, and the resolution of every time figure.
 Q = 0.1
 BOOT = 10.0
@@ -166,13 +163,12 @@ def _heals(s, what):
         Design('longest_gap_undo_s', s['A'] + 1.0,
                'no second outage: at most one advert interval and a second (issue 20)'),
         Design('failed_undo', _requests(s['A'] + 1.0), 'the requests of at most that gap'),
-        Design('one_holder_s', s['E'] + (s['A'] + HEARTBEAT_RESTART if 'R' in s else 0.0),
-               'one holder again within the heal (E) after the %s (issue 20)%s' % (
+        Design('one_holder_s', s['E'],
+               'one holder again within the heal (E) after the %s (issue 20): the other node\'s monitor reads the '
+               'preferred node\'s page within a probe, and lets go a drain after its announcement%s' % (
                    'thaw' if what == 'the freeze' else 'heal',
-                   '; an engine that restarts after a partition (heartbeat: it notices the other node within an '
-                   'advert, A, and restarts 2 s later) takes the VIP over on the other node as the preferred node '
-                   'restarts: declined while the other node\'s monitor sees the preferred node serve (hapair-vip); '
-                   'the benchmark\'s heals since then (idle, loaded, in the suite) cap it'
+                   '; on an engine that restarts after a partition (heartbeat) this needs no word from the engine: it '
+                   'declared the preferred node dead, so it restarts once it hears it again, whatever the monitor does'
                    if 'R' in s else '')),
         Design('back_s', s['R'], 'the preferred node alone holds it for good once the engine\'s restart after the '
                                  'partition is over: the monitor keeps one holder through it for R (heartbeat '
