@@ -976,6 +976,27 @@ def test_the_preferred_holder_announces_the_vip_when_the_peer_comes_back_after_a
     assert n.actions == ['announce']
 
 
+@pytest.mark.parametrize('engine', [{'engine': 'keepalived'}, None])
+def test_the_preferred_holder_probes_a_peer_out_of_reach_and_announces_within_a_probe_of_its_return(node, engine):
+    """Between the checks: at the check alone the clients came back up to a check after the heal (keepalived's fast
+    timers: the peer went back to BACKUP within 20 ms of the heal, 1.1 s without an answer)."""
+    n = node(engine=engine) if engine else node()
+    n.ticks(1)
+    assert not n.monitor.probing()
+    n.peer = UNREACHABLE_PEER
+    n.ticks(1)
+    assert n.monitor.probing()
+    n.monitor.probe(n.now + 0.25)
+    assert n.actions == [] and n.monitor.next_probe == n.now + 0.5
+    assert n.peer_reads[-1] == n.monitor.cfg['probe_timeout']
+    n.peer = HEALTHY_PEER
+    n.monitor.probe(n.now + 0.5)
+    assert n.actions == ['announce']
+    assert not n.monitor.probing()
+    n.ticks(2)
+    assert n.actions == ['announce']
+
+
 def test_the_other_node_never_announces_when_the_peer_comes_back(node):
     n = node(node='loadb2', peer='loadb1', engine={'engine': 'keepalived'})
     n.ticks(1)
