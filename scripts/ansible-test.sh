@@ -259,9 +259,9 @@ find_python() {
 }
 
 # Usage: ensure_venv CORE_VERSION PYTHON - prints the venv (made or updated if needed) with ansible-core
-# CORE_VERSION and the test pins of requirements-dev.txt (pytest and what ansible-test units needs) on PYTHON.
-# .venv itself when it has them all already.
-read -r -a test_pins <<< "$(grep -E '^(pytest|pytest-mock|pytest-xdist|mock|prometheus-client)==' "$HAPAIR_ROOT/requirements-dev.txt" | tr '\n' ' ')"
+# CORE_VERSION and the test pins of requirements-dev.txt (pytest and what ansible-test units needs, and ansible-core's
+# cryptography) on PYTHON. .venv itself when it has them all already.
+read -r -a test_pins <<< "$(grep -E '^(pytest|pytest-mock|pytest-xdist|mock|prometheus-client|cryptography)==' "$HAPAIR_ROOT/requirements-dev.txt" | tr '\n' ' ')"
 matrix_dir=${HAPAIR_MATRIX_DIR:-$HAPAIR_ROOT/.venv-matrix}
 ensure_venv() {
   local core=$1 python=$2 pyver venv want
